@@ -1,0 +1,99 @@
+package middleware
+
+import "strings"
+
+// bearerResult classifies an Authorization header value.
+type bearerResult int
+
+const (
+	// bearerOK: a well-formed Bearer credential.
+	bearerOK bearerResult = iota
+	// bearerAbsent: empty, or a credential of another scheme (Basic, DPoP,
+	// ...). For this middleware that is a request without a bearer token,
+	// answered without an error code (RFC 6750 §3.1).
+	bearerAbsent
+	// bearerMalformed: the Bearer scheme with a missing or ill-formed token,
+	// answered with error="invalid_request" (RFC 6750 §3.1).
+	bearerMalformed
+)
+
+// parseBearer parses an Authorization header value of the form RFC 6750 §2.1
+// defines:
+//
+//	credentials = "Bearer" 1*SP b64token
+//	b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+//
+// The scheme is matched case-insensitively (RFC 9110 §11.1). Optional
+// whitespace around the whole value is ignored, as HTTP strips it anyway
+// (RFC 9110 §5.5). It does no allocation.
+func parseBearer(header string) (string, bearerResult) {
+	h := strings.Trim(header, " \t")
+	if h == "" {
+		return "", bearerAbsent
+	}
+	n := 0
+	for n < len(h) && isTchar(h[n]) {
+		n++
+	}
+	if n == 0 {
+		// Not even an auth-scheme: a broken header rather than another scheme.
+		return "", bearerMalformed
+	}
+	if !strings.EqualFold(h[:n], "Bearer") {
+		return "", bearerAbsent
+	}
+	rest := h[n:]
+	sp := 0
+	for sp < len(rest) && rest[sp] == ' ' {
+		sp++
+	}
+	if sp == 0 {
+		return "", bearerMalformed
+	}
+	token := rest[sp:]
+	if !isB64token(token) {
+		return "", bearerMalformed
+	}
+	return token, bearerOK
+}
+
+// isB64token reports whether s matches the RFC 6750 §2.1 b64token rule.
+func isB64token(s string) bool {
+	i := 0
+	for i < len(s) && isB64char(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// isB64char reports whether c is one of the b64token characters other than
+// the trailing "=" padding.
+func isB64char(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', '+', '/':
+		return true
+	}
+	return false
+}
+
+// isTchar reports whether c may appear in an RFC 9110 §5.6.2 token, the
+// syntax of an auth-scheme.
+func isTchar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
