@@ -1,0 +1,236 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stubVerifier knows two tokens; "down" is a system failure and everything
+// else is invalid.
+func stubVerifier(calls *int) Verifier {
+	return VerifierFunc(func(_ context.Context, token string) (TokenInfo, error) {
+		if calls != nil {
+			*calls++
+		}
+		switch token {
+		case "good-token", "mF_9.B5f-4.1JqM", "query-token":
+			return TokenInfo{Subject: "alice", ClientID: "app", Scopes: []string{"read", "write"}}, nil
+		case "expired-info":
+			return TokenInfo{ClientID: "app", ExpiresAt: time.Unix(1, 0)}, nil
+		case "down":
+			return TokenInfo{}, errors.New("store unreachable")
+		}
+		return TokenInfo{}, fmt.Errorf("%w: unknown", ErrInvalidToken)
+	})
+}
+
+// okHandler reports the subject it was called for.
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	info, ok := TokenInfoFromContext(r.Context())
+	if !ok {
+		http.Error(w, "no token info", http.StatusTeapot)
+		return
+	}
+	_, _ = fmt.Fprintf(w, "hello %s", info.Subject)
+})
+
+func TestAuthenticate(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", DefaultMaxTokenLength+1)
+	cases := []struct {
+		name      string
+		opts      Options
+		method    string
+		target    string
+		headers   []string // Authorization values
+		form      url.Values
+		status    int
+		challenge string
+		body      string
+		calls     int
+	}{
+		{name: "a valid bearer token reaches the handler", headers: []string{"Bearer good-token"}, status: 200, body: "hello alice", calls: 1},
+		{name: "the scheme is case-insensitive", headers: []string{"bEaReR good-token"}, status: 200, body: "hello alice", calls: 1},
+		{name: "several spaces after the scheme are allowed", headers: []string{"Bearer   good-token"}, status: 200, body: "hello alice", calls: 1},
+		{name: "the RFC 6750 example token is accepted", headers: []string{"Bearer mF_9.B5f-4.1JqM"}, status: 200, body: "hello alice", calls: 1},
+		{name: "no Authorization header gets a challenge without error", status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
+		{name: "realm is sent when configured", opts: Options{Realm: "example"}, status: 401, challenge: `Bearer realm="example"`, body: "Unauthorized\n"},
+		{name: "realm quotes and backslashes are escaped", opts: Options{Realm: `a "b" \c`}, status: 401, challenge: `Bearer realm="a \"b\" \\c"`, body: "Unauthorized\n"},
+		{name: "another scheme counts as no credentials", opts: Options{Realm: "example"}, headers: []string{"Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, status: 401, challenge: `Bearer realm="example"`, body: "Unauthorized\n"},
+		{name: "an empty header counts as no credentials", headers: []string{""}, status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
+		{name: "an unknown token is invalid_token", opts: Options{Realm: "example"}, headers: []string{"Bearer nope"}, status: 401, challenge: `Bearer realm="example", error="invalid_token"`, body: "invalid_token\n", calls: 1},
+		{name: "expired info from the verifier is invalid_token", headers: []string{"Bearer expired-info"}, status: 401, challenge: `Bearer error="invalid_token"`, body: "invalid_token\n", calls: 1},
+		{name: "a too long token is refused without calling the verifier", headers: []string{"Bearer " + long}, status: 401, challenge: `Bearer error="invalid_token"`, body: "invalid_token\n"},
+		{name: "a token at the cap is verified", opts: Options{MaxTokenLength: 4}, headers: []string{"Bearer abcd"}, status: 401, challenge: `Bearer error="invalid_token"`, body: "invalid_token\n", calls: 1},
+		{name: "a token over a custom cap is refused", opts: Options{MaxTokenLength: 4}, headers: []string{"Bearer abcde"}, status: 401, challenge: `Bearer error="invalid_token"`, body: "invalid_token\n"},
+		{name: "Bearer without a token is invalid_request", opts: Options{Realm: "example"}, headers: []string{"Bearer"}, status: 400, challenge: `Bearer realm="example", error="invalid_request", error_description="malformed Authorization header"`, body: "invalid_request\n"},
+		{name: "a tab instead of a space is invalid_request", headers: []string{"Bearer\tgood-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="malformed Authorization header"`, body: "invalid_request\n"},
+		{name: "a token with a space inside is invalid_request", headers: []string{"Bearer good token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="malformed Authorization header"`, body: "invalid_request\n"},
+		{name: "padding in the middle is invalid_request", headers: []string{"Bearer ab=cd"}, status: 400, challenge: `Bearer error="invalid_request", error_description="malformed Authorization header"`, body: "invalid_request\n"},
+		{name: "a header that is not a credential is invalid_request", headers: []string{"=abc"}, status: 400, challenge: `Bearer error="invalid_request", error_description="malformed Authorization header"`, body: "invalid_request\n"},
+		{name: "two Authorization headers are invalid_request", headers: []string{"Bearer good-token", "Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one Authorization header"`, body: "invalid_request\n"},
+		{name: "a query token is ignored unless allowed", target: "/?access_token=query-token", status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
+		{name: "a query token is ignored next to a header unless allowed", target: "/?access_token=query-token", headers: []string{"Bearer good-token"}, status: 200, body: "hello alice", calls: 1},
+		{name: "an allowed query token is used", opts: Options{AllowQueryToken: true}, target: "/?access_token=query-token", status: 200, body: "hello alice", calls: 1},
+		{name: "header and query token at once are invalid_request", opts: Options{AllowQueryToken: true}, target: "/?access_token=query-token", headers: []string{"Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "two query tokens are invalid_request", opts: Options{AllowQueryToken: true}, target: "/?access_token=a&access_token=b", status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "a malformed query token is invalid_request", opts: Options{AllowQueryToken: true}, target: "/?access_token=a%20b", status: 400, challenge: `Bearer error="invalid_request", error_description="malformed access_token parameter"`, body: "invalid_request\n"},
+		{name: "an allowed form token is used", opts: Options{AllowFormToken: true}, method: http.MethodPost, form: url.Values{"access_token": {"good-token"}}, status: 200, body: "hello alice", calls: 1},
+		{name: "a form token is ignored unless allowed", method: http.MethodPost, form: url.Values{"access_token": {"good-token"}}, status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
+		{name: "header and form token at once are invalid_request", opts: Options{AllowFormToken: true}, method: http.MethodPost, form: url.Values{"access_token": {"good-token"}}, headers: []string{"Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "query and form token at once are invalid_request", opts: Options{AllowFormToken: true, AllowQueryToken: true}, method: http.MethodPost, target: "/?access_token=query-token", form: url.Values{"access_token": {"good-token"}}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "a verifier system failure is 503 without a challenge", headers: []string{"Bearer down"}, status: 503, body: "Service Unavailable\n", calls: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			mw, err := AuthenticateWithOptions(stubVerifier(&calls), tc.opts)
+			require.NoError(t, err)
+			method, target := tc.method, tc.target
+			if method == "" {
+				method = http.MethodGet
+			}
+			if target == "" {
+				target = "/"
+			}
+			var body *strings.Reader
+			if tc.form != nil {
+				body = strings.NewReader(tc.form.Encode())
+			} else {
+				body = strings.NewReader("")
+			}
+			req := httptest.NewRequestWithContext(t.Context(), method, target, body)
+			if tc.form != nil {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			for _, h := range tc.headers {
+				req.Header.Add("Authorization", h)
+			}
+			rec := httptest.NewRecorder()
+			mw(okHandler).ServeHTTP(rec, req)
+
+			assert.Equal(t, tc.status, rec.Code)
+			assert.Equal(t, tc.challenge, rec.Header().Get("WWW-Authenticate"))
+			assert.Len(t, rec.Header().Values("WWW-Authenticate"), min(len(tc.challenge), 1))
+			assert.Equal(t, tc.body, rec.Body.String())
+			assert.Equal(t, tc.calls, calls)
+			if tc.status != http.StatusOK {
+				assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			} else {
+				assert.Empty(t, rec.Header().Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func TestAuthenticateSimpleMatchesZeroOptions(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{"", "Bearer good-token", "Bearer nope", "Bearer", "Bearer down"} {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		if h != "" {
+			req.Header.Set("Authorization", h)
+		}
+		withOpts, err := AuthenticateWithOptions(stubVerifier(nil), Options{})
+		require.NoError(t, err)
+		a, b := httptest.NewRecorder(), httptest.NewRecorder()
+		Authenticate(stubVerifier(nil))(okHandler).ServeHTTP(a, req)
+		withOpts(okHandler).ServeHTTP(b, req)
+		assert.Equal(t, b.Code, a.Code, h)
+		assert.Equal(t, b.Header(), a.Header(), h)
+		assert.Equal(t, b.Body.String(), a.Body.String(), h)
+	}
+}
+
+func TestAuthenticateNilVerifierFailsClosed(t *testing.T) {
+	t.Parallel()
+	called := false
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer good-token")
+	rec := httptest.NewRecorder()
+	Authenticate(nil)(next).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.False(t, called)
+	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+
+	_, err := AuthenticateWithOptions(nil, Options{})
+	assert.EqualError(t, err, "middleware: nil Verifier")
+}
+
+func TestAuthenticateWithOptionsRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	_, err := AuthenticateWithOptions(stubVerifier(nil), Options{MaxTokenLength: -1})
+	assert.EqualError(t, err, "middleware: negative MaxTokenLength")
+	_, err = AuthenticateWithOptions(stubVerifier(nil), Options{Realm: "a\r\nSet-Cookie: x=y"})
+	assert.EqualError(t, err, "middleware: realm contains a control character")
+}
+
+func TestAuthenticateCustomErrorHandler(t *testing.T) {
+	t.Parallel()
+	var got *Error
+	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{
+		Realm: "api",
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, e *Error) {
+			got = e
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(e.Status)
+			_, _ = fmt.Fprintf(w, `{"error":%q}`, e.Code)
+		},
+	})
+	require.NoError(t, err)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer nope")
+	rec := httptest.NewRecorder()
+	mw(okHandler).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Equal(t, `{"error":"invalid_token"}`, rec.Body.String())
+	assert.Equal(t, `Bearer realm="api", error="invalid_token"`, rec.Header().Get("WWW-Authenticate"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	require.NotNil(t, got)
+	assert.ErrorIs(t, got, ErrInvalidToken)
+}
+
+func TestAuthenticateSystemFailureHidesCause(t *testing.T) {
+	t.Parallel()
+	var got *Error
+	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, e *Error) {
+			got = e
+			DefaultErrorHandler(w, r, e)
+		},
+	})
+	require.NoError(t, err)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer down")
+	rec := httptest.NewRecorder()
+	mw(okHandler).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.NotContains(t, rec.Body.String(), "store unreachable")
+	require.NotNil(t, got)
+	assert.EqualError(t, got, "middleware: service unavailable: store unreachable")
+	assert.NotErrorIs(t, got, ErrInvalidToken)
+}
+
+func TestContextTokenInfo(t *testing.T) {
+	t.Parallel()
+	_, ok := TokenInfoFromContext(t.Context())
+	assert.False(t, ok)
+	in := TokenInfo{Subject: "s", ClientID: "c", Scopes: []string{"a"}}
+	got, ok := TokenInfoFromContext(ContextWithTokenInfo(t.Context(), in))
+	assert.True(t, ok)
+	assert.Equal(t, in, got)
+	assert.True(t, got.HasScope("a"))
+	assert.False(t, got.HasScope("A"))
+	assert.False(t, got.HasScope(""))
+}

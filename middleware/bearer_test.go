@@ -1,0 +1,94 @@
+package middleware
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+var parseBearerCases = []struct {
+	name   string
+	header string
+	token  string
+	result bearerResult
+}{
+	{"plain", "Bearer abc", "abc", bearerOK},
+	{"lower case scheme", "bearer abc", "abc", bearerOK},
+	{"upper case scheme", "BEARER abc", "abc", bearerOK},
+	{"all b64token characters", "Bearer aZ09-._~+/==", "aZ09-._~+/==", bearerOK},
+	{"many spaces", "Bearer     abc", "abc", bearerOK},
+	{"surrounding whitespace", " \tBearer abc \t", "abc", bearerOK},
+	{"empty", "", "", bearerAbsent},
+	{"only whitespace", "  ", "", bearerAbsent},
+	{"basic scheme", "Basic YWJj", "", bearerAbsent},
+	{"scheme with bearer prefix", "Bearerx abc", "", bearerAbsent},
+	{"other scheme alone", "Negotiate", "", bearerAbsent},
+	{"bearer alone", "Bearer", "", bearerMalformed},
+	{"bearer and spaces", "Bearer   ", "", bearerMalformed},
+	{"tab separator", "Bearer\tabc", "", bearerMalformed},
+	{"comma after scheme", "Bearer,abc", "", bearerMalformed},
+	{"only padding", "Bearer ===", "", bearerMalformed},
+	{"padding inside", "Bearer a=b", "", bearerMalformed},
+	{"space inside", "Bearer a b", "", bearerMalformed},
+	{"quote inside", `Bearer a"b`, "", bearerMalformed},
+	{"non-ascii", "Bearer abé", "", bearerMalformed},
+	{"no scheme", "=abc", "", bearerMalformed},
+	{"auth-param syntax", `Bearer token="abc"`, "", bearerMalformed},
+}
+
+func TestParseBearer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range parseBearerCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			token, res := parseBearer(tc.header)
+			assert.Equal(t, tc.result, res)
+			assert.Equal(t, tc.token, token)
+		})
+	}
+}
+
+func TestParseBearerDoesNotAllocate(t *testing.T) {
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = parseBearer("Bearer mF_9.B5f-4.1JqM")
+	})
+	assert.Zero(t, allocs)
+}
+
+// b64tokenRE is an independent statement of the RFC 6750 §2.1 grammar.
+var b64tokenRE = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+
+func FuzzParseBearer(f *testing.F) {
+	for _, tc := range parseBearerCases {
+		f.Add(tc.header)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		token, res := parseBearer(header)
+		switch res {
+		case bearerOK:
+			if !b64tokenRE.MatchString(token) {
+				t.Fatalf("accepted token %q outside the b64token grammar", token)
+			}
+			h := strings.Trim(header, " \t")
+			if len(h) < 7 || !strings.EqualFold(h[:6], "bearer") || !strings.HasSuffix(h, token) {
+				t.Fatalf("token %q is not the tail of a Bearer header %q", token, header)
+			}
+			again, res2 := parseBearer("Bearer " + token)
+			if res2 != bearerOK || again != token {
+				t.Fatalf("round trip of %q gave %q, %v", token, again, res2)
+			}
+		case bearerAbsent, bearerMalformed:
+			if token != "" {
+				t.Fatalf("result %v with a token %q", res, token)
+			}
+		default:
+			t.Fatalf("unknown result %v", res)
+		}
+		if res != bearerOK && b64tokenRE.MatchString(strings.TrimLeft(header[min(len(header), 7):], " ")) &&
+			len(header) > 7 && header[:7] == "Bearer " {
+			t.Fatalf("rejected a well-formed header %q", header)
+		}
+	})
+}
