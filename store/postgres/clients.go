@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kunci/kunci/store"
+)
+
+// Client implements [store.ClientStore] (RFC 6749 §2).
+func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
+	c := store.Client{ID: id}
+	var created *time.Time
+	err := s.pool.QueryRow(ctx, `
+		SELECT secret_hash, name, redirect_uris, login_uris, grant_types, scopes,
+		       auth_method, pkce_optional, access_token_format, resources, created_at
+		FROM kunci_clients WHERE id = $1`, id).Scan(
+		&c.SecretHash, &c.Name, &c.RedirectURIs, &c.LoginURIs, &c.GrantTypes, &c.Scopes,
+		&c.AuthMethod, &c.PKCEOptional, &c.AccessTokenFormat, &c.Resources, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Client{}, notFound("client")
+	}
+	if err != nil {
+		return store.Client{}, wrap("client", err)
+	}
+	c.CreatedAt = fromNull(created)
+	return c, nil
+}
+
+// SaveClient implements [store.ClientStore]: it inserts c or replaces the
+// client with the same ID.
+func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
+	if c.ID == "" {
+		return fmt.Errorf("postgres: save client: %w: client without id", store.ErrInvalid)
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO kunci_clients (id, secret_hash, name, redirect_uris, login_uris, grant_types,
+		       scopes, auth_method, pkce_optional, access_token_format, resources, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (id) DO UPDATE SET
+		       secret_hash = EXCLUDED.secret_hash, name = EXCLUDED.name,
+		       redirect_uris = EXCLUDED.redirect_uris, login_uris = EXCLUDED.login_uris,
+		       grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,
+		       auth_method = EXCLUDED.auth_method, pkce_optional = EXCLUDED.pkce_optional,
+		       access_token_format = EXCLUDED.access_token_format,
+		       resources = EXCLUDED.resources, created_at = EXCLUDED.created_at`,
+		c.ID, c.SecretHash, c.Name, c.RedirectURIs, c.LoginURIs, c.GrantTypes,
+		c.Scopes, c.AuthMethod, c.PKCEOptional, c.AccessTokenFormat, c.Resources, nullTime(c.CreatedAt))
+	if err != nil {
+		return wrap("save client", err)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kunci/kunci/store"
+)
+
+// Store is a [store.Store] kept in PostgreSQL through a pgx connection pool.
+// Make one with [New] and create its tables with [Store.Migrate].
+type Store struct {
+	pool *pgxpool.Pool
+	// now is the clock every expiry check uses; time.Now outside tests.
+	now func() time.Time
+}
+
+// New returns a Store that keeps its records in the database pool connects
+// to. It runs no query: call [Store.Migrate] before first use. The pool stays
+// the caller's to close.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, now: time.Now}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
+const uniqueViolation = "23505"
+
+// wrap turns a database error into the error a Store method returns: a unique
+// violation becomes [store.ErrAlreadyExists], anything else is wrapped with
+// the operation's name.
+func wrap(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrAlreadyExists)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// checkExpiry refuses a record that would be unreadable as soon as it is
+// saved (see [store.ErrExpired]).
+func checkExpiry(op string, expiresAt, now time.Time) error {
+	if expiresAt.IsZero() {
+		return fmt.Errorf("postgres: %s: %w: no expiry", op, store.ErrExpired)
+	}
+	if !expiresAt.After(now) {
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrExpired)
+	}
+	return nil
+}
+
+// notFound is the error of a read that matched no live row.
+func notFound(op string) error {
+	return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+}
+
+// nullTime maps the zero time to NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// fromNull maps NULL back to the zero time.
+func fromNull(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// reused is the error that comes with the record of a consumed code or a
+// rotated refresh token.
+func reused(op string) error {
+	return fmt.Errorf("postgres: %s: %w", op, store.ErrReused)
+}
