@@ -1,0 +1,62 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/kunci/kunci/store"
+)
+
+// TokenRequest asks [Server.IssueToken] for tokens without going through HTTP.
+type TokenRequest struct {
+	// ClientID is the registered client the tokens are for. Required.
+	ClientID string
+	// Subject is the resource owner; empty for a token acting for the client.
+	Subject string
+	// Scopes are the scopes to grant; they must be registered for the client.
+	// Empty means Config.DefaultScopes.
+	Scopes []string
+	// Refresh asks for a refresh token too, which needs a Subject and a client
+	// that registered the refresh_token grant.
+	Refresh bool
+	// GrantType selects the lifetimes of Config.GrantLifetimes; empty means
+	// the default lifetimes.
+	GrantType GrantType
+}
+
+// IssueToken issues tokens from a host's own handler, with the same checks
+// and records as the token endpoint: the Go equivalent of Apigee handing
+// token data to the rest of a proxy. The returned value holds the token
+// strings; they are not stored anywhere in plain form.
+func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken, error) {
+	client, err := s.store.Client(ctx, req.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return IssuedToken{}, oauthError(CodeInvalidClient, "unknown client")
+	}
+	if err != nil {
+		return IssuedToken{}, unavailable(err)
+	}
+	scopes, e := s.grantScopes(req.Scopes, client.Scopes)
+	if e != nil {
+		return IssuedToken{}, e
+	}
+	ir := issueRequest{client: client, grantType: req.GrantType, subject: req.Subject, scopes: scopes}
+	if req.Refresh {
+		if req.Subject == "" || !slices.Contains(client.GrantTypes, GrantRefreshToken) {
+			return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
+		}
+		ir.refresh = true
+	}
+	if req.Subject != "" {
+		ir.grantID = newGrantID()
+	}
+	return s.mint(ctx, ir)
+}
+
+// RevokeToken revokes an access or refresh token from a host's own handler,
+// whichever client holds it. A refresh token takes its whole grant with it.
+// An unknown token is not an error.
+func (s *Server) RevokeToken(ctx context.Context, token string) error {
+	return s.revoke(ctx, token, "")
+}

@@ -1,0 +1,83 @@
+package authserver
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+)
+
+// maxBodyBytes caps the body of every POST endpoint.
+const maxBodyBytes = 64 << 10
+
+// form is a parsed request body in which every parameter occurs at most once
+// (RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be
+// included more than once").
+type form map[string]string
+
+// get returns the value of key, or "".
+func (f form) get(key string) string { return f[key] }
+
+// has reports whether key was sent, even with an empty value.
+func (f form) has(key string) bool {
+	_, ok := f[key]
+	return ok
+}
+
+// parsePostForm reads an application/x-www-form-urlencoded body of at most
+// maxBodyBytes, rejecting repeated parameters and invalid UTF-8. Parameters
+// in the query string are ignored: the token, revocation and introspection
+// endpoints take them from the body only.
+func parsePostForm(w http.ResponseWriter, r *http.Request) (form, *Error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, oauthError(CodeInvalidRequest, "content type must be application/x-www-form-urlencoded")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, oauthError(CodeInvalidRequest, "request body too large")
+		}
+		return nil, oauthError(CodeInvalidRequest, "could not read request body")
+	}
+	return parseValues(string(body))
+}
+
+// parseValues decodes URL-encoded parameters with the rules of
+// parsePostForm.
+func parseValues(raw string) (form, *Error) {
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, oauthError(CodeInvalidRequest, "malformed parameters")
+	}
+	return singleValues(vals)
+}
+
+// singleValues flattens vals, refusing repeated keys and invalid UTF-8.
+func singleValues(vals url.Values) (form, *Error) {
+	f := make(form, len(vals))
+	for k, vs := range vals {
+		if len(vs) != 1 {
+			return nil, oauthError(CodeInvalidRequest, "a parameter is repeated")
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
+			return nil, oauthError(CodeInvalidRequest, "parameters must be UTF-8")
+		}
+		f[k] = vs[0]
+	}
+	return f, nil
+}
+
+// requirePost answers 405 with Allow: POST for any other method.
+func requirePost(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	w.Header().Set("Allow", http.MethodPost)
+	writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: CodeInvalidRequest, ErrorDescription: "method must be POST"})
+	return false
+}

@@ -1,0 +1,83 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/kunci/kunci/store"
+)
+
+// grantCode exchanges an authorization code (RFC 6749 §4.1.3).
+//
+// The code is consumed before anything is checked or minted: consumption is
+// the single-use gate, so of concurrent redemptions exactly one proceeds, and
+// a code that fails a later check stays spent. A code presented after it was
+// used is refused and every token issued from it is revoked (§4.1.2).
+func (s *Server) grantCode(ctx context.Context, client store.Client, f form) (IssuedToken, error) {
+	code := f.get("code")
+	if code == "" {
+		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing code")
+	}
+	if !hasPrefix(code, prefixCode) {
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
+	}
+	rec, err := s.store.ConsumeCode(ctx, hashToken(code))
+	switch {
+	case errors.Is(err, store.ErrReused):
+		s.revokeGrant(ctx, rec.GrantID, rec.ClientID, EventReuseDetected)
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
+	case errors.Is(err, store.ErrNotFound):
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
+	case err != nil:
+		return IssuedToken{}, unavailable(err)
+	}
+	if rec.ClientID != client.ID {
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
+	}
+	// redirect_uri must repeat the one of the authorization request when that
+	// request had one (§4.1.3); otherwise it may name a registered URI.
+	redirect := f.get("redirect_uri")
+	switch {
+	case rec.RedirectURI != "" && redirect != rec.RedirectURI:
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "redirect_uri does not match the authorization request")
+	case rec.RedirectURI == "" && redirect != "" && !slices.Contains(client.RedirectURIs, redirect):
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "redirect_uri does not match the authorization request")
+	}
+	verifier := f.get("code_verifier")
+	switch {
+	case rec.CodeChallenge != "" && !verifyPKCE(verifier, rec.CodeChallenge, rec.CodeChallengeMethod):
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "code_verifier does not match the challenge")
+	case rec.CodeChallenge == "" && verifier != "":
+		// A verifier for a code issued without a challenge signals a PKCE
+		// downgrade (RFC 9700 §2.1.1).
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "code was issued without a challenge")
+	}
+	return s.mint(ctx, issueRequest{
+		client:    client,
+		grantType: GrantAuthorizationCode,
+		subject:   rec.Subject,
+		scopes:    rec.Scopes,
+		audience:  rec.Resources,
+		grantID:   rec.GrantID,
+		authTime:  rec.AuthTime,
+		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),
+	})
+}
+
+// revokeGrant revokes every token of a grant and reports why. A store
+// failure is logged: the request is refused either way.
+func (s *Server) revokeGrant(ctx context.Context, grantID, clientID string, why EventKind) error {
+	if grantID == "" {
+		return nil
+	}
+	if err := s.store.RevokeGrant(ctx, grantID); err != nil {
+		s.logError(ctx, serverError(err))
+		return unavailable(err)
+	}
+	s.emit(ctx, Event{Kind: why, ClientID: clientID, GrantID: grantID})
+	if why != EventGrantRevoked {
+		s.emit(ctx, Event{Kind: EventGrantRevoked, ClientID: clientID, GrantID: grantID})
+	}
+	return nil
+}

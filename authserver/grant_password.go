@@ -1,0 +1,48 @@
+package authserver
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/kunci/kunci/store"
+)
+
+// grantPassword issues tokens for a resource owner's username and password
+// (RFC 6749 §4.3). It is off unless Config.CheckPassword is set and the
+// client registered the grant. Failures are throttled per username and
+// source address.
+func (s *Server) grantPassword(ctx context.Context, r *http.Request, client store.Client, f form, requested []string) (IssuedToken, error) {
+	username, password := f.get("username"), f.get("password")
+	if username == "" || !f.has("password") {
+		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing username or password")
+	}
+	scopes, e := s.grantScopes(requested, client.Scopes)
+	if e != nil {
+		return IssuedToken{}, e
+	}
+	key := "u\x00" + username + "\x00" + s.sourceIP(r)
+	if wait, blocked := s.failures.blocked(key); blocked {
+		s.emit(ctx, Event{Kind: EventThrottled, ClientID: client.ID})
+		return IssuedToken{}, throttled(wait)
+	}
+	subject, ok, err := s.cfg.CheckPassword(ctx, username, password)
+	if err != nil {
+		return IssuedToken{}, unavailable(err)
+	}
+	if !ok || subject == "" {
+		s.failures.fail(key)
+		s.emit(ctx, Event{Kind: EventPasswordFailed, ClientID: client.ID})
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
+	}
+	return s.mint(ctx, issueRequest{
+		client:    client,
+		grantType: GrantPassword,
+		subject:   subject,
+		scopes:    scopes,
+		grantID:   newGrantID(),
+		authTime:  time.Now(),
+		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),
+	})
+}

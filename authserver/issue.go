@@ -1,0 +1,203 @@
+package authserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kunci/kunci/store"
+)
+
+// IssuedToken describes tokens the server has just issued. The Go API
+// ([Server.IssueToken]) returns it with the token strings; TokenResponseHook
+// receives it with AccessToken and RefreshToken left empty.
+type IssuedToken struct {
+	// AccessToken is the access token (RFC 6749 §5.1).
+	AccessToken string
+	// TokenType is always "Bearer" (RFC 6750).
+	TokenType string
+	// RefreshToken is the refresh token, empty when none was issued.
+	RefreshToken string
+	// Scopes are the scopes of the access token.
+	Scopes []string
+	// ClientID is the client the tokens were issued to; ClientName its name.
+	ClientID   string
+	ClientName string
+	// Subject is the resource owner, empty for client_credentials.
+	Subject string
+	// GrantID names the grant the tokens belong to.
+	GrantID string
+	// GrantType is how the tokens were obtained.
+	GrantType GrantType
+	// IssuedAt and ExpiresAt bound the access token's life.
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// RefreshIssuedAt and RefreshExpiresAt bound the refresh token's life.
+	RefreshIssuedAt  time.Time
+	RefreshExpiresAt time.Time
+	// RefreshCount counts how often the grant's refresh token was rotated.
+	RefreshCount int
+}
+
+// issueRequest is what a grant hands to mint.
+type issueRequest struct {
+	client    store.Client
+	grantType GrantType
+	subject   string
+	scopes    []string
+	audience  []string
+	grantID   string
+	authTime  time.Time
+	// refresh asks for a new refresh token family (code and password grants).
+	refresh bool
+}
+
+// mint issues an access token, and a refresh token when asked for, and saves
+// their hashes.
+func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error) {
+	accessTTL, refreshTTL := s.cfg.lifetime(req.grantType)
+	now := time.Now()
+	it := IssuedToken{
+		TokenType:  "Bearer",
+		Scopes:     req.scopes,
+		ClientID:   req.client.ID,
+		ClientName: req.client.Name,
+		Subject:    req.subject,
+		GrantID:    req.grantID,
+		GrantType:  req.grantType,
+		IssuedAt:   now,
+		ExpiresAt:  now.Add(accessTTL),
+	}
+	if err := s.saveAccess(ctx, &it, req.audience); err != nil {
+		return IssuedToken{}, err
+	}
+	if req.refresh {
+		it.RefreshToken = newToken(prefixRefresh)
+		it.RefreshIssuedAt = now
+		it.RefreshExpiresAt = now.Add(refreshTTL)
+		err := s.store.SaveRefreshToken(ctx, store.RefreshToken{
+			Hash:      hashToken(it.RefreshToken),
+			GrantID:   req.grantID,
+			ClientID:  req.client.ID,
+			Subject:   req.subject,
+			Scopes:    req.scopes,
+			Audience:  req.audience,
+			AuthTime:  req.authTime,
+			IssuedAt:  now,
+			ExpiresAt: it.RefreshExpiresAt,
+		})
+		if err != nil {
+			return IssuedToken{}, unavailable(err)
+		}
+	}
+	s.emit(ctx, Event{Kind: EventTokenIssued, ClientID: it.ClientID, Subject: it.Subject,
+		GrantID: it.GrantID, GrantType: it.GrantType, Scopes: it.Scopes})
+	return it, nil
+}
+
+// saveAccess creates the access token of it and saves its hash.
+func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, audience []string) error {
+	it.AccessToken = newToken(prefixAccess)
+	err := s.store.SaveAccessToken(ctx, store.AccessToken{
+		Hash:      hashToken(it.AccessToken),
+		GrantID:   it.GrantID,
+		ClientID:  it.ClientID,
+		Subject:   it.Subject,
+		Scopes:    it.Scopes,
+		Audience:  audience,
+		IssuedAt:  it.IssuedAt,
+		ExpiresAt: it.ExpiresAt,
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// tokenResponse is the JSON body of a successful token response (RFC 6749
+// §5.1), with Apigee's extended fields when configured.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+
+	IssuedAt              string `json:"issued_at,omitempty"`
+	RefreshTokenIssuedAt  string `json:"refresh_token_issued_at,omitempty"`
+	RefreshTokenExpiresIn string `json:"refresh_token_expires_in,omitempty"`
+	RefreshCount          string `json:"refresh_count,omitempty"`
+	RefreshTokenStatus    string `json:"refresh_token_status,omitempty"`
+	ClientID              string `json:"client_id,omitempty"`
+	ApplicationName       string `json:"application_name,omitempty"`
+	Status                string `json:"status,omitempty"`
+	State                 string `json:"state,omitempty"`
+}
+
+// reservedResponseFields are set by the server; TokenResponseHook cannot
+// replace them.
+var reservedResponseFields = []string{
+	"access_token", "token_type", "expires_in", "refresh_token", "scope",
+	"issued_at", "refresh_token_issued_at", "refresh_token_expires_in",
+	"refresh_count", "refresh_token_status", "client_id", "application_name",
+	"status", "state", "error", "error_description", "error_uri",
+}
+
+// millis formats t as Unix milliseconds, as Apigee's issued_at fields do.
+func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// tokenBody builds the JSON body for it. requested is the scope list the
+// client asked for; scope is included when the granted scopes differ from it
+// (RFC 6749 §5.1). state is echoed in the extended response.
+func (s *Server) tokenBody(ctx context.Context, it IssuedToken, requested []string, state string) []byte {
+	resp := tokenResponse{
+		AccessToken:  it.AccessToken,
+		TokenType:    it.TokenType,
+		ExpiresIn:    int64(it.ExpiresAt.Sub(it.IssuedAt) / time.Second),
+		RefreshToken: it.RefreshToken,
+	}
+	if !slices.Equal(requested, it.Scopes) {
+		resp.Scope = strings.Join(it.Scopes, " ")
+	}
+	if s.cfg.ExtendedTokenResponse {
+		resp.IssuedAt = millis(it.IssuedAt)
+		resp.ClientID = it.ClientID
+		resp.ApplicationName = it.ClientName
+		resp.Status = "approved"
+		resp.State = state
+		if it.RefreshToken != "" {
+			resp.RefreshTokenIssuedAt = millis(it.RefreshIssuedAt)
+			resp.RefreshTokenExpiresIn = strconv.FormatInt(int64(it.RefreshExpiresAt.Sub(it.RefreshIssuedAt)/time.Second), 10)
+			resp.RefreshCount = strconv.Itoa(it.RefreshCount)
+			resp.RefreshTokenStatus = "approved"
+		}
+	}
+	body, _ := json.Marshal(resp) // a struct of strings and ints always marshals
+	if s.cfg.TokenResponseHook == nil {
+		return body
+	}
+	view := it
+	view.AccessToken, view.RefreshToken = "", ""
+	extra := s.cfg.TokenResponseHook(ctx, view)
+	for _, k := range reservedResponseFields {
+		delete(extra, k)
+	}
+	if len(extra) == 0 {
+		return body
+	}
+	more, err := json.Marshal(extra)
+	if err != nil {
+		s.logError(ctx, serverError(err))
+		return body
+	}
+	// Splice {"a":1} and {"b":2} into {"a":1,"b":2}.
+	var buf bytes.Buffer
+	buf.Write(body[:len(body)-1])
+	buf.WriteByte(',')
+	buf.Write(more[1:])
+	return buf.Bytes()
+}

@@ -1,0 +1,61 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+)
+
+// noStore sets the headers that keep token responses out of caches
+// (RFC 6749 §5.1, §5.2).
+func noStore(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// writeJSON writes v as a JSON response with no-store caching headers.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types reach here; they always marshal.
+		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	noStore(h)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// errorBody is the JSON error response of RFC 6749 §5.2.
+type errorBody struct {
+	Error            ErrorCode `json:"error"`
+	ErrorDescription string    `json:"error_description,omitempty"`
+}
+
+// writeError logs err and writes it as a JSON error response. Server errors
+// are logged at Error level with their cause; client mistakes at Debug.
+func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	e := asError(err)
+	s.logError(ctx, e)
+	if e.challengeBasic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.realm+`", charset="UTF-8"`)
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	writeJSON(w, e.HTTPStatus(), errorBody{Error: e.Code, ErrorDescription: e.Description})
+}
+
+func (s *Server) logError(ctx context.Context, e *Error) {
+	level := slog.LevelDebug
+	switch status := e.HTTPStatus(); {
+	case status >= 500:
+		level = slog.LevelError
+	case status == http.StatusTooManyRequests:
+		level = slog.LevelWarn
+	}
+	s.log.Log(ctx, level, "authserver: request failed", slog.Any("error", e))
+}

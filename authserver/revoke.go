@@ -1,0 +1,78 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/kunci/kunci/store"
+)
+
+// RevokeHandler returns the revocation endpoint (RFC 7009) on its own. The
+// client authenticates as at the token endpoint and names a token it holds.
+// The answer is 200 with an empty body whether or not the token was known or
+// belonged to the client (§2.2), so the endpoint reveals nothing about other
+// clients' tokens. Revoking a refresh token revokes its whole grant, access
+// tokens included; revoking an access token revokes that token. A store
+// failure is 503 (§2.2.1), never 200. token_type_hint is advisory: the token's
+// own prefix tells its type.
+func (s *Server) RevokeHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !requirePost(w, r) {
+			return
+		}
+		ctx := r.Context()
+		f, e := parsePostForm(w, r)
+		if e != nil {
+			s.writeError(ctx, w, e)
+			return
+		}
+		client, e := s.authenticateClient(ctx, r, f)
+		if e != nil {
+			s.writeError(ctx, w, e)
+			return
+		}
+		token := f.get("token")
+		if token == "" {
+			s.writeError(ctx, w, oauthError(CodeInvalidRequest, "missing token"))
+			return
+		}
+		if err := s.revoke(ctx, token, client.ID); err != nil {
+			s.writeError(ctx, w, err)
+			return
+		}
+		noStore(w.Header())
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// revoke revokes token if it is an access or refresh token of clientID; an
+// empty clientID revokes it whoever holds it. Unknown tokens are not an
+// error (RFC 7009 §2.2).
+func (s *Server) revoke(ctx context.Context, token, clientID string) error {
+	hash := hashToken(token)
+	switch {
+	case hasPrefix(token, prefixAccess):
+		rec, err := s.store.AccessToken(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
+			return nil
+		}
+		if err == nil {
+			err = s.store.DeleteToken(ctx, hash)
+		}
+		if err != nil {
+			return unavailable(err)
+		}
+		s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: rec.ClientID, Subject: rec.Subject, GrantID: rec.GrantID})
+	case hasPrefix(token, prefixRefresh):
+		rec, err := s.store.RefreshToken(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
+			return nil
+		}
+		if err != nil {
+			return unavailable(err)
+		}
+		return s.revokeGrant(ctx, rec.GrantID, rec.ClientID, EventGrantRevoked)
+	}
+	return nil
+}

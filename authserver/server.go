@@ -1,0 +1,95 @@
+package authserver
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/kunci/kunci/store"
+)
+
+// Server is an embeddable OAuth 2.0 authorization server. It is an
+// [http.Handler] that answers on the paths of Config.Paths and 404s on every
+// other path, so it can be mounted on a mux with http.StripPrefix when it
+// lives under a prefix.
+//
+// A Server is safe for concurrent use. Two Servers never share state except
+// through a store they are both given.
+type Server struct {
+	cfg    Config
+	store  store.Store
+	log    *slog.Logger
+	realm  string
+	scopes map[string]Scope
+
+	failures        *throttle
+	dummySecretHash string
+	refreshKey      []byte
+
+	mux *http.ServeMux
+}
+
+// New validates config and returns a Server that keeps its state in st.
+// It returns an error for any invalid configuration; it never panics on one.
+func New(config Config, st store.Store) (*Server, error) {
+	if st == nil {
+		return nil, errors.New("authserver: store is nil")
+	}
+	cfg, err := config.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    st,
+		log:      cfg.Logger,
+		realm:    cfg.Issuer,
+		scopes:   make(map[string]Scope, len(cfg.Scopes)),
+		failures: newThrottle(cfg.FailureLimit, cfg.FailureWindow),
+	}
+	for _, sc := range cfg.Scopes {
+		s.scopes[sc.Name] = sc
+	}
+	s.dummySecretHash = hashToken(newToken(""))
+	s.refreshKey = slices.Clone(cfg.RefreshKey)
+	if s.refreshKey == nil {
+		s.refreshKey = make([]byte, 32)
+		rand.Read(s.refreshKey)
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// routes builds the server's own mux from Config.Paths.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	p := s.cfg.Paths
+	mux.Handle(p.Token, s.TokenHandler())
+	for _, alias := range p.Refresh {
+		mux.Handle(alias, s.refreshAliasHandler())
+	}
+	mux.Handle(p.Revoke, s.RevokeHandler())
+	mux.Handle(p.Introspect, s.IntrospectHandler())
+	return mux
+}
+
+// ServeHTTP dispatches r to the endpoint its path names.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// Store returns the store the server keeps its state in.
+func (s *Server) Store() store.Store { return s.store }
+
+// Issuer returns the configured issuer identifier.
+func (s *Server) Issuer() string { return s.cfg.Issuer }
+
+// context-free helpers used by several endpoints.
+var _ http.Handler = (*Server)(nil)
+
+func (s *Server) logInfo(ctx context.Context, msg string, attrs ...slog.Attr) {
+	s.log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+}

@@ -1,0 +1,113 @@
+package authserver
+
+import (
+	"context"
+	"net/http"
+	"slices"
+)
+
+// TokenHandler returns the token endpoint (RFC 6749 §3.2) on its own, for
+// hosts that route endpoints themselves. It accepts POST with an
+// application/x-www-form-urlencoded body and the grant types
+// authorization_code (§4.1.3), refresh_token (§6), client_credentials (§4.4)
+// and password (§4.3).
+func (s *Server) TokenHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serveToken(w, r, false)
+	})
+}
+
+// refreshAliasHandler serves the refresh-only aliases of the token endpoint
+// (NU.ID's /oauth/refreshAccessToken, Apigee's /oauth/refresh). They run the
+// same code as the token endpoint, and any other grant type there is
+// unsupported_grant_type.
+func (s *Server) refreshAliasHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.serveToken(w, r, true)
+	})
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, refreshOnly bool) {
+	if !requirePost(w, r) {
+		return
+	}
+	ctx := r.Context()
+	f, e := parsePostForm(w, r)
+	if e != nil {
+		s.writeError(ctx, w, e)
+		return
+	}
+	body, err := s.token(ctx, r, f, refreshOnly)
+	if err != nil {
+		s.writeError(ctx, w, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	noStore(h)
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// token runs one token request and returns the response body.
+func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly bool) ([]byte, error) {
+	grant := f.get("grant_type")
+	if grant == "" {
+		// Version 1 of the NU.ID API sends a code exchange without grant_type.
+		if refreshOnly || !s.cfg.AllowMissingGrantType || !f.has("code") {
+			return nil, oauthError(CodeInvalidRequest, "missing grant_type")
+		}
+		grant = GrantAuthorizationCode
+	}
+	switch {
+	case refreshOnly && grant != GrantRefreshToken:
+		return nil, oauthError(CodeUnsupportedGrantType, "only refresh_token is accepted here")
+	case !s.grantEnabled(grant):
+		return nil, oauthError(CodeUnsupportedGrantType, "unsupported grant_type")
+	}
+	client, e := s.authenticateClient(ctx, r, f)
+	if e != nil {
+		return nil, e
+	}
+	if !slices.Contains(client.GrantTypes, grant) {
+		return nil, oauthError(CodeUnauthorizedClient, "grant type not allowed for this client")
+	}
+	requested, ok := parseScope(f.get("scope"))
+	if !ok {
+		return nil, oauthError(CodeInvalidScope, "malformed scope")
+	}
+	var (
+		it  IssuedToken
+		err error
+	)
+	switch grant {
+	case GrantAuthorizationCode:
+		it, err = s.grantCode(ctx, client, f)
+	case GrantRefreshToken:
+		it, err = s.grantRefresh(ctx, client, f, requested)
+	case GrantClientCredentials:
+		it, err = s.grantClientCredentials(ctx, client, requested)
+	case GrantPassword:
+		it, err = s.grantPassword(ctx, r, client, f, requested)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.tokenBody(ctx, it, requested, f.get("state")), nil
+}
+
+// grantEnabled reports whether the server offers grant at all; each client
+// must also register it.
+func (s *Server) grantEnabled(grant GrantType) bool {
+	switch grant {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
+		return true
+	case GrantPassword:
+		return s.cfg.CheckPassword != nil
+	}
+	return false
+}
+
+// newGrantID starts a grant: the family of every token issued from one
+// authorization.
+func newGrantID() string { return newID() }

@@ -1,0 +1,45 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kunci/kunci/middleware"
+	"github.com/kunci/kunci/store"
+)
+
+// TokenInfo describes a verified access token; it is the middleware's type,
+// so that a *Server is a [middleware.Verifier].
+type TokenInfo = middleware.TokenInfo
+
+// VerifyAccessToken checks an access token issued by this server, in the same
+// process: one hash and one store lookup. It implements
+// [middleware.Verifier]: an unknown, expired or revoked token gives an error
+// wrapping [middleware.ErrInvalidToken]; a store failure is returned as is.
+func (s *Server) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
+	if !hasPrefix(token, prefixAccess) {
+		return TokenInfo{}, middleware.ErrInvalidToken
+	}
+	rec, err := s.store.AccessToken(ctx, hashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return TokenInfo{}, middleware.ErrInvalidToken
+	case err != nil:
+		return TokenInfo{}, err
+	}
+	return accessInfo(rec), nil
+}
+
+// accessInfo converts a stored access token to a TokenInfo.
+func accessInfo(rec store.AccessToken) TokenInfo {
+	return TokenInfo{
+		Subject:   rec.Subject,
+		ClientID:  rec.ClientID,
+		Scopes:    rec.Scopes,
+		Audience:  rec.Audience,
+		ExpiresAt: rec.ExpiresAt,
+		IssuedAt:  rec.IssuedAt,
+	}
+}
+
+var _ middleware.Verifier = (*Server)(nil)
