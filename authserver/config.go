@@ -217,7 +217,9 @@ const (
 // naming the first invalid field.
 func (c Config) withDefaults() (Config, error) {
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("authserver: config: "+format, args...)) }
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("authserver: config: "+format, args...))
+	}
 
 	if err := checkIssuer(c.Issuer, c.AllowHTTPIssuer); err != nil {
 		bad("Issuer: %v", err)
