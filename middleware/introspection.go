@@ -1,0 +1,283 @@
+package middleware
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Bounds and defaults of [IntrospectionConfig].
+const (
+	// DefaultIntrospectionCacheTTL is how long an active result is reused
+	// when [IntrospectionConfig.CacheTTL] is zero.
+	DefaultIntrospectionCacheTTL = 30 * time.Second
+	// MaxIntrospectionCacheTTL is the longest CacheTTL allowed: a revoked
+	// token stays usable for up to CacheTTL, so it must stay short.
+	MaxIntrospectionCacheTTL = 5 * time.Minute
+	// DefaultInactiveCacheTTL is how long an inactive result is reused when
+	// [IntrospectionConfig.InactiveCacheTTL] is zero.
+	DefaultInactiveCacheTTL = 5 * time.Second
+	// MaxInactiveCacheTTL is the longest InactiveCacheTTL allowed.
+	MaxInactiveCacheTTL = 30 * time.Second
+	// DefaultCacheEntries is the size bound of the verified-token caches when
+	// a config leaves it zero.
+	DefaultCacheEntries = 10000
+	// maxIntrospectionResponse caps how much of a response is read.
+	maxIntrospectionResponse = 1 << 20
+)
+
+// IntrospectionConfig configures [NewIntrospectionVerifier]. Every field's
+// zero value is documented; URL and ClientID are required.
+type IntrospectionConfig struct {
+	// URL is the authorization server's introspection endpoint (RFC 7662
+	// §2). It must be an absolute http or https URL.
+	URL string
+	// ClientID and ClientSecret authenticate this resource server to the
+	// endpoint with HTTP Basic, each form-encoded first as RFC 6749 §2.3.1
+	// requires. ClientID is required; ClientSecret may be empty.
+	ClientID     string
+	ClientSecret string
+	// HTTPClient sends the requests. Nil means a client with a 10 second
+	// timeout (never http.DefaultClient, which has none).
+	HTTPClient *http.Client
+	// CacheTTL is how long an active result is reused, never past the
+	// token's exp. Zero means [DefaultIntrospectionCacheTTL]; negative turns
+	// caching of active results off; more than [MaxIntrospectionCacheTTL] is
+	// an error. A revoked token stays usable for up to CacheTTL.
+	CacheTTL time.Duration
+	// InactiveCacheTTL is how long an inactive result is reused, which keeps
+	// a flood of bad tokens from reaching the endpoint. Zero means
+	// [DefaultInactiveCacheTTL]; negative turns it off; more than
+	// [MaxInactiveCacheTTL] is an error.
+	InactiveCacheTTL time.Duration
+	// MaxCacheEntries bounds the cache. Zero means [DefaultCacheEntries];
+	// negative is an error.
+	MaxCacheEntries int
+	// Now is the clock used for expiry and the cache. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives failures of the endpoint. Nil discards them.
+	Logger *slog.Logger
+}
+
+// IntrospectionVerifier is a [Verifier] that asks a remote authorization
+// server about each token through OAuth 2.0 Token Introspection (RFC 7662)
+// and caches the answers briefly. It is safe for concurrent use.
+type IntrospectionVerifier struct {
+	url         string
+	authz       string
+	client      *http.Client
+	activeTTL   time.Duration
+	inactiveTTL time.Duration
+	now         func() time.Time
+	log         *slog.Logger
+	cache       *tokenCache
+}
+
+// NewIntrospectionVerifier validates cfg and returns a verifier. It does no
+// network I/O.
+func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("middleware: introspection URL must be an absolute http or https URL")
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("middleware: introspection ClientID is required")
+	}
+	v := &IntrospectionVerifier{url: cfg.URL, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
+	switch {
+	case cfg.CacheTTL > MaxIntrospectionCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", MaxIntrospectionCacheTTL)
+	case cfg.CacheTTL == 0:
+		v.activeTTL = DefaultIntrospectionCacheTTL
+	case cfg.CacheTTL > 0:
+		v.activeTTL = cfg.CacheTTL
+	}
+	switch {
+	case cfg.InactiveCacheTTL > MaxInactiveCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection InactiveCacheTTL above %v", MaxInactiveCacheTTL)
+	case cfg.InactiveCacheTTL == 0:
+		v.inactiveTTL = DefaultInactiveCacheTTL
+	case cfg.InactiveCacheTTL > 0:
+		v.inactiveTTL = cfg.InactiveCacheTTL
+	}
+	switch {
+	case cfg.MaxCacheEntries < 0:
+		return nil, errors.New("middleware: negative MaxCacheEntries")
+	case cfg.MaxCacheEntries == 0:
+		cfg.MaxCacheEntries = DefaultCacheEntries
+	}
+	if v.client == nil {
+		v.client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	cred := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
+	v.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
+	v.cache = newTokenCache(cfg.MaxCacheEntries, v.now)
+	return v, nil
+}
+
+// introspectionResponse is the RFC 7662 §2.2 response body, as far as it is
+// used.
+type introspectionResponse struct {
+	Active    *bool        `json:"active"`
+	Scope     string       `json:"scope"`
+	ClientID  string       `json:"client_id"`
+	Subject   string       `json:"sub"`
+	Audience  stringOrList `json:"aud"`
+	Expiry    *json.Number `json:"exp"`
+	IssuedAt  *json.Number `json:"iat"`
+	NotBefore *json.Number `json:"nbf"`
+	TokenType string       `json:"token_type"`
+}
+
+// stringOrList decodes a JSON string or array of strings, the two forms RFC
+// 7519 §4.1.3 allows for "aud".
+type stringOrList []string
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (s *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = stringOrList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("middleware: aud is neither a string nor an array of strings")
+	}
+	*s = many
+	return nil
+}
+
+// VerifyAccessToken asks the introspection endpoint whether token is active
+// (RFC 7662 §2.1), reusing a recent answer when there is one. An inactive
+// token, a refresh token, or one whose exp or nbf rule it out gives an error
+// wrapping [ErrInvalidToken]. A transport error, a status other than 200 or
+// an unreadable response is a system failure.
+func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
+	key := cacheKey(token)
+	if info, err, ok := v.cache.get(key); ok {
+		return info, err
+	}
+	info, active, err := v.introspect(ctx, token)
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	now := v.now()
+	if !active {
+		err := fmt.Errorf("%w: token is not active", ErrInvalidToken)
+		if v.inactiveTTL > 0 {
+			v.cache.put(key, TokenInfo{}, err, now.Add(v.inactiveTTL))
+		}
+		return TokenInfo{}, err
+	}
+	if v.activeTTL > 0 {
+		until := now.Add(v.activeTTL)
+		if !info.ExpiresAt.IsZero() && info.ExpiresAt.Before(until) {
+			until = info.ExpiresAt
+		}
+		v.cache.put(key, info, nil, until)
+	}
+	return info, nil
+}
+
+// introspect makes one request and interprets the answer. active is false
+// for a token the answer rules out.
+func (v *IntrospectionVerifier) introspect(ctx context.Context, token string) (TokenInfo, bool, error) {
+	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, v.url, strings.NewReader(form.Encode()))
+	if err != nil {
+		return TokenInfo{}, false, fmt.Errorf("middleware: introspection request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", v.authz)
+	resp, err := v.client.Do(req)
+	if err != nil {
+		// The url.Error names the endpoint, never the token, which is in the body.
+		return TokenInfo{}, false, fmt.Errorf("middleware: introspection: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxIntrospectionResponse+1))
+	if err != nil {
+		return TokenInfo{}, false, fmt.Errorf("middleware: introspection: reading response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		v.log.ErrorContext(ctx, "middleware: introspection endpoint refused", "status", resp.StatusCode)
+		return TokenInfo{}, false, fmt.Errorf("middleware: introspection: status %d", resp.StatusCode)
+	}
+	if len(body) > maxIntrospectionResponse {
+		return TokenInfo{}, false, errors.New("middleware: introspection: response too large")
+	}
+	var r introspectionResponse
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		return TokenInfo{}, false, fmt.Errorf("middleware: introspection: malformed response: %w", err)
+	}
+	if r.Active == nil {
+		return TokenInfo{}, false, errors.New("middleware: introspection: response lacks active")
+	}
+	if !*r.Active {
+		return TokenInfo{}, false, nil
+	}
+	if strings.EqualFold(r.TokenType, "refresh_token") {
+		// Only access tokens may be presented to a resource server.
+		return TokenInfo{}, false, nil
+	}
+	info := TokenInfo{
+		Subject:  r.Subject,
+		ClientID: r.ClientID,
+		Scopes:   strings.Fields(r.Scope),
+		Audience: r.Audience,
+	}
+	if info.ExpiresAt, err = numericDate(r.Expiry); err != nil {
+		return TokenInfo{}, false, err
+	}
+	if info.IssuedAt, err = numericDate(r.IssuedAt); err != nil {
+		return TokenInfo{}, false, err
+	}
+	nbf, err := numericDate(r.NotBefore)
+	if err != nil {
+		return TokenInfo{}, false, err
+	}
+	now := v.now()
+	if !info.ExpiresAt.IsZero() && !now.Before(info.ExpiresAt) {
+		return TokenInfo{}, false, nil
+	}
+	if !nbf.IsZero() && now.Before(nbf) {
+		return TokenInfo{}, false, nil
+	}
+	return info, true, nil
+}
+
+// numericDate converts an RFC 7519 §2 NumericDate (seconds since the epoch,
+// possibly fractional) to a time; nil gives the zero time.
+func numericDate(n *json.Number) (time.Time, error) {
+	if n == nil {
+		return time.Time{}, nil
+	}
+	if i, err := n.Int64(); err == nil {
+		return time.Unix(i, 0), nil
+	}
+	f, err := n.Float64()
+	if err != nil || f < 0 || f > 1<<40 {
+		return time.Time{}, errors.New("middleware: introspection: bad NumericDate")
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
+}
