@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-	"unique"
 
 	"github.com/patrickmn/go-cache"
 )
@@ -20,6 +19,12 @@ const DefaultCleanupInterval = time.Minute
 // unknownGrantTombstone is how long RevokeGrant remembers a grant it has no
 // record of, so that records saved for it soon after stay unreadable.
 const unknownGrantTombstone = 24 * time.Hour
+
+// maxCacheTTL bounds the lifetimes handed to go-cache, which computes
+// now+ttl in int64 nanoseconds (that overflows in the year 2262). A record
+// that lives longer is given no cache expiry; reads still check its
+// ExpiresAt.
+const maxCacheTTL = 100 * 365 * 24 * time.Hour
 
 // Memory is a [Store] that keeps everything in process memory, built on
 // go-cache. It suits a single server instance, tests and development; its
@@ -36,25 +41,29 @@ type Memory struct {
 	mu sync.Mutex
 
 	tokens  *cache.Cache // code, access and refresh entries keyed by hash
-	grants  *cache.Cache // *grantState keyed by grant ID
+	grants  *cache.Cache // *grantState (nil for a plain live grant) keyed by grant ID
 	pending *cache.Cache // AuthRequest and Consent entries
 
 	clientsMu sync.RWMutex
 	clients   map[string]Client
 
-	scopeSets map[string][]string // interned scope and audience lists, guarded by mu
+	shapes map[string]*accessShape // interned access token shapes, guarded by mu
 
 	stop     chan struct{}
 	stopOnce sync.Once
 }
 
-// grantState tracks a grant: whether it was revoked, and which retired refresh
-// tokens of it are kept for reuse detection. Its go-cache expiry is the latest
-// ExpiresAt of the grant's records.
+// grantState is what a grant entry holds beyond its go-cache expiry, which
+// is the latest ExpiresAt of the grant's records. A live grant with no
+// retired refresh token holds a nil *grantState, so that the millions of
+// grants of single access tokens cost no allocation of their own.
 type grantState struct {
-	revoked   atomic.Bool
-	expiresAt time.Time // guarded by Memory.mu
-	retired   []string  // hashes of rotated refresh tokens, guarded by Memory.mu
+	// revoked never changes once the state is stored: RevokeGrant stores a
+	// new state. Readers outside Memory.mu read it.
+	revoked bool
+	// retired lists the hashes of rotated refresh tokens of the grant, which
+	// are deleted with it. Guarded by Memory.mu.
+	retired []string
 }
 
 // codeEntry is a stored authorization code.
@@ -63,23 +72,41 @@ type codeEntry struct {
 	consumed bool
 }
 
-// accessEntry is a stored access token, kept compact because a server may hold
-// millions: the hash is the cache key, times are Unix nanoseconds, and scope
-// and audience lists are interned.
+// accessEntry is a stored access token, kept compact because a server may
+// hold millions (48 bytes, plus one allocation for text). The hash is the
+// cache key; grant ID, subject and claims share one string; the client ID,
+// scopes and audience, which many tokens have in common, are interned; times
+// are Unix microseconds.
 type accessEntry struct {
-	grantID   string
-	clientID  string
-	subject   string
-	scopes    []string
-	extra     *accessExtra
-	issuedAt  int64
-	expiresAt int64
+	text       string // grant ID, then subject, then claims
+	shape      *accessShape
+	issuedAt   int64
+	expiresAt  int64
+	grantLen   uint32
+	subjectLen uint32
 }
 
-// accessExtra holds the rarely set parts of an access token.
-type accessExtra struct {
+func (e *accessEntry) grantID() string { return e.text[:e.grantLen] }
+
+func (e *accessEntry) subject() string {
+	return e.text[e.grantLen : e.grantLen+e.subjectLen]
+}
+
+func (e *accessEntry) claims() []byte {
+	c := e.text[e.grantLen+e.subjectLen:]
+	if c == "" {
+		return nil
+	}
+	return []byte(c)
+}
+
+// accessShape is the part of an access token that tokens of one client with
+// the same scopes share. Shapes are never modified; readers get clones of
+// their slices.
+type accessShape struct {
+	clientID string
+	scopes   []string
 	audience []string
-	claims   []byte
 }
 
 // refreshEntry is a stored refresh token, live or retired.
@@ -96,20 +123,22 @@ func NewMemory() *Memory {
 // NewMemoryWithCleanup returns an empty Memory whose janitor removes expired
 // records every interval. An interval of zero or less starts no janitor (as
 // tests under testing/synctest need); expired records then stay unreadable but
-// hold memory until they are overwritten.
+// hold memory until [Memory.DeleteExpired] runs or they are overwritten.
 func NewMemoryWithCleanup(interval time.Duration) *Memory {
 	m := &Memory{
-		tokens:    cache.New(cache.NoExpiration, 0),
-		grants:    cache.New(cache.NoExpiration, 0),
-		pending:   cache.New(cache.NoExpiration, 0),
-		clients:   make(map[string]Client),
-		scopeSets: make(map[string][]string),
-		stop:      make(chan struct{}),
+		tokens:  cache.New(cache.NoExpiration, 0),
+		grants:  cache.New(cache.NoExpiration, 0),
+		pending: cache.New(cache.NoExpiration, 0),
+		clients: make(map[string]Client),
+		shapes:  make(map[string]*accessShape),
+		stop:    make(chan struct{}),
 	}
 	// When a grant's last record expires, its retired refresh tokens go too.
 	m.grants.OnEvicted(func(_ string, v any) {
-		for _, h := range v.(*grantState).retired {
-			m.tokens.Delete(h)
+		if g, _ := v.(*grantState); g != nil {
+			for _, h := range g.retired {
+				m.tokens.Delete(h)
+			}
 		}
 	})
 	if interval > 0 {
@@ -147,42 +176,95 @@ func (m *Memory) DeleteExpired() {
 	m.grants.DeleteExpired() // after tokens: its eviction hook deletes retired tokens
 }
 
-// Len reports how many token, code and pending entries the store holds,
-// expired ones included until the janitor removes them.
+// Len reports how many entries the store holds: codes, tokens (retired
+// refresh tokens included), pending requests, consents and the grants they
+// belong to, expired ones included until the janitor removes them. Clients
+// are not counted.
 func (m *Memory) Len() int {
 	return m.tokens.ItemCount() + m.pending.ItemCount() + m.grants.ItemCount()
 }
 
-// ttl turns an absolute expiry into a go-cache duration. go-cache treats a
-// duration of zero or less as "never expires", so an expiry that is not in
-// the future is refused here instead of becoming immortal.
-func ttl(expiresAt time.Time) (time.Duration, error) {
+// ttl turns an absolute expiry into a go-cache duration, measured from now.
+// go-cache treats a duration of zero or less as "never expires", so an expiry
+// that is not after now is refused here instead of becoming immortal.
+func ttl(expiresAt, now time.Time) (time.Duration, error) {
 	if expiresAt.IsZero() {
 		return 0, fmt.Errorf("%w: no expiry", ErrExpired)
 	}
-	d := time.Until(expiresAt)
+	d := expiresAt.Sub(now)
 	if d <= 0 {
 		return 0, ErrExpired
+	}
+	if d > maxCacheTTL {
+		return cache.NoExpiration, nil
 	}
 	return d, nil
 }
 
 func expired(expiresAt time.Time) bool { return !time.Now().Before(expiresAt) }
 
-// intern returns a shared copy of list, so that millions of tokens with the
-// same scopes hold one slice. The caller holds m.mu. Interned slices are never
-// modified; readers get clones.
-func (m *Memory) intern(list []string) []string {
-	if len(list) == 0 {
-		return nil
+// shape returns the interned shape of a token. The caller holds m.mu.
+func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape {
+	key := make([]byte, 0, 64)
+	key = appendKeyPart(key, clientID)
+	key = binary.AppendUvarint(key, uint64(len(scopes)))
+	for _, s := range scopes {
+		key = appendKeyPart(key, s)
 	}
-	key := strings.Join(list, "\x00")
-	if s, ok := m.scopeSets[key]; ok {
-		return s
+	for _, s := range audience {
+		key = appendKeyPart(key, s)
 	}
-	s := slices.Clone(list)
-	m.scopeSets[key] = s
-	return s
+	if sh, ok := m.shapes[string(key)]; ok {
+		return sh
+	}
+	sh := &accessShape{
+		clientID: clientID,
+		scopes:   slices.Clone(scopes),
+		audience: slices.Clone(audience),
+	}
+	if len(sh.scopes) == 0 {
+		sh.scopes = nil
+	}
+	if len(sh.audience) == 0 {
+		sh.audience = nil
+	}
+	m.shapes[string(key)] = sh
+	return sh
+}
+
+// appendKeyPart appends s, prefixed with its length so that no two lists of
+// strings give the same key.
+func appendKeyPart(key []byte, s string) []byte {
+	key = binary.AppendUvarint(key, uint64(len(s)))
+	return append(key, s...)
+}
+
+// grant returns the state of a live grant entry (nil for a plain grant) and
+// its expiry (zero when it has none). ok is false when the grant has no live
+// entry.
+func (m *Memory) grant(grantID string) (g *grantState, expiresAt time.Time, ok bool) {
+	v, expiresAt, ok := m.grants.GetWithExpiration(grantID)
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	g, _ = v.(*grantState)
+	return g, expiresAt, true
+}
+
+// setGrant stores the state of grantID until expiresAt (zero: no expiry).
+// The caller holds m.mu.
+func (m *Memory) setGrant(grantID string, g *grantState, expiresAt time.Time) {
+	d := cache.NoExpiration
+	if !expiresAt.IsZero() {
+		var err error
+		if d, err = ttl(expiresAt, time.Now()); err != nil {
+			// Already over: a dead grant needs no entry; evicting it
+			// reclaims its retired tokens.
+			m.grants.Delete(grantID)
+			return
+		}
+	}
+	m.grants.Set(grantID, g, d)
 }
 
 // touchGrant records that a record of grantID lives until expiresAt. The
@@ -191,17 +273,16 @@ func (m *Memory) touchGrant(grantID string, expiresAt time.Time) {
 	if grantID == "" {
 		return
 	}
-	var g *grantState
-	if v, ok := m.grants.Get(grantID); ok {
-		g = v.(*grantState)
-		if !expiresAt.After(g.expiresAt) {
-			return
-		}
-	} else {
-		g = &grantState{}
+	g, until, ok := m.grant(grantID)
+	if ok && (until.IsZero() || !expiresAt.After(until)) {
+		return
 	}
-	g.expiresAt = expiresAt
-	m.grants.Set(grantID, g, time.Until(expiresAt))
+	if !ok {
+		// An expired entry the janitor has not reached yet is evicted
+		// first, so that its hook reclaims the grant's retired tokens.
+		m.grants.Delete(grantID)
+	}
+	m.setGrant(grantID, g, expiresAt)
 }
 
 // revoked reports whether grantID has been revoked.
@@ -209,19 +290,15 @@ func (m *Memory) revoked(grantID string) bool {
 	if grantID == "" {
 		return false
 	}
-	v, ok := m.grants.Get(grantID)
-	return ok && v.(*grantState).revoked.Load()
+	g, _, ok := m.grant(grantID)
+	return ok && g != nil && g.revoked
 }
 
 // grantLive reports whether any record of grantID is still live and the grant
 // is not revoked.
 func (m *Memory) grantLive(grantID string) bool {
-	v, ok := m.grants.Get(grantID)
-	if !ok {
-		return false
-	}
-	g := v.(*grantState)
-	return !g.revoked.Load()
+	g, _, ok := m.grant(grantID)
+	return ok && (g == nil || !g.revoked)
 }
 
 // Client implements [ClientStore].
@@ -249,14 +326,13 @@ func (m *Memory) SaveClient(_ context.Context, c Client) error {
 
 // SaveCode implements [CodeStore].
 func (m *Memory) SaveCode(_ context.Context, c AuthCode) error {
-	d, err := ttl(c.ExpiresAt)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, err := ttl(c.ExpiresAt, time.Now())
 	if err != nil {
 		return err
 	}
-	c = cloneCode(c)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.tokens.Add(c.Hash, &codeEntry{rec: c}, d); err != nil {
+	if err := m.tokens.Add(c.Hash, &codeEntry{rec: cloneCode(c)}, d); err != nil {
 		return ErrAlreadyExists
 	}
 	m.touchGrant(c.GrantID, c.ExpiresAt)
@@ -272,15 +348,15 @@ func (m *Memory) ConsumeCode(_ context.Context, hash string) (AuthCode, error) {
 		return AuthCode{}, ErrNotFound
 	}
 	e, ok := v.(*codeEntry)
-	if !ok || expired(e.rec.ExpiresAt) || m.revoked(e.rec.GrantID) {
+	if !ok || m.revoked(e.rec.GrantID) {
+		return AuthCode{}, ErrNotFound
+	}
+	d, err := ttl(e.rec.ExpiresAt, time.Now())
+	if err != nil {
 		return AuthCode{}, ErrNotFound
 	}
 	if e.consumed {
 		return cloneCode(e.rec), ErrReused
-	}
-	d, err := ttl(e.rec.ExpiresAt)
-	if err != nil {
-		return AuthCode{}, ErrNotFound
 	}
 	// Entries are never modified in place: readers outside mu may hold them.
 	m.tokens.Set(hash, &codeEntry{rec: e.rec, consumed: true}, d)
@@ -289,27 +365,28 @@ func (m *Memory) ConsumeCode(_ context.Context, hash string) (AuthCode, error) {
 
 // SaveAccessToken implements [TokenStore].
 func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
-	d, err := ttl(t.ExpiresAt)
-	if err != nil {
-		return err
+	if uint64(len(t.GrantID)) > math.MaxUint32 || uint64(len(t.Subject)) > math.MaxUint32 {
+		return fmt.Errorf("%w: access token grant id or subject too long", ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := &accessEntry{
-		grantID:   t.GrantID,
-		clientID:  unique.Make(t.ClientID).Value(),
-		subject:   t.Subject,
-		scopes:    m.intern(t.Scopes),
-		issuedAt:  t.IssuedAt.UnixNano(),
-		expiresAt: t.ExpiresAt.UnixNano(),
+	d, err := ttl(t.ExpiresAt, time.Now())
+	if err != nil {
+		return err
 	}
-	if len(t.Audience) > 0 || len(t.Claims) > 0 {
-		e.extra = &accessExtra{audience: m.intern(t.Audience), claims: slices.Clone(t.Claims)}
+	e := &accessEntry{
+		text:       t.GrantID + t.Subject + string(t.Claims),
+		shape:      m.shape(t.ClientID, t.Scopes, t.Audience),
+		issuedAt:   t.IssuedAt.UnixMicro(),
+		expiresAt:  t.ExpiresAt.UnixMicro(),
+		grantLen:   uint32(len(t.GrantID)),
+		subjectLen: uint32(len(t.Subject)),
 	}
 	if err := m.tokens.Add(t.Hash, e, d); err != nil {
 		return ErrAlreadyExists
 	}
-	m.touchGrant(t.GrantID, t.ExpiresAt)
+	// The grant's key shares the entry's text rather than the caller's string.
+	m.touchGrant(e.grantID(), t.ExpiresAt)
 	return nil
 }
 
@@ -320,23 +397,20 @@ func (m *Memory) AccessToken(_ context.Context, hash string) (AccessToken, error
 		return AccessToken{}, ErrNotFound
 	}
 	e, ok := v.(*accessEntry)
-	if !ok || time.Now().UnixNano() >= e.expiresAt || m.revoked(e.grantID) {
+	if !ok || time.Now().UnixMicro() >= e.expiresAt || m.revoked(e.grantID()) {
 		return AccessToken{}, ErrNotFound
 	}
-	t := AccessToken{
+	return AccessToken{
 		Hash:      hash,
-		GrantID:   e.grantID,
-		ClientID:  e.clientID,
-		Subject:   e.subject,
-		Scopes:    slices.Clone(e.scopes),
-		IssuedAt:  time.Unix(0, e.issuedAt),
-		ExpiresAt: time.Unix(0, e.expiresAt),
-	}
-	if e.extra != nil {
-		t.Audience = slices.Clone(e.extra.audience)
-		t.Claims = slices.Clone(e.extra.claims)
-	}
-	return t, nil
+		GrantID:   e.grantID(),
+		ClientID:  e.shape.clientID,
+		Subject:   e.subject(),
+		Scopes:    slices.Clone(e.shape.scopes),
+		Audience:  slices.Clone(e.shape.audience),
+		Claims:    e.claims(),
+		IssuedAt:  time.UnixMicro(e.issuedAt),
+		ExpiresAt: time.UnixMicro(e.expiresAt),
+	}, nil
 }
 
 // SaveRefreshToken implements [TokenStore].
@@ -344,14 +418,14 @@ func (m *Memory) SaveRefreshToken(_ context.Context, t RefreshToken) error {
 	if t.GrantID == "" {
 		return fmt.Errorf("%w: refresh token without grant id", ErrInvalid)
 	}
-	d, err := ttl(t.ExpiresAt)
-	if err != nil {
-		return err
-	}
 	t = cloneRefresh(t)
 	t.RotatedAt, t.SuccessorHash = time.Time{}, ""
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	d, err := ttl(t.ExpiresAt, time.Now())
+	if err != nil {
+		return err
+	}
 	if err := m.tokens.Add(t.Hash, &refreshEntry{rec: t}, d); err != nil {
 		return ErrAlreadyExists
 	}
@@ -399,7 +473,8 @@ func (m *Memory) RotateRefreshToken(_ context.Context, oldHash string, next Refr
 	if next.GrantID != e.rec.GrantID {
 		return RefreshToken{}, fmt.Errorf("%w: successor belongs to another grant", ErrInvalid)
 	}
-	d, err := ttl(next.ExpiresAt)
+	now := time.Now()
+	d, err := ttl(next.ExpiresAt, now)
 	if err != nil {
 		return RefreshToken{}, err
 	}
@@ -412,14 +487,23 @@ func (m *Memory) RotateRefreshToken(_ context.Context, oldHash string, next Refr
 	m.touchGrant(next.GrantID, next.ExpiresAt)
 
 	retired := cloneRefresh(e.rec)
-	retired.RotatedAt = time.Now()
+	retired.RotatedAt = now
 	retired.SuccessorHash = next.Hash
 	// A retired token lives as long as its grant; the grant's eviction hook
 	// removes it.
+	g, until, ok := m.grant(next.GrantID)
+	if !ok {
+		// The successor expired while we worked: the whole grant is over,
+		// and a retired token of it would be unreadable.
+		m.tokens.Delete(oldHash)
+		return cloneRefresh(e.rec), nil
+	}
 	m.tokens.Set(oldHash, &refreshEntry{rec: retired}, cache.NoExpiration)
-	g, _ := m.grants.Get(next.GrantID)
-	gs := g.(*grantState)
-	gs.retired = append(gs.retired, oldHash)
+	if g == nil {
+		m.setGrant(next.GrantID, &grantState{retired: []string{oldHash}}, until)
+	} else {
+		g.retired = append(g.retired, oldHash) // guarded by mu, which we hold
+	}
 	return cloneRefresh(e.rec), nil
 }
 
@@ -437,17 +521,28 @@ func (m *Memory) DeleteToken(_ context.Context, hash string) error {
 }
 
 // RevokeGrant implements [TokenStore]. The memory store keeps a tombstone for
-// the grant until its last record would have expired (at least a day for a
-// grant it never saw), and checks it on every read.
+// the grant until its last record would have expired, and at least
+// unknownGrantTombstone (a day), and checks it on every read. A record of the
+// grant saved after the tombstone is gone is readable again.
 func (m *Memory) RevokeGrant(_ context.Context, grantID string) error {
 	if grantID == "" {
 		return fmt.Errorf("%w: empty grant id", ErrInvalid)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.touchGrant(grantID, time.Now().Add(unknownGrantTombstone))
-	v, _ := m.grants.Get(grantID)
-	v.(*grantState).revoked.Store(true)
+	g, until, ok := m.grant(grantID)
+	if !ok {
+		m.grants.Delete(grantID) // evict an expired remnant; see touchGrant
+	}
+	tombstone := time.Now().Add(unknownGrantTombstone)
+	if !ok || (!until.IsZero() && until.Before(tombstone)) {
+		until = tombstone
+	}
+	revoked := &grantState{revoked: true}
+	if g != nil {
+		revoked.retired = g.retired
+	}
+	m.setGrant(grantID, revoked, until)
 	return nil
 }
 
@@ -456,13 +551,13 @@ func (m *Memory) SaveAuthRequest(_ context.Context, r AuthRequest) error {
 	if r.ID == "" {
 		return fmt.Errorf("%w: auth request without id", ErrInvalid)
 	}
-	d, err := ttl(r.ExpiresAt)
-	if err != nil {
-		return err
-	}
 	r = cloneAuthRequest(r)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	d, err := ttl(r.ExpiresAt, time.Now())
+	if err != nil {
+		return err
+	}
 	m.pending.Set("r\x00"+r.ID, &r, d)
 	return nil
 }
@@ -501,13 +596,13 @@ func (m *Memory) SaveConsent(_ context.Context, c Consent) error {
 	if c.Subject == "" || c.ClientID == "" {
 		return fmt.Errorf("%w: consent without subject or client", ErrInvalid)
 	}
-	d, err := ttl(c.ExpiresAt)
-	if err != nil {
-		return err
-	}
 	c.Scopes = slices.Clone(c.Scopes)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	d, err := ttl(c.ExpiresAt, time.Now())
+	if err != nil {
+		return err
+	}
 	m.pending.Set(consentKey(c.Subject, c.ClientID), &c, d)
 	return nil
 }

@@ -70,7 +70,7 @@ func copyIsolatedClient(ctx context.Context, s store.Store) error {
 	errSaved := diff("Client after the saved record was changed", got, want)
 	scribble(&got)
 	again, err := s.Client(ctx, want.ID)
-	return errors.Join(errSaved, noErr("Client", err), diff("Client after a returned record was changed", again, want))
+	return errors.Join(errSaved, sameRecord("Client after a returned record was changed", again, want, err))
 }
 
 func copyIsolatedCode(ctx context.Context, s store.Store) error {
@@ -106,7 +106,7 @@ func copyIsolatedAccess(ctx context.Context, s store.Store) error {
 	errSaved := diff("AccessToken after the saved record was changed", got, want)
 	scribble(&got)
 	again, err := s.AccessToken(ctx, want.Hash)
-	return errors.Join(errSaved, noErr("AccessToken", err), diff("AccessToken after a returned record was changed", again, want))
+	return errors.Join(errSaved, sameRecord("AccessToken after a returned record was changed", again, want, err))
 }
 
 func copyIsolatedRefresh(ctx context.Context, s store.Store) error {
@@ -134,11 +134,9 @@ func copyIsolatedRefresh(ctx context.Context, s store.Store) error {
 	scribble(&next)
 	scribble(&old)
 	gotNext, err := s.RefreshToken(ctx, wantNext.Hash)
-	errs = append(errs, noErr("RefreshToken of the successor", err),
-		diff("successor RefreshToken after the saved record was changed", gotNext, wantNext))
+	errs = append(errs, sameRecord("successor RefreshToken after the saved record was changed", gotNext, wantNext, err))
 	retired, err := s.RefreshToken(ctx, want.Hash)
-	errs = append(errs, noErr("RefreshToken of the rotated token", err),
-		diff("rotated RefreshToken after a returned record was changed", retired, retiredAs(want, wantNext.Hash, retired.RotatedAt)))
+	errs = append(errs, sameRecord("rotated RefreshToken after a returned record was changed", retired, retiredAs(want, wantNext.Hash, retired.RotatedAt), err))
 	return errors.Join(errs...)
 }
 
@@ -156,8 +154,7 @@ func copyIsolatedAuthRequest(ctx context.Context, s store.Store) error {
 	errSaved := diff("AuthRequest after the saved record was changed", got, want)
 	scribble(&got)
 	again, err := s.ConsumeAuthRequest(ctx, want.ID)
-	return errors.Join(errSaved, noErr("ConsumeAuthRequest", err),
-		diff("AuthRequest after a returned record was changed", again, want))
+	return errors.Join(errSaved, sameRecord("AuthRequest after a returned record was changed", again, want, err))
 }
 
 func copyIsolatedConsent(ctx context.Context, s store.Store) error {
@@ -174,7 +171,7 @@ func copyIsolatedConsent(ctx context.Context, s store.Store) error {
 	errSaved := diff("Consent after the saved record was changed", got, want)
 	scribble(&got)
 	again, err := s.Consent(ctx, want.Subject, want.ClientID)
-	return errors.Join(errSaved, noErr("Consent", err), diff("Consent after a returned record was changed", again, want))
+	return errors.Join(errSaved, sameRecord("Consent after a returned record was changed", again, want, err))
 }
 
 // checkRecordsTimes checks that optional times left zero come back zero,

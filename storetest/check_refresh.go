@@ -41,8 +41,7 @@ func checkRefreshDuplicate(ctx context.Context, s store.Store) error {
 	got, err := s.RefreshToken(ctx, t.Hash)
 	return errors.Join(
 		wantErr("SaveRefreshToken of a taken hash", errDup, store.ErrAlreadyExists),
-		noErr("RefreshToken", err),
-		diff("RefreshToken after a refused duplicate", got, t))
+		sameRecord("RefreshToken after a refused duplicate", got, t, err))
 }
 
 // retiredAs returns what old should read as once rotated to successorHash.
