@@ -2,10 +2,10 @@ module github.com/kunci/kunci
 
 go 1.26.0
 
-require github.com/patrickmn/go-cache v2.1.0+incompatible
-
 require (
-	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.8
+	github.com/patrickmn/go-cache v2.1.0+incompatible
+	github.com/stretchr/testify v1.12.1
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

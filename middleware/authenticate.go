@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // Authenticate returns middleware that requires a valid bearer access token
@@ -20,9 +19,8 @@ import (
 //   - no bearer token: 401 with WWW-Authenticate: Bearer and no error code;
 //   - a malformed Authorization header, or more than one: 400
 //     error="invalid_request";
-//   - a token v rejects (an error wrapping [ErrInvalidToken]), a token longer
-//     than [DefaultMaxTokenLength], or a TokenInfo whose ExpiresAt has
-//     passed: 401 error="invalid_token";
+//   - a token v rejects (an error wrapping [ErrInvalidToken]) or a token
+//     longer than [DefaultMaxTokenLength]: 401 error="invalid_token";
 //   - any other error from v (a system failure): 503 with no challenge and
 //     nothing about the token.
 //
@@ -84,11 +82,6 @@ func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.
 		return
 	case err != nil:
 		a.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
-		return
-	}
-	if !info.ExpiresAt.IsZero() && !time.Now().Before(info.ExpiresAt) {
-		// Defence in depth: a verifier that returns an expired token is buggy.
-		a.fail(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: verifier returned an expired token")})
 		return
 	}
 	next.ServeHTTP(w, r.WithContext(ContextWithTokenInfo(ctx, info)))

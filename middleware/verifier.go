@@ -23,7 +23,8 @@ var ErrInvalidToken = errors.New("middleware: invalid token")
 //
 // Implementations must be safe for concurrent use, must honour ctx, and must
 // not put the token itself into the errors they return (they are logged).
-// The returned TokenInfo belongs to the caller.
+// It must not return a TokenInfo for a token it knows has expired. The
+// returned TokenInfo belongs to the caller.
 type Verifier interface {
 	VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error)
 }
