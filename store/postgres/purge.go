@@ -14,7 +14,7 @@ import (
 const TombstoneMinAge = 24 * time.Hour
 
 // purgeStatements delete, in order, what no read can return any more. $1 is
-// the current time, $2 the time before which tombstones may go.
+// the current time.
 var purgeStatements = [...]string{
 	`DELETE FROM kunci_codes WHERE expires_at <= $1`,
 	`DELETE FROM kunci_access_tokens WHERE expires_at <= $1`,
@@ -29,12 +29,14 @@ var purgeStatements = [...]string{
 	                   WHERE c.grant_id = t.grant_id AND c.grant_id <> '' AND c.expires_at > $1)`,
 	`DELETE FROM kunci_auth_requests WHERE expires_at <= $1`,
 	`DELETE FROM kunci_consents WHERE expires_at <= $1`,
-	// Tombstones that are old enough and guard nothing any more.
-	`DELETE FROM kunci_revoked_grants g WHERE g.revoked_at <= $2
+}
+
+// purgeTombstones deletes tombstones that are old enough and guard nothing
+// any more. $1 is the time before which tombstones may go.
+const purgeTombstones = `DELETE FROM kunci_revoked_grants g WHERE g.revoked_at <= $1
 	   AND NOT EXISTS (SELECT 1 FROM kunci_codes c WHERE c.grant_id = g.grant_id AND c.grant_id <> '')
 	   AND NOT EXISTS (SELECT 1 FROM kunci_access_tokens a WHERE a.grant_id = g.grant_id AND a.grant_id <> '')
-	   AND NOT EXISTS (SELECT 1 FROM kunci_refresh_tokens t WHERE t.grant_id = g.grant_id)`,
-}
+	   AND NOT EXISTS (SELECT 1 FROM kunci_refresh_tokens t WHERE t.grant_id = g.grant_id)`
 
 // Purge deletes the rows no read can return any more: expired codes, access
 // tokens, refresh tokens, authorization requests and consents; retired
@@ -50,13 +52,17 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 	now := s.now()
 	var n int64
 	for _, q := range purgeStatements {
-		tag, err := s.pool.Exec(ctx, q, now, now.Add(-TombstoneMinAge))
+		tag, err := s.pool.Exec(ctx, q, now)
 		if err != nil {
 			return n, wrap("purge", err)
 		}
 		n += tag.RowsAffected()
 	}
-	return n, nil
+	tag, err := s.pool.Exec(ctx, purgeTombstones, now.Add(-TombstoneMinAge))
+	if err != nil {
+		return n, wrap("purge", err)
+	}
+	return n + tag.RowsAffected(), nil
 }
 
 // StartPurger calls [Store.Purge] every interval in a new goroutine until ctx
@@ -65,9 +71,9 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 // Purge to return; it may be called more than once.
 func (s *Store) StartPurger(ctx context.Context, interval time.Duration, logger *slog.Logger) (stop func()) {
 	ticker := time.NewTicker(interval)
-	stop = s.startLoop(ctx, ticker.C, logger, nil)
+	stopLoop := s.startLoop(ctx, ticker.C, logger, nil)
 	return func() {
-		stop()
+		stopLoop()
 		ticker.Stop()
 	}
 }

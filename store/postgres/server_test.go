@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +24,7 @@ import (
 
 // The tests of this package run against a throwaway PostgreSQL server that
 // TestMain starts once per test binary: initdb into a temporary directory,
-// pg_ctl start listening on a free loopback port, one database. Each test then
+// postgres listening on a free loopback port, one database. Each test then
 // gets its own schema (see newTestStore), so tests never see each other's rows.
 
 // testDatabase is the database TestMain creates on the throwaway server.
@@ -70,19 +69,24 @@ func runMain(m *testing.M) int {
 
 // pgServer is a running throwaway PostgreSQL server.
 type pgServer struct {
-	bin  string // directory holding initdb, pg_ctl and postgres
-	dir  string // temporary directory holding data and socket directories
-	port int
-	cred *syscall.Credential // nil when running as a non-root user
-	log  string
+	bin    string // directory holding initdb and postgres
+	dir    string // temporary directory holding data and socket directories
+	port   int
+	asUser *osUser // the user to run the server as; nil to run it as ourselves
+	cmd    *exec.Cmd
+	exited chan error // receives the server's exit
 }
+
+// osUser is an unprivileged account to run PostgreSQL as.
+type osUser struct{ uid, gid uint32 }
 
 func (p *pgServer) connString(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", p.port, db)
 }
 
 // findBin returns the directory of the newest PostgreSQL server binaries:
-// Debian's /usr/lib/postgresql/<version>/bin, or wherever initdb is on PATH.
+// $PG_BIN, Debian's /usr/lib/postgresql/<version>/bin, or wherever initdb is
+// on PATH.
 func findBin() (string, error) {
 	if dir := os.Getenv("PG_BIN"); dir != "" {
 		return dir, nil
@@ -102,6 +106,27 @@ func findBin() (string, error) {
 	return "", errors.New("initdb not found in /usr/lib/postgresql/*/bin or on PATH")
 }
 
+// tempPrefix names the temporary directories of throwaway servers.
+const tempPrefix = "kunci-pg-"
+
+// removeStale deletes the directories that earlier test binaries left behind
+// when they crashed: their servers died with them (see startPostgres), so a
+// directory whose postmaster.pid names no live process is garbage.
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	for _, dir := range dirs {
+		pidFile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+		if err != nil {
+			continue // initdb may be running in it, or it is not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
 // startServer initialises a cluster in a temporary directory and starts it.
 // As root it runs the server as the unprivileged postgres user, because
 // initdb and postgres refuse to run as root.
@@ -110,15 +135,16 @@ func startServer() (*pgServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "kunci-pg-")
+	removeStale()
+	dir, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
 		return nil, err
 	}
-	p := &pgServer{bin: bin, dir: dir, log: filepath.Join(dir, "server.log")}
+	p := &pgServer{bin: bin, dir: dir}
 	ok := false
 	defer func() {
 		if !ok {
-			_ = os.RemoveAll(dir)
+			p.stop()
 		}
 	}()
 	if os.Geteuid() == 0 {
@@ -128,46 +154,27 @@ func startServer() (*pgServer, error) {
 		}
 		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-		p.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
-		if err := os.Chown(dir, int(uid), int(gid)); err != nil {
-			return nil, err
-		}
+		p.asUser = &osUser{uid: uint32(uid), gid: uint32(gid)}
 	}
-	if out, err := p.run("initdb", "-D", p.data(), "-U", "postgres", "--auth=trust",
-		"--encoding=UTF8", "--no-sync", "--no-instructions"); err != nil {
-		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
-	}
-	if err := os.Mkdir(p.sockets(), 0o700); err != nil {
+	if err := p.mkdir(p.sockets()); err != nil {
 		return nil, err
 	}
-	if p.cred != nil {
-		if err := os.Chown(p.sockets(), int(p.cred.Uid), int(p.cred.Gid)); err != nil {
-			return nil, err
-		}
+	if err := p.chown(dir); err != nil {
+		return nil, err
+	}
+	initdb := p.command("initdb", "-D", p.data(), "-U", "postgres", "--auth=trust",
+		"--encoding=UTF8", "--no-sync", "--no-instructions")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	// A port found free can be taken before the server binds it; try a few.
-	for attempt := 0; ; attempt++ {
-		if p.port, err = freePort(); err != nil {
-			return nil, err
-		}
-		opts := []string{
-			"-c listen_addresses=127.0.0.1",
-			"-p " + strconv.Itoa(p.port),
-			"-k " + p.sockets(),
-			"-c max_connections=200",
-		}
-		if os.Getenv("KUNCI_PG_DURABLE") == "" {
-			// Tests need no crash safety; skipping fsync makes them fast.
-			// Set KUNCI_PG_DURABLE=1 to benchmark with the default settings.
-			opts = append(opts, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
-		}
-		out, err := p.run("pg_ctl", "-D", p.data(), "-l", p.log, "-w", "-t", "60", "-o", strings.Join(opts, " "), "start")
+	for attempt := 1; ; attempt++ {
+		err := p.startPostgres()
 		if err == nil {
 			break
 		}
-		if attempt == 2 {
-			logText, _ := os.ReadFile(p.log)
-			return nil, fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, logText)
+		if attempt == 3 {
+			return nil, err
 		}
 	}
 	ok = true
@@ -186,26 +193,99 @@ func startServer() (*pgServer, error) {
 	return p, nil
 }
 
+// startPostgres runs the postgres server as a child process on a free
+// loopback port and waits until it accepts connections. The child gets
+// SIGQUIT (immediate shutdown) if this process dies, so a crashed test binary
+// leaves no server behind.
+func (p *pgServer) startPostgres() error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	p.port = port
+	args := []string{"-D", p.data(), "-p", strconv.Itoa(port), "-k", p.sockets(),
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
+	if os.Getenv("KUNCI_PG_DURABLE") == "" {
+		// Tests need no crash safety; skipping fsync makes them fast.
+		// Set KUNCI_PG_DURABLE=1 to benchmark with the default settings.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	logFile, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("server-%d.log", port)))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := p.command("postgres", args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	p.cmd, p.exited = cmd, exited
+
+	// Poll until the server answers; it usually takes well under a second.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		conn, err := pgx.Connect(ctx, p.connString("postgres"))
+		cancel()
+		if err == nil {
+			_ = conn.Close(context.Background())
+			return nil
+		}
+		select {
+		case werr := <-exited:
+			p.cmd = nil
+			log, _ := os.ReadFile(logFile.Name())
+			return fmt.Errorf("postgres exited (%v) before accepting connections:\n%s", werr, log)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not accept connections within a minute: %w", err)
+		}
+	}
+}
+
 func (p *pgServer) data() string    { return filepath.Join(p.dir, "data") }
 func (p *pgServer) sockets() string { return filepath.Join(p.dir, "sockets") }
 
-// run runs one of the server's programs, as the postgres user when needed.
-func (p *pgServer) run(name string, args ...string) ([]byte, error) {
+// command prepares one of the server's programs, to run as the postgres user
+// when needed.
+func (p *pgServer) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(p.bin, name), args...)
 	cmd.Dir = p.dir
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "HOME="+p.dir)
-	if p.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
-	}
-	// pg_ctl start leaves the server running with -l's file as its output,
-	// so collecting output through a pipe here cannot block on it.
-	return cmd.CombinedOutput()
+	cmd.SysProcAttr = procAttr(p.asUser)
+	return cmd
 }
 
-// stop shuts the server down and removes its directory.
+func (p *pgServer) mkdir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	return p.chown(dir)
+}
+
+func (p *pgServer) chown(path string) error {
+	if p.asUser == nil {
+		return nil
+	}
+	return os.Chown(path, int(p.asUser.uid), int(p.asUser.gid))
+}
+
+// stop shuts the server down (fast shutdown, then a kill if it hangs) and
+// removes its directory.
 func (p *pgServer) stop() {
-	if out, err := p.run("pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "stop"); err != nil {
-		fmt.Fprintf(os.Stderr, "postgres tests: pg_ctl stop: %v\n%s", err, out)
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.exited:
+		case <-time.After(30 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+		p.cmd = nil
 	}
 	_ = os.RemoveAll(p.dir)
 }
