@@ -31,9 +31,17 @@ func (f form) has(key string) bool {
 // in the query string are ignored: the token, revocation and introspection
 // endpoints take them from the body only.
 func parsePostForm(w http.ResponseWriter, r *http.Request) (form, *Error) {
-	ct := r.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/x-www-form-urlencoded" {
+	vals, e := parsePostFormValues(w, r)
+	if e != nil {
+		return nil, e
+	}
+	return singleValues(vals)
+}
+
+// parsePostFormValues reads an application/x-www-form-urlencoded body of at
+// most maxBodyBytes. Repeated parameters are kept.
+func parsePostFormValues(w http.ResponseWriter, r *http.Request) (url.Values, *Error) {
+	if !isFormContent(r) {
 		return nil, oauthError(CodeInvalidRequest, "content type must be application/x-www-form-urlencoded")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -44,17 +52,17 @@ func parsePostForm(w http.ResponseWriter, r *http.Request) (form, *Error) {
 		}
 		return nil, oauthError(CodeInvalidRequest, "could not read request body")
 	}
-	return parseValues(string(body))
-}
-
-// parseValues decodes URL-encoded parameters with the rules of
-// parsePostForm.
-func parseValues(raw string) (form, *Error) {
-	vals, err := url.ParseQuery(raw)
+	vals, err := url.ParseQuery(string(body))
 	if err != nil {
 		return nil, oauthError(CodeInvalidRequest, "malformed parameters")
 	}
-	return singleValues(vals)
+	return vals, nil
+}
+
+// isFormContent reports whether r has a form body.
+func isFormContent(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
 // singleValues flattens vals, refusing repeated keys and invalid UTF-8.

@@ -28,7 +28,7 @@ const (
 	servicePass      = "service-secret-0123456789"
 	testRedirect     = "https://app.example.com/callback"
 	testVerifier     = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-	testChallenge    = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGcSFY74cM"
+	testChallenge    = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 )
 
 // testScopes is the NU.ID scope set.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -24,6 +26,9 @@ type Server struct {
 	log    *slog.Logger
 	realm  string
 	scopes map[string]Scope
+
+	consentTmpl *template.Template
+	errorTmpl   *template.Template
 
 	failures        *throttle
 	dummySecretHash string
@@ -59,6 +64,19 @@ func New(config Config, st store.Store) (*Server, error) {
 		s.refreshKey = make([]byte, 32)
 		rand.Read(s.refreshKey)
 	}
+	s.consentTmpl, s.errorTmpl = cfg.ConsentTemplate, cfg.ErrorTemplate
+	if s.consentTmpl == nil || s.errorTmpl == nil {
+		consent, errPage, err := defaultTemplates()
+		if err != nil {
+			return nil, fmt.Errorf("authserver: built-in templates: %w", err)
+		}
+		if s.consentTmpl == nil {
+			s.consentTmpl = consent
+		}
+		if s.errorTmpl == nil {
+			s.errorTmpl = errPage
+		}
+	}
 	s.mux = s.routes()
 	return s, nil
 }
@@ -73,7 +91,19 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	mux.Handle(p.Revoke, s.RevokeHandler())
 	mux.Handle(p.Introspect, s.IntrospectHandler())
+	// The browser side needs the host to say who is signed in and where
+	// users sign in; without both it is not served.
+	if s.browserEnabled() {
+		mux.Handle(p.Authorize, s.AuthorizeHandler())
+		mux.Handle(p.ConsentSSO, s.consentSSOHandler())
+		mux.Handle(p.Consent, s.ConsentHandler())
+	}
 	return mux
+}
+
+// browserEnabled reports whether the authorization endpoint is served.
+func (s *Server) browserEnabled() bool {
+	return s.cfg.CurrentUser != nil && s.cfg.LoginURL != ""
 }
 
 // ServeHTTP dispatches r to the endpoint its path names.

@@ -1,0 +1,110 @@
+package authserver
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kunci/kunci/store"
+)
+
+// authRedirect is where the answer to an authorization request goes.
+type authRedirect struct {
+	uri      string
+	state    string
+	fragment bool // implicit grant: parameters go in the fragment (RFC 6749 §4.2.2)
+}
+
+// redirectFor returns the redirect for a stored request.
+func redirectFor(req store.AuthRequest, client store.Client) *authRedirect {
+	uri := req.RedirectURI
+	if uri == "" && len(client.RedirectURIs) > 0 {
+		uri = client.RedirectURIs[0]
+	}
+	return &authRedirect{uri: uri, state: req.State, fragment: req.ResponseType == responseToken}
+}
+
+// redirect sends the browser to the client with params plus state and iss
+// (RFC 9207).
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to *authRedirect, params url.Values, status int) {
+	if to.state != "" {
+		params.Set("state", to.state)
+	}
+	params.Set("iss", s.cfg.Issuer)
+	pageHeaders(w.Header())
+	w.Header().Set("Location", appendParams(to.uri, params, to.fragment))
+	w.WriteHeader(status)
+}
+
+// redirectError answers an authorization request with an error redirect
+// (RFC 6749 §4.1.2.1, §4.2.2.1).
+func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, to *authRedirect, e *Error) {
+	s.redirectErrorStatus(w, r, to, e, http.StatusFound)
+}
+
+func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to *authRedirect, e *Error, status int) {
+	s.logError(r.Context(), e)
+	params := url.Values{"error": {string(e.Code)}}
+	if e.Description != "" {
+		params.Set("error_description", e.Description)
+	}
+	s.redirect(w, r, to, params, status)
+}
+
+// approve issues what an approved request asked for: a code (RFC 6749
+// §4.1.2) or, for the implicit grant, an access token in the fragment
+// (§4.2.2, never with a refresh token).
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, subject string, scopes []string, status int) {
+	ctx := r.Context()
+	to := redirectFor(req, client)
+	now := time.Now()
+	grantID := newGrantID()
+	if req.ResponseType == responseToken {
+		it, err := s.mint(ctx, issueRequest{
+			client:    client,
+			grantType: GrantImplicit,
+			subject:   subject,
+			scopes:    scopes,
+			audience:  req.Resources,
+			grantID:   grantID,
+			authTime:  now,
+		})
+		if err != nil {
+			s.redirectErrorStatus(w, r, to, asError(err), status)
+			return
+		}
+		params := url.Values{
+			"access_token": {it.AccessToken},
+			"token_type":   {it.TokenType},
+			"expires_in":   {strconv.FormatInt(int64(it.ExpiresAt.Sub(it.IssuedAt)/time.Second), 10)},
+		}
+		if !slices.Equal(scopes, req.Scopes) {
+			params.Set("scope", strings.Join(scopes, " "))
+		}
+		s.redirect(w, r, to, params, status)
+		return
+	}
+	code := newToken(prefixCode)
+	err := s.store.SaveCode(ctx, store.AuthCode{
+		Hash:                hashToken(code),
+		GrantID:             grantID,
+		ClientID:            client.ID,
+		Subject:             subject,
+		RedirectURI:         req.RedirectURI,
+		Scopes:              scopes,
+		Resources:           req.Resources,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: req.CodeChallengeMethod,
+		AuthTime:            now,
+		IssuedAt:            now,
+		ExpiresAt:           now.Add(s.cfg.CodeTTL),
+	})
+	if err != nil {
+		s.redirectErrorStatus(w, r, to, unavailable(err), status)
+		return
+	}
+	s.redirect(w, r, to, url.Values{"code": {code}}, status)
+}

@@ -1,0 +1,88 @@
+package authserver
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// defaultTemplates parses the built-in consent and error pages.
+func defaultTemplates() (consent, errPage *template.Template, err error) {
+	consent, err = template.ParseFS(templateFS, "templates/consent.html")
+	if err != nil {
+		return nil, nil, err
+	}
+	errPage, err = template.ParseFS(templateFS, "templates/error.html")
+	return consent, errPage, err
+}
+
+// ConsentPage is the data the consent template receives.
+type ConsentPage struct {
+	// ClientID and ClientName identify the client. ClientName is the
+	// registered name, never one sent in the request.
+	ClientID   string
+	ClientName string
+	// Subject is the signed-in user.
+	Subject string
+	// Scopes are the requested scopes with their descriptions; each is a
+	// checkbox named "scope" so the user may approve fewer.
+	Scopes []Scope
+	// Action is where the form posts to.
+	Action string
+	// RequestID and CSRFToken must be sent back as the hidden fields
+	// "request_id" and "csrf_token".
+	RequestID string
+	CSRFToken string
+}
+
+// ErrorPage is the data the error template receives.
+type ErrorPage struct {
+	// Status is the HTTP status of the page.
+	Status int
+	// Code is the OAuth error code.
+	Code ErrorCode
+	// Description explains the error to the user.
+	Description string
+}
+
+// pageHeaders sets the headers every page and browser redirect carries:
+// no framing (clickjacking, RFC 6749 §10.13), no referrer (codes and tokens
+// must not leak through Referer), and no caching.
+func pageHeaders(h http.Header) {
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// renderPage executes tmpl into a buffer first, so that a template error
+// never leaves a half-written page.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, tmpl *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, data); err != nil {
+		s.logError(r.Context(), serverError(err))
+		pageHeaders(w.Header())
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	pageHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage shows e to the user instead of redirecting, as RFC 6749
+// §4.1.2.1 requires when the client or redirect URI cannot be trusted.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *Error) {
+	s.logError(r.Context(), e)
+	status := e.HTTPStatus()
+	if status == http.StatusUnauthorized {
+		status = http.StatusBadRequest
+	}
+	s.renderPage(w, r, status, s.errorTmpl, ErrorPage{Status: status, Code: e.Code, Description: e.Description})
+}
