@@ -1,0 +1,217 @@
+package authserver_test
+
+import (
+	"net/url"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/authserver"
+)
+
+func TestGrantRefreshRotation(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	first := redeem(t, srv, st)
+	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+
+	assert.NotEqual(t, str(first, "refresh_token"), str(second, "refresh_token"), "a refresh token rotates on every use")
+	assert.NotEqual(t, str(first, "access_token"), str(second, "access_token"))
+	assert.EqualValues(t, 1800, second["expires_in"])
+	assert.Equal(t, "basic_info phone", second["scope"])
+	assertActive(t, srv, str(second, "access_token"), true)
+	// The earlier access token lives on until its own expiry.
+	assertActive(t, srv, str(first, "access_token"), true)
+
+	third := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(second, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, str(third, "access_token"), true)
+}
+
+// Presenting a rotated refresh token revokes the whole grant (RFC 9700
+// §4.14.2): the successor and every access token die with it.
+func TestGrantRefreshReuseRevokesGrant(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	first := redeem(t, srv, st)
+	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+
+	rec := postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass))
+	body := assertOAuthError(t, rec, 400, "invalid_grant")
+	assert.NotContains(t, rec.Body.String(), str(first, "refresh_token"))
+	assert.NotEmpty(t, body["error_description"])
+
+	assertActive(t, srv, str(first, "access_token"), false)
+	assertActive(t, srv, str(second, "access_token"), false)
+	rec = postForm(t, srv, "/oauth/token", refreshForm(str(second, "refresh_token")), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+}
+
+// Reuse is detected even when the replay asks for a scope the grant lacks.
+func TestGrantRefreshReuseWithBadScopeStillRevokes(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	first := redeem(t, srv, st, "basic_info")
+	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+	form := refreshForm(str(first, "refresh_token"))
+	form.Set("scope", "keys_op")
+	assertOAuthError(t, postForm(t, srv, "/oauth/token", form, basic(confidentialID, confidentialPass)), 400, "invalid_grant")
+	assertActive(t, srv, str(second, "access_token"), false)
+}
+
+func TestGrantRefreshGracePeriod(t *testing.T) {
+	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second })
+	first := redeem(t, srv, st)
+	old := str(first, "refresh_token")
+	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass)))
+
+	// The response was lost; the client presents the old token again.
+	retry := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass)))
+	assert.Equal(t, str(second, "refresh_token"), str(retry, "refresh_token"), "the same successor is handed out again")
+	assert.NotEqual(t, str(second, "access_token"), str(retry, "access_token"), "with a new access token")
+	assertActive(t, srv, str(retry, "access_token"), true)
+	assertActive(t, srv, str(second, "access_token"), true)
+
+	// Once the successor is used, the old token is a replay.
+	third := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(second, "refresh_token")), basic(confidentialID, confidentialPass)))
+	rec := postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+	assertActive(t, srv, str(third, "access_token"), false)
+	assertActive(t, srv, str(retry, "access_token"), false)
+	rec = postForm(t, srv, "/oauth/token", refreshForm(str(third, "refresh_token")), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+}
+
+// After the grace period, the old token is a replay again. The clock is
+// testing/synctest's.
+func TestGrantRefreshGracePeriodEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second })
+		first := redeem(t, srv, st)
+		old := str(first, "refresh_token")
+		second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass)))
+
+		time.Sleep(31 * time.Second)
+		rec := postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+		assertActive(t, srv, str(second, "access_token"), false)
+	})
+}
+
+// Two servers that share a store and a RefreshKey derive the same successor.
+func TestGrantRefreshGracePeriodSharedKey(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	srvA, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second; c.RefreshKey = key })
+	cfgB := authserver.Config{Issuer: testIssuer, Scopes: testScopes, RefreshGracePeriod: 30 * time.Second, RefreshKey: key}
+	srvB, err := authserver.New(cfgB, st)
+	require.NoError(t, err)
+
+	first := redeem(t, srvA, st)
+	second := tokenOK(t, postForm(t, srvA, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+	retry := tokenOK(t, postForm(t, srvB, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assert.Equal(t, str(second, "refresh_token"), str(retry, "refresh_token"))
+}
+
+func TestGrantRefreshScope(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	first := redeem(t, srv, st, "basic_info", "phone")
+
+	// Narrowing gives an access token with fewer scopes...
+	form := refreshForm(str(first, "refresh_token"))
+	form.Set("scope", "phone")
+	narrow := tokenOK(t, postForm(t, srv, "/oauth/token", form, basic(confidentialID, confidentialPass)))
+	assert.NotContains(t, narrow, "scope", "the granted scope equals the requested one")
+	info, err := srv.VerifyAccessToken(t.Context(), str(narrow, "access_token"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"phone"}, info.Scopes)
+
+	// ...while the refresh token keeps the grant's scopes (RFC 6749 §6).
+	full := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(narrow, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assert.Equal(t, "basic_info phone", full["scope"])
+	info, err = srv.VerifyAccessToken(t.Context(), str(full, "access_token"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"basic_info", "phone"}, info.Scopes)
+
+	// Widening is invalid_scope and does not spend the token.
+	for _, scope := range []string{"keys_op", "basic_info keys_op", "no_such_scope"} {
+		form = refreshForm(str(full, "refresh_token"))
+		form.Set("scope", scope)
+		assertOAuthError(t, postForm(t, srv, "/oauth/token", form, basic(confidentialID, confidentialPass)), 400, "invalid_scope")
+	}
+	next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(full, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, str(next, "access_token"), true)
+}
+
+func TestGrantRefreshErrors(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	mine := redeem(t, srv, st)
+
+	tests := []struct {
+		name   string
+		form   url.Values
+		authz  string
+		status int
+		code   string
+	}{
+		{"another client's refresh token is invalid_grant", withPost(refreshForm(str(mine, "refresh_token"))), "", 400, "invalid_grant"},
+		{"a missing refresh_token is invalid_request", url.Values{"grant_type": {"refresh_token"}}, basic(confidentialID, confidentialPass), 400, "invalid_request"},
+		{"an unknown refresh token is invalid_grant", refreshForm("krt_" + randomString()), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"an access token is not a refresh token", refreshForm(str(mine, "access_token")), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"an overlong token is invalid_grant", refreshForm("krt_" + string(make([]byte, 600))), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a wrong secret is invalid_client", refreshForm(str(mine, "refresh_token")), basic(confidentialID, "wrong-wrong-wrong-wrong"), 401, "invalid_client"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := postForm(t, srv, "/oauth/token", tc.form, tc.authz)
+			assertOAuthError(t, rec, tc.status, tc.code)
+			assert.NotContains(t, rec.Body.String(), str(mine, "refresh_token"))
+		})
+	}
+	// None of that harmed the owner's token.
+	next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(mine, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, str(mine, "access_token"), true)
+	assertActive(t, srv, str(next, "access_token"), true)
+}
+
+// A refresh token expires after RefreshTokenTTL, renewed by every rotation.
+func TestGrantRefreshExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, st := newTestServer(t, func(c *authserver.Config) {
+			c.AccessTokenTTL = time.Minute
+			c.RefreshTokenTTL = time.Hour
+		})
+		first := redeem(t, srv, st)
+		time.Sleep(59 * time.Minute)
+		second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(first, "access_token"), false)
+		time.Sleep(59 * time.Minute)
+		assertActive(t, srv, str(second, "access_token"), false)
+		third := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(second, "refresh_token")), basic(confidentialID, confidentialPass)))
+		time.Sleep(time.Hour + time.Second)
+		rec := postForm(t, srv, "/oauth/token", refreshForm(str(third, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+	})
+}
+
+// GrantLifetimes sets the lifetimes per grant type.
+func TestGrantRefreshLifetimes(t *testing.T) {
+	srv, st := newTestServer(t, func(c *authserver.Config) {
+		c.ExtendedTokenResponse = true
+		c.GrantLifetimes = map[authserver.GrantType]authserver.Lifetime{
+			authserver.GrantAuthorizationCode: {Access: 10 * time.Minute, Refresh: 8 * time.Hour},
+			authserver.GrantRefreshToken:      {Access: 5 * time.Minute},
+		}
+	})
+	first := redeem(t, srv, st)
+	assert.EqualValues(t, 600, first["expires_in"])
+	assert.Equal(t, "28800", first["refresh_token_expires_in"])
+	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assert.EqualValues(t, 300, second["expires_in"])
+	assert.Equal(t, "86400", second["refresh_token_expires_in"])
+}
+
+// withPost adds the post-app's client_secret_post credentials to form.
+func withPost(form url.Values) url.Values {
+	form.Set("client_id", postID)
+	form.Set("client_secret", postPass)
+	return form
+}
