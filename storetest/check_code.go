@@ -82,7 +82,7 @@ func checkCodeConsumeConcurrent(ctx context.Context, s store.Store) error {
 	if winners != 1 {
 		errs = append(errs, fmt.Errorf("%d concurrent ConsumeCode calls: %d succeeded, want exactly 1", racers, winners))
 	}
-	return errors.Join(errs...)
+	return joinDistinct(errs)
 }
 
 func checkCodeExpired(ctx context.Context, s store.Store) error {

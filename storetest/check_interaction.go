@@ -102,7 +102,7 @@ func checkAuthRequestConsumeConcurrent(ctx context.Context, s store.Store) error
 	if winners != 1 {
 		errs = append(errs, fmt.Errorf("%d concurrent ConsumeAuthRequest calls: %d succeeded, want exactly 1", racers, winners))
 	}
-	return errors.Join(errs...)
+	return joinDistinct(errs)
 }
 
 func checkAuthRequestExpired(ctx context.Context, s store.Store) error {

@@ -130,7 +130,7 @@ func checkRefreshRotateConcurrent(ctx context.Context, s store.Store) error {
 		}
 	}
 	if winner < 0 {
-		return errors.Join(append(errs, fmt.Errorf("%d concurrent RotateRefreshToken calls: none succeeded", racers))...)
+		return joinDistinct(append(errs, fmt.Errorf("%d concurrent RotateRefreshToken calls: none succeeded", racers)))
 	}
 	for i, err := range results {
 		if i == winner || !errors.Is(err, store.ErrReused) {
@@ -148,7 +148,7 @@ func checkRefreshRotateConcurrent(ctx context.Context, s store.Store) error {
 			errs = append(errs, fmt.Errorf("RefreshToken of a losing call's successor: got %v, want %v (a failed rotation must save nothing)", err, store.ErrNotFound))
 		}
 	}
-	return errors.Join(errs...)
+	return joinDistinct(errs)
 }
 
 func checkRefreshReuseDetected(ctx context.Context, s store.Store) error {

@@ -288,3 +288,28 @@ func sameRecord(what string, got, want any, err error) error {
 	}
 	return diff(what, got, want)
 }
+
+// joinDistinct is errors.Join for the results of racing calls: errors with
+// the same text are reported once, with how many calls gave them.
+func joinDistinct(errs []error) error {
+	var order []string
+	count := make(map[string]int)
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		msg := err.Error()
+		if count[msg] == 0 {
+			order = append(order, msg)
+		}
+		count[msg]++
+	}
+	out := make([]error, 0, len(order))
+	for _, msg := range order {
+		if n := count[msg]; n > 1 {
+			msg = fmt.Sprintf("%s (%d calls)", msg, n)
+		}
+		out = append(out, errors.New(msg))
+	}
+	return errors.Join(out...)
+}
