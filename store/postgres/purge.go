@@ -17,14 +17,11 @@ const TombstoneMinAge = 24 * time.Hour
 // the current time.
 var purgeStatements = [...]string{
 	`DELETE FROM kunci_codes WHERE expires_at <= $1`,
-	`DELETE FROM kunci_access_tokens WHERE expires_at <= $1`,
-	`DELETE FROM kunci_refresh_tokens WHERE rotated_at IS NULL AND expires_at <= $1`,
-	// Retired tokens whose grant has no live record left.
-	`DELETE FROM kunci_refresh_tokens t WHERE t.rotated_at IS NOT NULL
-	   AND NOT EXISTS (SELECT 1 FROM kunci_refresh_tokens l
-	                   WHERE l.grant_id = t.grant_id AND l.rotated_at IS NULL AND l.expires_at > $1)
-	   AND NOT EXISTS (SELECT 1 FROM kunci_access_tokens a
-	                   WHERE a.grant_id = t.grant_id AND a.grant_id <> '' AND a.expires_at > $1)
+	`DELETE FROM kunci_tokens WHERE rotated_at IS NULL AND expires_at <= $1`,
+	// Retired refresh tokens whose grant has no live record left.
+	`DELETE FROM kunci_tokens t WHERE t.rotated_at IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM kunci_tokens l
+	                   WHERE l.grant_id = t.grant_id AND l.grant_id <> '' AND l.rotated_at IS NULL AND l.expires_at > $1)
 	   AND NOT EXISTS (SELECT 1 FROM kunci_codes c
 	                   WHERE c.grant_id = t.grant_id AND c.grant_id <> '' AND c.expires_at > $1)`,
 	`DELETE FROM kunci_auth_requests WHERE expires_at <= $1`,
@@ -35,8 +32,7 @@ var purgeStatements = [...]string{
 // any more. $1 is the time before which tombstones may go.
 const purgeTombstones = `DELETE FROM kunci_revoked_grants g WHERE g.revoked_at <= $1
 	   AND NOT EXISTS (SELECT 1 FROM kunci_codes c WHERE c.grant_id = g.grant_id AND c.grant_id <> '')
-	   AND NOT EXISTS (SELECT 1 FROM kunci_access_tokens a WHERE a.grant_id = g.grant_id AND a.grant_id <> '')
-	   AND NOT EXISTS (SELECT 1 FROM kunci_refresh_tokens t WHERE t.grant_id = g.grant_id)`
+	   AND NOT EXISTS (SELECT 1 FROM kunci_tokens t WHERE t.grant_id = g.grant_id AND t.grant_id <> '')`
 
 // Purge deletes the rows no read can return any more: expired codes, access
 // tokens, refresh tokens, authorization requests and consents; retired

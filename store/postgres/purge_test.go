@@ -15,7 +15,7 @@ import (
 func rowCounts(t *testing.T, s *Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	for _, table := range []string{"kunci_codes", "kunci_access_tokens", "kunci_refresh_tokens",
+	for _, table := range []string{"kunci_codes", "kunci_tokens",
 		"kunci_revoked_grants", "kunci_auth_requests", "kunci_consents"} {
 		var n int
 		require.NoError(t, s.pool.QueryRow(t.Context(), "SELECT count(*) FROM "+table).Scan(&n))
@@ -58,7 +58,7 @@ func TestPurge(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), n, "code, r1, r2, cc and the auth request")
 	assert.Equal(t, map[string]int{
-		"kunci_codes": 0, "kunci_access_tokens": 1, "kunci_refresh_tokens": 2,
+		"kunci_codes": 0, "kunci_tokens": 3, // late, l1 and l2
 		"kunci_revoked_grants": 1, "kunci_auth_requests": 0, "kunci_consents": 1,
 	}, rowCounts(t, s))
 	retired, err := s.RefreshToken(ctx, "l1")
@@ -76,7 +76,7 @@ func TestPurge(t *testing.T) {
 	_, err = s.Purge(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{
-		"kunci_codes": 0, "kunci_access_tokens": 0, "kunci_refresh_tokens": 0,
+		"kunci_codes": 0, "kunci_tokens": 0,
 		"kunci_revoked_grants": 0, "kunci_auth_requests": 0, "kunci_consents": 1,
 	}, rowCounts(t, s))
 }

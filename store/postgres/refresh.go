@@ -19,16 +19,15 @@ const refreshColumns = `hash, grant_id, client_id, subject, scopes, audience, re
 // be returned, given the current time as $2: its grant is not revoked, and
 // either it is live (not rotated, not expired) or it was rotated and some
 // code, access token or live refresh token of its grant has not expired
-// (RFC 9700 §4.14.2).
+// (RFC 9700 §4.14.2). Access tokens never have rotated_at set, so one EXISTS
+// covers both kinds of token.
 const refreshReadable = `
 	NOT EXISTS (SELECT 1 FROM kunci_revoked_grants g WHERE g.grant_id = t.grant_id)
 	AND (
 	    (t.rotated_at IS NULL AND t.expires_at > $2)
 	 OR (t.rotated_at IS NOT NULL AND (
-	        EXISTS (SELECT 1 FROM kunci_refresh_tokens l
-	                WHERE l.grant_id = t.grant_id AND l.rotated_at IS NULL AND l.expires_at > $2)
-	     OR EXISTS (SELECT 1 FROM kunci_access_tokens a
-	                WHERE a.grant_id = t.grant_id AND a.grant_id <> '' AND a.expires_at > $2)
+	        EXISTS (SELECT 1 FROM kunci_tokens l
+	                WHERE l.grant_id = t.grant_id AND l.grant_id <> '' AND l.rotated_at IS NULL AND l.expires_at > $2)
 	     OR EXISTS (SELECT 1 FROM kunci_codes c
 	                WHERE c.grant_id = t.grant_id AND c.grant_id <> '' AND c.expires_at > $2))))`
 
@@ -61,9 +60,9 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t store.RefreshToken) erro
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO kunci_refresh_tokens (hash, grant_id, client_id, subject, scopes, audience,
+		INSERT INTO kunci_tokens (hash, kind, grant_id, client_id, subject, scopes, audience,
 		       refresh_count, auth_time, issued_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, 'refresh', $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		t.Hash, t.GrantID, t.ClientID, t.Subject, t.Scopes, t.Audience,
 		int64(t.RefreshCount), nullTime(t.AuthTime), nullTime(t.IssuedAt), t.ExpiresAt)
 	if err != nil {
@@ -75,7 +74,7 @@ func (s *Store) SaveRefreshToken(ctx context.Context, t store.RefreshToken) erro
 // RefreshToken implements [store.TokenStore].
 func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
 	t, err := scanRefresh(s.pool.QueryRow(ctx,
-		`SELECT `+refreshColumns+` FROM kunci_refresh_tokens t WHERE t.hash = $1 AND `+refreshReadable,
+		`SELECT `+refreshColumns+` FROM kunci_tokens t WHERE t.hash = $1 AND t.kind = 'refresh' AND `+refreshReadable,
 		hash, s.now()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.RefreshToken{}, notFound("refresh token")
@@ -91,7 +90,8 @@ func (s *Store) RefreshToken(ctx context.Context, hash string) (store.RefreshTok
 // One statement does the rotation: an UPDATE retires the old token only if it
 // is live, unrotated, not revoked and of next's grant, and an INSERT that
 // reads from the UPDATE's result saves next only if the UPDATE matched. A
-// taken hash fails the whole statement, leaving the old token live. Row locks
+// hash any access or refresh token holds fails the whole statement with
+// [store.ErrAlreadyExists], leaving the old token live. Row locks
 // make exactly one of concurrent callers match. When the statement matches
 // nothing, a second query finds out why, in the order the memory store
 // checks: unknown, expired or revoked ([store.ErrNotFound]), already rotated
@@ -104,14 +104,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 	if nextErr == nil && next.GrantID != "" {
 		old, err := scanRefresh(s.pool.QueryRow(ctx, `
 			WITH old AS (
-			    UPDATE kunci_refresh_tokens t SET rotated_at = $2, successor_hash = $3
-			    WHERE t.hash = $1 AND t.rotated_at IS NULL AND t.expires_at > $2 AND t.grant_id = $4
+			    UPDATE kunci_tokens t SET rotated_at = $2, successor_hash = $3
+			    WHERE t.hash = $1 AND t.kind = 'refresh' AND t.rotated_at IS NULL AND t.expires_at > $2 AND t.grant_id = $4
 			      AND NOT EXISTS (SELECT 1 FROM kunci_revoked_grants g WHERE g.grant_id = t.grant_id)
 			    RETURNING `+refreshColumns+`
 			), ins AS (
-			    INSERT INTO kunci_refresh_tokens (hash, grant_id, client_id, subject, scopes, audience,
+			    INSERT INTO kunci_tokens (hash, kind, grant_id, client_id, subject, scopes, audience,
 			           refresh_count, auth_time, issued_at, expires_at)
-			    SELECT $3, $4, $5::text, $6::text, $7::text[], $8::text[], $9::bigint,
+			    SELECT $3, 'refresh', $4, $5::text, $6::text, $7::text[], $8::text[], $9::bigint,
 			           $10::timestamptz, $11::timestamptz, $12::timestamptz FROM old
 			)
 			SELECT hash, grant_id, client_id, subject, scopes, audience, refresh_count,
@@ -128,7 +128,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next sto
 	}
 
 	cur, err := scanRefresh(s.pool.QueryRow(ctx,
-		`SELECT `+refreshColumns+` FROM kunci_refresh_tokens t WHERE t.hash = $1 AND `+refreshReadable,
+		`SELECT `+refreshColumns+` FROM kunci_tokens t WHERE t.hash = $1 AND t.kind = 'refresh' AND `+refreshReadable,
 		oldHash, now))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

@@ -11,9 +11,7 @@ import (
 // refresh token with the given hash, live or retired. An unknown hash is not
 // an error (RFC 7009 §2.2).
 func (s *Store) DeleteToken(ctx context.Context, hash string) error {
-	_, err := s.pool.Exec(ctx, `
-		WITH a AS (DELETE FROM kunci_access_tokens WHERE hash = $1)
-		DELETE FROM kunci_refresh_tokens WHERE hash = $1`, hash)
+	_, err := s.pool.Exec(ctx, `DELETE FROM kunci_tokens WHERE hash = $1`, hash)
 	if err != nil {
 		return wrap("delete token", err)
 	}
@@ -36,10 +34,8 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 		    ON CONFLICT (grant_id) DO UPDATE SET revoked_at = EXCLUDED.revoked_at
 		), c AS (
 		    DELETE FROM kunci_codes WHERE grant_id = $1 AND grant_id <> ''
-		), a AS (
-		    DELETE FROM kunci_access_tokens WHERE grant_id = $1 AND grant_id <> ''
 		)
-		DELETE FROM kunci_refresh_tokens WHERE grant_id = $1`, grantID, s.now())
+		DELETE FROM kunci_tokens WHERE grant_id = $1 AND grant_id <> ''`, grantID, s.now())
 	if err != nil {
 		return wrap("revoke grant", err)
 	}

@@ -108,8 +108,8 @@ func TestSaveRefusesExpiredRecords(t *testing.T) {
 		})
 	}
 	var n int
-	require.NoError(t, s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM kunci_codes) + (SELECT count(*) FROM kunci_access_tokens)
-		+ (SELECT count(*) FROM kunci_refresh_tokens) + (SELECT count(*) FROM kunci_auth_requests)
+	require.NoError(t, s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM kunci_codes) + (SELECT count(*) FROM kunci_tokens)
+		+ (SELECT count(*) FROM kunci_auth_requests)
 		+ (SELECT count(*) FROM kunci_consents)`).Scan(&n))
 	assert.Zero(t, n, "no expired record reached the database")
 }
@@ -189,6 +189,7 @@ func TestRotateErrors(t *testing.T) {
 	ctx := t.Context()
 	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("r1", "g", 0)))
 	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("taken", "g", 0)))
+	require.NoError(t, s.SaveAccessToken(ctx, testAccess("taken-by-access", "g")))
 
 	expiredNext := testRefresh("r2", "g", 1)
 	expiredNext.ExpiresAt = epoch
@@ -206,6 +207,7 @@ func TestRotateErrors(t *testing.T) {
 		{"expired successor", "r1", expiredNext, store.ErrExpired},
 		{"successor hash taken", "r1", testRefresh("taken", "g", 1), store.ErrAlreadyExists},
 		{"successor hash is the old hash", "r1", testRefresh("r1", "g", 1), store.ErrAlreadyExists},
+		{"successor hash held by an access token", "r1", testRefresh("taken-by-access", "g", 1), store.ErrAlreadyExists},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.RotateRefreshToken(ctx, tc.old, tc.next)
@@ -276,7 +278,7 @@ func TestConcurrentSingleUse(t *testing.T) {
 	assert.Equal(t, 1, requestOK)
 	assert.Equal(t, callers-1, requestGone)
 	var live int
-	require.NoError(t, s.pool.QueryRow(ctx, "SELECT count(*) FROM kunci_refresh_tokens WHERE rotated_at IS NULL").Scan(&live))
+	require.NoError(t, s.pool.QueryRow(ctx, "SELECT count(*) FROM kunci_tokens WHERE kind = 'refresh' AND rotated_at IS NULL").Scan(&live))
 	assert.Equal(t, 1, live, "exactly one successor was saved")
 }
 
@@ -441,4 +443,30 @@ func assertCodeEqual(t *testing.T, want, got store.AuthCode) {
 	}
 	got.AuthTime, got.IssuedAt, got.ExpiresAt = want.AuthTime, want.IssuedAt, want.ExpiresAt
 	assert.Equal(t, want, got)
+}
+
+func TestTokensShareOneKeySpace(t *testing.T) {
+	s := newTestStore(t).withClock(newClock(epoch))
+	ctx := t.Context()
+	require.NoError(t, s.SaveAccessToken(ctx, testAccess("h1", "g")))
+	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("h2", "g", 0)))
+	assert.ErrorIs(t, s.SaveRefreshToken(ctx, testRefresh("h1", "g", 0)), store.ErrAlreadyExists)
+	assert.ErrorIs(t, s.SaveAccessToken(ctx, testAccess("h2", "g")), store.ErrAlreadyExists)
+
+	// Each kind is only found by its own lookup.
+	_, err := s.RefreshToken(ctx, "h1")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.AccessToken(ctx, "h2")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.RotateRefreshToken(ctx, "h1", testRefresh("h3", "g", 1))
+	assert.ErrorIs(t, err, store.ErrNotFound, "an access token cannot be rotated")
+
+	// DeleteToken takes either kind.
+	require.NoError(t, s.DeleteToken(ctx, "h1"))
+	require.NoError(t, s.DeleteToken(ctx, "h2"))
+	require.NoError(t, s.DeleteToken(ctx, "unknown"))
+	_, err = s.AccessToken(ctx, "h1")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.RefreshToken(ctx, "h2")
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }

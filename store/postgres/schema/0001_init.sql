@@ -14,7 +14,8 @@
 --     passed in as a parameter, so the application and the database never
 --     disagree about what has expired.
 --   * grant_id is '' for records that belong to no grant (access tokens from
---     client_credentials). The grant_id indexes leave those rows out.
+--     client_credentials). The grant_id indexes leave those rows out, so
+--     queries by grant spell out "grant_id <> ''" to use them.
 
 -- Registered clients (RFC 6749 §2).
 CREATE TABLE kunci_clients (
@@ -53,42 +54,40 @@ CREATE TABLE kunci_codes (
 CREATE INDEX kunci_codes_grant_id ON kunci_codes (grant_id) WHERE grant_id <> '';
 CREATE INDEX kunci_codes_expires_at ON kunci_codes (expires_at);
 
--- Access tokens (RFC 6749 §1.4), opaque or JWT (keyed by the hash of the jti).
--- claims is the host's JSON object kept byte for byte, hence bytea.
-CREATE TABLE kunci_access_tokens (
-    hash       text PRIMARY KEY,
-    grant_id   text        NOT NULL,
-    client_id  text        NOT NULL,
-    subject    text        NOT NULL,
-    scopes     text[],
-    audience   text[],
-    claims     bytea,
-    issued_at  timestamptz,
-    expires_at timestamptz NOT NULL
-);
-CREATE INDEX kunci_access_tokens_grant_id ON kunci_access_tokens (grant_id) WHERE grant_id <> '';
-CREATE INDEX kunci_access_tokens_expires_at ON kunci_access_tokens (expires_at);
-
--- Refresh tokens (RFC 6749 §1.5), live and retired. Rotation sets rotated_at
--- and successor_hash on the old row and inserts the successor, in one
--- statement. A retired row is kept while any record of its grant is live, so
--- that replaying it is detected (RFC 9700 §4.14.2).
-CREATE TABLE kunci_refresh_tokens (
+-- Access tokens (RFC 6749 §1.4) and refresh tokens (RFC 6749 §1.5), live and
+-- retired, share one table so that a token hash names one token: DeleteToken
+-- takes either kind, and a save or rotation to a hash any token holds fails
+-- on the primary key.
+--
+-- Access tokens may be opaque or JWTs (then hash is that of the jti); claims
+-- is the host's JSON object kept byte for byte, hence bytea.
+--
+-- Refresh tokens always have a grant. Rotation sets rotated_at and
+-- successor_hash on the old row and inserts the successor, in one statement.
+-- A retired row is kept while any record of its grant is live, so that
+-- replaying it is detected (RFC 9700 §4.14.2). Access tokens never set
+-- rotated_at, so "rotated_at IS NULL AND expires_at > now" means "live" for
+-- both kinds.
+CREATE TABLE kunci_tokens (
     hash           text PRIMARY KEY,
-    grant_id       text        NOT NULL CHECK (grant_id <> ''),
+    kind           text        NOT NULL CHECK (kind IN ('access', 'refresh')),
+    grant_id       text        NOT NULL,
     client_id      text        NOT NULL,
     subject        text        NOT NULL,
     scopes         text[],
     audience       text[],
-    refresh_count  bigint      NOT NULL,
-    auth_time      timestamptz,
+    claims         bytea,       -- access tokens only
+    refresh_count  bigint,      -- refresh tokens only
+    auth_time      timestamptz, -- refresh tokens only
     issued_at      timestamptz,
     expires_at     timestamptz NOT NULL,
-    rotated_at     timestamptz,
-    successor_hash text
+    rotated_at     timestamptz, -- refresh tokens only
+    successor_hash text,        -- refresh tokens only
+    CHECK (kind = 'access' OR (grant_id <> '' AND refresh_count IS NOT NULL)),
+    CHECK (kind = 'refresh' OR rotated_at IS NULL)
 );
-CREATE INDEX kunci_refresh_tokens_grant_id ON kunci_refresh_tokens (grant_id);
-CREATE INDEX kunci_refresh_tokens_expires_at ON kunci_refresh_tokens (expires_at) WHERE rotated_at IS NULL;
+CREATE INDEX kunci_tokens_grant_id ON kunci_tokens (grant_id) WHERE grant_id <> '';
+CREATE INDEX kunci_tokens_expires_at ON kunci_tokens (expires_at) WHERE rotated_at IS NULL;
 
 -- Revoked grants. Every read of a code or token checks this table, so a
 -- record of a revoked grant stays unreadable even when it is saved after the
