@@ -109,17 +109,20 @@ func findBin() (string, error) {
 // tempPrefix names the temporary directories of throwaway servers.
 const tempPrefix = "kunci-pg-"
 
+// ownerFile holds the process ID of the test binary that made a directory.
+const ownerFile = "owner.pid"
+
 // removeStale deletes the directories that earlier test binaries left behind
 // when they crashed: their servers died with them (see startPostgres), so a
-// directory whose postmaster.pid names no live process is garbage.
+// directory whose owner is no longer running is garbage.
 func removeStale() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
 	for _, dir := range dirs {
-		pidFile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+		owner, err := os.ReadFile(filepath.Join(dir, ownerFile))
 		if err != nil {
-			continue // initdb may be running in it, or it is not ours
+			continue // being set up, or not ours
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+		pid, err := strconv.Atoi(strings.TrimSpace(string(owner)))
 		if err != nil || pid <= 0 || processAlive(pid) {
 			continue
 		}
@@ -147,6 +150,9 @@ func startServer() (*pgServer, error) {
 			p.stop()
 		}
 	}()
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, err
+	}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
