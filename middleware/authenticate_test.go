@@ -230,3 +230,39 @@ func TestContextTokenInfo(t *testing.T) {
 	assert.False(t, got.HasScope("A"))
 	assert.False(t, got.HasScope(""))
 }
+
+func TestTokenInfoContextBehavesLikeWithValue(t *testing.T) {
+	t.Parallel()
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(t.Context(), otherKey{}, "v"))
+	ctx := ContextWithTokenInfo(parent, TokenInfo{Subject: "a"})
+	assert.Equal(t, "v", ctx.Value(otherKey{}))
+	inner := ContextWithTokenInfo(ctx, TokenInfo{Subject: "b"})
+	got, ok := TokenInfoFromContext(inner)
+	assert.True(t, ok)
+	assert.Equal(t, "b", got.Subject, "the innermost value wins")
+
+	child, stop := context.WithCancel(inner)
+	defer stop()
+	cancel()
+	<-child.Done() // cancellation propagates through the token info context
+	assert.ErrorIs(t, child.Err(), context.Canceled)
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+}
+
+func TestTokenInfoClone(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, TokenInfo{Subject: "s"}, TokenInfo{Subject: "s"}.clone())
+	in := TokenInfo{Scopes: []string{"a", "b"}, Audience: []string{"x"}}
+	out := in.clone()
+	assert.Equal(t, in, out)
+	out.Scopes[0] = "changed"
+	out.Scopes = append(out.Scopes, "c")
+	out.Audience[0] = "changed"
+	assert.Equal(t, []string{"a", "b"}, in.Scopes)
+	assert.Equal(t, []string{"x"}, in.Audience)
+	assert.Equal(t, []string{"changed"}, out.Audience, "appending to Scopes did not touch Audience")
+	empty := TokenInfo{Scopes: []string{}}.clone()
+	assert.NotNil(t, empty.Scopes)
+	assert.Nil(t, empty.Audience)
+}

@@ -74,18 +74,22 @@ func isB64token(s string) bool {
 	return true
 }
 
+// b64charsLo and b64charsHi are bitmaps of the b64token characters other
+// than "=": bit c of b64charsLo for c < 64, bit c-64 of b64charsHi for
+// 64 <= c < 128. They are constants so the check is branch-light and there is
+// no lookup table to keep in a package variable.
+const (
+	b64charsLo uint64 = 0x03ffe80000000000 // "+", "-", ".", "/", "0"-"9"
+	b64charsHi uint64 = 0x47fffffe87fffffe // "A"-"Z", "_", "a"-"z", "~"
+)
+
 // isB64char reports whether c is one of the b64token characters other than
-// the trailing "=" padding.
+// the trailing "=" padding: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
 func isB64char(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+	if c < 64 {
+		return b64charsLo&(1<<c) != 0
 	}
-	switch c {
-	case '-', '.', '_', '~', '+', '/':
-		return true
-	}
-	return false
+	return c < 128 && b64charsHi&(1<<(c-64)) != 0
 }
 
 // isTchar reports whether c may appear in an RFC 9110 §5.6.2 token, the

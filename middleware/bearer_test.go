@@ -92,3 +92,14 @@ func FuzzParseBearer(f *testing.F) {
 		}
 	})
 }
+
+// TestIsB64charMatchesGrammar checks the bitmaps against the RFC 6750 §2.1
+// character list for every byte.
+func TestIsB64charMatchesGrammar(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		want := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			strings.ContainsRune("-._~+/", rune(c))
+		assert.Equal(t, want, isB64char(byte(c)), "byte %#x", c)
+	}
+}

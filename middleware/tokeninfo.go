@@ -38,31 +38,67 @@ func (t TokenInfo) HasScope(scope string) bool {
 
 // clone returns a copy of t that shares no backing arrays with t, so a cached
 // TokenInfo cannot be changed through a copy handed to a request.
+// Both slices share one new backing array (one allocation instead of two),
+// each capped so that appending to one cannot overwrite the other.
 func (t TokenInfo) clone() TokenInfo {
-	t.Scopes = slices.Clone(t.Scopes)
-	t.Audience = slices.Clone(t.Audience)
+	if t.Scopes == nil && t.Audience == nil {
+		return t
+	}
+	ns := len(t.Scopes)
+	buf := make([]string, 0, ns+len(t.Audience))
+	buf = append(append(buf, t.Scopes...), t.Audience...)
+	if t.Scopes != nil {
+		t.Scopes = buf[:ns:ns]
+	}
+	if t.Audience != nil {
+		t.Audience = buf[ns:len(buf):len(buf)]
+	}
 	return t
 }
 
-// tokenInfoKey is the context key under which [Authenticate] stores the
-// TokenInfo. Being an unexported type, no other package can collide with it.
+// tokenInfoKey is the context key under which the TokenInfo is found. Being
+// an unexported type, no other package can collide with it.
 type tokenInfoKey struct{}
+
+// infoContext is a context carrying a TokenInfo. It does the job of
+// context.WithValue in one allocation instead of two (the value context and
+// the boxed TokenInfo), which matters on every authenticated request.
+// Everything but the key lookup is delegated to the parent, so cancellation
+// and deadlines behave as with context.WithValue.
+type infoContext struct {
+	context.Context
+	info TokenInfo
+}
+
+// Value returns the infoContext itself for tokenInfoKey and asks the parent
+// for any other key.
+func (c *infoContext) Value(key any) any {
+	if _, ok := key.(tokenInfoKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// String describes the context without the token info, for debugging.
+func (c *infoContext) String() string {
+	return "middleware.ContextWithTokenInfo"
+}
 
 // ContextWithTokenInfo returns a copy of ctx that carries info, which
 // [TokenInfoFromContext] returns. [Authenticate] uses it; it is exported for
 // tests and for hosts that verify tokens their own way before calling
 // [RequireScope].
 func ContextWithTokenInfo(ctx context.Context, info TokenInfo) context.Context {
-	return context.WithValue(ctx, tokenInfoKey{}, &info)
+	return &infoContext{Context: ctx, info: info}
 }
 
 // TokenInfoFromContext returns the TokenInfo that [Authenticate] stored in ctx
 // and true, or the zero TokenInfo and false when ctx carries none (the request
 // did not pass through Authenticate).
 func TokenInfoFromContext(ctx context.Context) (TokenInfo, bool) {
-	p, ok := ctx.Value(tokenInfoKey{}).(*TokenInfo)
-	if !ok || p == nil {
+	c, ok := ctx.Value(tokenInfoKey{}).(*infoContext)
+	if !ok {
 		return TokenInfo{}, false
 	}
-	return *p, true
+	return c.info, true
 }
