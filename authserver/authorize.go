@@ -180,10 +180,16 @@ func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *h
 	case "":
 		return fail(oauthError(CodeInvalidRequest, "missing response_type"))
 	case responseCode:
+		if !slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
+			return fail(oauthError(CodeUnsupportedResponseType, "unsupported response_type"))
+		}
 		if !slices.Contains(client.GrantTypes, GrantAuthorizationCode) {
 			return fail(oauthError(CodeUnauthorizedClient, "client may not use the authorization code grant"))
 		}
 	case responseToken:
+		if !slices.Contains(s.cfg.Grants, GrantImplicit) {
+			return fail(oauthError(CodeUnsupportedResponseType, "unsupported response_type"))
+		}
 		if !slices.Contains(client.GrantTypes, GrantImplicit) {
 			return fail(oauthError(CodeUnauthorizedClient, "client may not use the implicit grant"))
 		}

@@ -120,8 +120,11 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			bad("scope %q is not in Config.Scopes", sc)
 		}
 	}
-	if c.AccessTokenFormat != "" && c.AccessTokenFormat != "jwt" {
+	switch {
+	case c.AccessTokenFormat != "" && c.AccessTokenFormat != "jwt":
 		bad("access token format must be empty or \"jwt\"")
+	case c.AccessTokenFormat == "jwt" && s.keys == nil:
+		bad("JWT access tokens need Config.SigningKeys")
 	}
 	for _, r := range c.Resources {
 		if err := checkResource(r); err != nil {

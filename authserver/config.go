@@ -12,6 +12,8 @@ import (
 	"slices"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
 )
@@ -115,6 +117,36 @@ type Config struct {
 	CodeTTL time.Duration
 	// GrantLifetimes overrides the token lifetimes per grant type.
 	GrantLifetimes map[GrantType]Lifetime
+
+	// Grants lists the grant types the server offers; each client must also
+	// register the ones it uses. Nil means authorization_code,
+	// refresh_token, client_credentials and implicit, plus password when
+	// CheckPassword is set. Metadata lists exactly these.
+	Grants []GrantType
+
+	// SigningKeys are private keys (ES256 and EdDSA recommended, RS256
+	// supported) for RFC 9068 JWT access tokens. The first key signs; every
+	// key is published at the JWKS endpoint. To rotate, add the new key at the
+	// end (published before use), later move it to the front (it signs), and
+	// drop the old key once the tokens it signed have expired.
+	// [GenerateSigningKey] makes one for development.
+	SigningKeys []jose.JSONWebKey
+
+	// JWTResources lists RFC 8707 resource indicators whose access tokens
+	// are JWTs, whatever the client's format. A client can also ask for JWTs
+	// for all its tokens ([store.Client.AccessTokenFormat]). Either needs
+	// SigningKeys.
+	JWTResources []string
+
+	// DefaultResource is the "aud" of a JWT access token requested without a
+	// resource parameter (RFC 9068 §3); empty means Issuer.
+	DefaultResource string
+
+	// AccessTokenClaims, when set, returns extra claims for an access token,
+	// such as a tenant or a role. They go into JWT access tokens and into
+	// introspection responses; registered claims (iss, sub, aud, exp, iat,
+	// jti, client_id, scope, ...) can never be replaced.
+	AccessTokenClaims func(ctx context.Context, t IssuedToken) map[string]any
 
 	// AllowMissingGrantType accepts a token request without grant_type as an
 	// authorization_code request when it carries a code, as version 1 of the
@@ -278,6 +310,35 @@ func (c Config) withDefaults() (Config, error) {
 		if u, err := url.Parse(c.LoginURL); err != nil || u.Fragment != "" || (u.Scheme == "" && !isAbsPath(u.Path)) {
 			bad("LoginURL must be an absolute URL or an absolute path without fragment")
 		}
+	}
+
+	if c.Grants == nil {
+		c.Grants = []GrantType{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit}
+		if c.CheckPassword != nil {
+			c.Grants = append(c.Grants, GrantPassword)
+		}
+	}
+	for _, g := range c.Grants {
+		switch g {
+		case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantImplicit:
+		case GrantPassword:
+			if c.CheckPassword == nil {
+				bad("Grants: password needs CheckPassword")
+			}
+		default:
+			bad("Grants: unknown grant type %q", g)
+		}
+	}
+	if len(c.JWTResources) > 0 && len(c.SigningKeys) == 0 {
+		bad("JWTResources need SigningKeys")
+	}
+	for _, r := range c.JWTResources {
+		if checkResource(r) != nil {
+			bad("JWTResources: %q is not an absolute URI", r)
+		}
+	}
+	if c.DefaultResource != "" && checkResource(c.DefaultResource) != nil {
+		bad("DefaultResource must be an absolute URI")
 	}
 
 	c.Paths = c.Paths.withDefaults()

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -19,6 +20,15 @@ type form map[string]string
 
 // get returns the value of key, or "".
 func (f form) get(key string) string { return f[key] }
+
+// resources returns the RFC 8707 resource parameters, the one parameter that
+// may be repeated. URIs contain no spaces, so they are kept space-joined.
+func (f form) resources() []string {
+	if f["resource"] == "" {
+		return nil
+	}
+	return strings.Split(f["resource"], " ")
+}
 
 // has reports whether key was sent, even with an empty value.
 func (f form) has(key string) bool {
@@ -69,13 +79,15 @@ func isFormContent(r *http.Request) bool {
 func singleValues(vals url.Values) (form, *Error) {
 	f := make(form, len(vals))
 	for k, vs := range vals {
-		if len(vs) != 1 {
+		if len(vs) != 1 && k != "resource" {
 			return nil, oauthError(CodeInvalidRequest, "a parameter is repeated")
 		}
-		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
-			return nil, oauthError(CodeInvalidRequest, "parameters must be UTF-8")
+		for _, v := range vs {
+			if !utf8.ValidString(k) || !utf8.ValidString(v) {
+				return nil, oauthError(CodeInvalidRequest, "parameters must be UTF-8")
+			}
 		}
-		f[k] = vs[0]
+		f[k] = strings.Join(vs, " ")
 	}
 	return f, nil
 }

@@ -14,7 +14,7 @@ import (
 // the single-use gate, so of concurrent redemptions exactly one proceeds, and
 // a code that fails a later check stays spent. A code presented after it was
 // used is refused and every token issued from it is revoked (§4.1.2).
-func (s *Server) grantCode(ctx context.Context, client store.Client, f form) (IssuedToken, error) {
+func (s *Server) grantCode(ctx context.Context, client store.Client, f form, resources []string) (IssuedToken, error) {
 	code := f.get("code")
 	if code == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing code")
@@ -53,12 +53,16 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form) (Is
 		// downgrade (RFC 9700 §2.1.1).
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "code was issued without a challenge")
 	}
+	audience, e := narrowResources(resources, rec.Resources)
+	if e != nil {
+		return IssuedToken{}, e
+	}
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantAuthorizationCode,
 		subject:   rec.Subject,
 		scopes:    rec.Scopes,
-		audience:  rec.Resources,
+		audience:  audience,
 		grantID:   rec.GrantID,
 		authTime:  rec.AuthTime,
 		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),

@@ -13,7 +13,7 @@ import (
 // (RFC 6749 §4.3). It is off unless Config.CheckPassword is set and the
 // client registered the grant. Failures are throttled per username and
 // source address.
-func (s *Server) grantPassword(ctx context.Context, r *http.Request, client store.Client, f form, requested []string) (IssuedToken, error) {
+func (s *Server) grantPassword(ctx context.Context, r *http.Request, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	username, password := f.get("username"), f.get("password")
 	if username == "" || !f.has("password") {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing username or password")
@@ -21,6 +21,9 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 	scopes, e := s.grantScopes(requested, client.Scopes)
 	if e != nil {
 		return IssuedToken{}, e
+	}
+	if !subset(resources, client.Resources) {
+		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
 	key := "u\x00" + username + "\x00" + s.sourceIP(r)
 	if wait, blocked := s.failures.blocked(key); blocked {
@@ -41,6 +44,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		grantType: GrantPassword,
 		subject:   subject,
 		scopes:    scopes,
+		audience:  resources,
 		grantID:   newGrantID(),
 		authTime:  time.Now(),
 		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),

@@ -14,7 +14,7 @@ import (
 // one stops working, and presenting it again revokes the whole grant
 // (RFC 9700 §4.14.2), unless Config.RefreshGracePeriod lets a client that
 // lost the response retry.
-func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested []string) (IssuedToken, error) {
+func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	token := f.get("refresh_token")
 	if token == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing refresh_token")
@@ -47,6 +47,10 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	if !scopeOK {
 		return IssuedToken{}, oauthError(CodeInvalidScope, "scope exceeds the grant")
 	}
+	audience, e := narrowResources(resources, rec.Audience)
+	if e != nil {
+		return IssuedToken{}, e
+	}
 
 	successor := newToken(prefixRefresh)
 	if s.cfg.RefreshGracePeriod > 0 {
@@ -77,7 +81,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 		return IssuedToken{}, unavailable(err)
 	}
 	s.emit(ctx, Event{Kind: EventRefreshRotated, ClientID: client.ID, Subject: rec.Subject, GrantID: rec.GrantID})
-	return s.mintRefreshed(ctx, client, next, successor, scopes)
+	return s.mintRefreshed(ctx, client, next, successor, scopes, audience)
 }
 
 // refreshAgain handles a rotated refresh token presented again. Within the
@@ -91,7 +95,7 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token st
 			next, err := s.store.RefreshToken(ctx, h)
 			switch {
 			case err == nil && !next.Rotated():
-				return s.mintRefreshed(ctx, client, next, successor, scopes)
+				return s.mintRefreshed(ctx, client, next, successor, scopes, next.Audience)
 			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return IssuedToken{}, unavailable(err)
 			}
@@ -104,13 +108,13 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token st
 }
 
 // mintRefreshed issues the access token that goes with refresh token next.
-func (s *Server) mintRefreshed(ctx context.Context, client store.Client, next store.RefreshToken, successor string, scopes []string) (IssuedToken, error) {
+func (s *Server) mintRefreshed(ctx context.Context, client store.Client, next store.RefreshToken, successor string, scopes, audience []string) (IssuedToken, error) {
 	it, err := s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantRefreshToken,
 		subject:   next.Subject,
 		scopes:    scopes,
-		audience:  next.Audience,
+		audience:  audience,
 		grantID:   next.GrantID,
 		authTime:  next.AuthTime,
 	})

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -10,8 +11,10 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// introspection is the JSON body of an RFC 7662 §2.2 response.
+// introspection is the JSON body of an RFC 7662 §2.2 response. Claims holds
+// the host's extra claims, which are merged into the body.
 type introspection struct {
+	Claims    []byte   `json:"-"`
 	Active    bool     `json:"active"`
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
@@ -57,7 +60,15 @@ func (s *Server) IntrospectHandler() http.Handler {
 			s.writeError(ctx, w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, resp)
+		body, err := json.Marshal(resp)
+		if err == nil && len(resp.Claims) > 2 {
+			body = append(append(body[:len(body)-1], ','), resp.Claims[1:]...)
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json;charset=UTF-8")
+		noStore(h)
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
 	})
 }
 
@@ -67,10 +78,9 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 	var (
 		info      TokenInfo
 		tokenType string
+		claims    []byte
 	)
-	hash := hashToken(token)
-	switch {
-	case hasPrefix(token, prefixAccess):
+	if hash, ok := s.accessHash(token); ok {
 		rec, err := s.store.AccessToken(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
 			return inactive, nil
@@ -78,9 +88,9 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 		if err != nil {
 			return inactive, unavailable(err)
 		}
-		info, tokenType = accessInfo(rec), "Bearer"
-	case hasPrefix(token, prefixRefresh):
-		rec, err := s.store.RefreshToken(ctx, hash)
+		info, tokenType, claims = accessInfo(rec), "Bearer", rec.Claims
+	} else if hasPrefix(token, prefixRefresh) {
+		rec, err := s.store.RefreshToken(ctx, hashToken(token))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Rotated()) {
 			return inactive, nil
 		}
@@ -90,7 +100,7 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 		info = TokenInfo{Subject: rec.Subject, ClientID: rec.ClientID, Scopes: rec.Scopes,
 			Audience: rec.Audience, ExpiresAt: rec.ExpiresAt, IssuedAt: rec.IssuedAt}
 		tokenType = "refresh_token"
-	default:
+	} else {
 		return inactive, nil
 	}
 	if !s.canIntrospect(caller, info) {
@@ -106,6 +116,7 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 		IssuedAt:  info.IssuedAt.Unix(),
 		Audience:  info.Audience,
 		Issuer:    s.cfg.Issuer,
+		Claims:    claims,
 	}, nil
 }
 

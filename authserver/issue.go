@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,7 +73,7 @@ func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error
 		IssuedAt:   now,
 		ExpiresAt:  now.Add(accessTTL),
 	}
-	if err := s.saveAccess(ctx, &it, req.audience); err != nil {
+	if err := s.saveAccess(ctx, &it, req); err != nil {
 		return IssuedToken{}, err
 	}
 	if req.refresh {
@@ -99,20 +100,41 @@ func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error
 	return it, nil
 }
 
-// saveAccess creates the access token of it and saves its hash.
-func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, audience []string) error {
-	it.AccessToken = newToken(prefixAccess)
-	err := s.store.SaveAccessToken(ctx, store.AccessToken{
-		Hash:      hashToken(it.AccessToken),
+// saveAccess creates the access token of it, opaque or an RFC 9068 JWT, and
+// saves its hash (for a JWT, the hash of its jti) with the host's extra
+// claims, so that revocation and introspection work on both kinds.
+func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueRequest) error {
+	rec := store.AccessToken{
 		GrantID:   it.GrantID,
 		ClientID:  it.ClientID,
 		Subject:   it.Subject,
 		Scopes:    it.Scopes,
-		Audience:  audience,
+		Audience:  req.audience,
 		IssuedAt:  it.IssuedAt,
 		ExpiresAt: it.ExpiresAt,
-	})
-	if err != nil {
+	}
+	extra := s.extraClaims(ctx, *it)
+	if extra != nil {
+		claims, err := json.Marshal(extra)
+		if err != nil {
+			return serverError(fmt.Errorf("extra claims: %w", err))
+		}
+		rec.Claims = claims
+	}
+	if s.useJWT(req.client, req.audience) {
+		if len(rec.Audience) == 0 {
+			rec.Audience = []string{s.defaultResource}
+		}
+		token, jti, err := s.signAccessJWT(it, rec.Audience, req.authTime, extra)
+		if err != nil {
+			return serverError(fmt.Errorf("signing access token: %w", err))
+		}
+		it.AccessToken, rec.Hash = token, hashToken(jti)
+	} else {
+		it.AccessToken = newToken(prefixAccess)
+		rec.Hash = hashToken(it.AccessToken)
+	}
+	if err := s.store.SaveAccessToken(ctx, rec); err != nil {
 		return unavailable(err)
 	}
 	return nil

@@ -50,9 +50,7 @@ func (s *Server) RevokeHandler() http.Handler {
 // empty clientID revokes it whoever holds it. Unknown tokens are not an
 // error (RFC 7009 §2.2).
 func (s *Server) revoke(ctx context.Context, token, clientID string) error {
-	hash := hashToken(token)
-	switch {
-	case hasPrefix(token, prefixAccess):
+	if hash, ok := s.accessHash(token); ok {
 		rec, err := s.store.AccessToken(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
 			return nil
@@ -64,8 +62,10 @@ func (s *Server) revoke(ctx context.Context, token, clientID string) error {
 			return unavailable(err)
 		}
 		s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: rec.ClientID, Subject: rec.Subject, GrantID: rec.GrantID})
-	case hasPrefix(token, prefixRefresh):
-		rec, err := s.store.RefreshToken(ctx, hash)
+		return nil
+	}
+	if hasPrefix(token, prefixRefresh) {
+		rec, err := s.store.RefreshToken(ctx, hashToken(token))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
 			return nil
 		}

@@ -30,6 +30,10 @@ type Server struct {
 	consentTmpl *template.Template
 	errorTmpl   *template.Template
 
+	keys            *keySet
+	defaultResource string
+	metadata        []byte
+
 	failures        *throttle
 	dummySecretHash string
 	refreshKey      []byte
@@ -64,6 +68,16 @@ func New(config Config, st store.Store) (*Server, error) {
 		s.refreshKey = make([]byte, 32)
 		rand.Read(s.refreshKey)
 	}
+	if s.keys, err = newKeySet(cfg.SigningKeys); err != nil {
+		return nil, fmt.Errorf("authserver: config: %w", err)
+	}
+	s.defaultResource = cfg.DefaultResource
+	if s.defaultResource == "" {
+		s.defaultResource = cfg.Issuer
+	}
+	if s.metadata, err = s.buildMetadata(); err != nil {
+		return nil, fmt.Errorf("authserver: metadata: %w", err)
+	}
 	s.consentTmpl, s.errorTmpl = cfg.ConsentTemplate, cfg.ErrorTemplate
 	if s.consentTmpl == nil || s.errorTmpl == nil {
 		consent, errPage, err := defaultTemplates()
@@ -91,6 +105,12 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	mux.Handle(p.Revoke, s.RevokeHandler())
 	mux.Handle(p.Introspect, s.IntrospectHandler())
+	for _, path := range metadataPaths(s.cfg.Issuer) {
+		mux.Handle(path, s.MetadataHandler())
+	}
+	if s.keys != nil {
+		mux.Handle(p.JWKS, s.JWKSHandler())
+	}
 	// The browser side needs the host to say who is signed in and where
 	// users sign in; without both it is not served.
 	if s.browserEnabled() {

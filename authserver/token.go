@@ -76,19 +76,25 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
+	resources := f.resources()
+	for _, res := range resources {
+		if checkResource(res) != nil {
+			return nil, oauthError(CodeInvalidTarget, "malformed resource")
+		}
+	}
 	var (
 		it  IssuedToken
 		err error
 	)
 	switch grant {
 	case GrantAuthorizationCode:
-		it, err = s.grantCode(ctx, client, f)
+		it, err = s.grantCode(ctx, client, f, resources)
 	case GrantRefreshToken:
-		it, err = s.grantRefresh(ctx, client, f, requested)
+		it, err = s.grantRefresh(ctx, client, f, requested, resources)
 	case GrantClientCredentials:
-		it, err = s.grantClientCredentials(ctx, client, requested)
+		it, err = s.grantClientCredentials(ctx, client, requested, resources)
 	case GrantPassword:
-		it, err = s.grantPassword(ctx, r, client, f, requested)
+		it, err = s.grantPassword(ctx, r, client, f, requested, resources)
 	}
 	if err != nil {
 		return nil, err
@@ -96,16 +102,22 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	return s.tokenBody(ctx, it, requested, f.get("state")), nil
 }
 
+// narrowResources applies RFC 8707 §2.2 at the token endpoint: requested
+// resources must be among those allowed; none requested means all allowed.
+func narrowResources(requested, allowed []string) ([]string, *Error) {
+	if len(requested) == 0 {
+		return allowed, nil
+	}
+	if !subset(requested, allowed) {
+		return nil, oauthError(CodeInvalidTarget, "resource not allowed")
+	}
+	return requested, nil
+}
+
 // grantEnabled reports whether the server offers grant at all; each client
 // must also register it.
 func (s *Server) grantEnabled(grant GrantType) bool {
-	switch grant {
-	case GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials:
-		return true
-	case GrantPassword:
-		return s.cfg.CheckPassword != nil
-	}
-	return false
+	return grant != GrantImplicit && slices.Contains(s.cfg.Grants, grant)
 }
 
 // newGrantID starts a grant: the family of every token issued from one

@@ -13,14 +13,16 @@ import (
 type TokenInfo = middleware.TokenInfo
 
 // VerifyAccessToken checks an access token issued by this server, in the same
-// process: one hash and one store lookup. It implements
+// process: one hash and one store lookup (for a JWT, a signature check
+// first). It implements
 // [middleware.Verifier]: an unknown, expired or revoked token gives an error
 // wrapping [middleware.ErrInvalidToken]; a store failure is returned as is.
 func (s *Server) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
-	if !hasPrefix(token, prefixAccess) {
+	hash, ok := s.accessHash(token)
+	if !ok {
 		return TokenInfo{}, middleware.ErrInvalidToken
 	}
-	rec, err := s.store.AccessToken(ctx, hashToken(token))
+	rec, err := s.store.AccessToken(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return TokenInfo{}, middleware.ErrInvalidToken

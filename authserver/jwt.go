@@ -1,0 +1,160 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/kunci/kunci/store"
+)
+
+// maxJWTLen bounds a JWT the server will parse.
+const maxJWTLen = 8 << 10
+
+// registeredClaims are the claims of an RFC 9068 §2.2 access token. Hosts'
+// extra claims can never replace them, nor the RFC 7662 response members.
+var registeredClaims = []string{
+	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope",
+	"auth_time", "acr", "amr", "active", "token_type", "username", "cnf",
+}
+
+// jwtClaims is the payload of an access token JWT (RFC 9068 §2.2).
+type jwtClaims struct {
+	Issuer   string   `json:"iss"`
+	Subject  string   `json:"sub"`
+	Audience []string `json:"aud"`
+	ClientID string   `json:"client_id"`
+	Scope    string   `json:"scope,omitempty"`
+	IssuedAt int64    `json:"iat"`
+	Expiry   int64    `json:"exp"`
+	ID       string   `json:"jti"`
+	AuthTime int64    `json:"auth_time,omitempty"`
+}
+
+// useJWT decides whether an access token is a JWT: the client asked for JWTs,
+// or the token is for a resource listed in Config.JWTResources.
+func (s *Server) useJWT(client store.Client, audience []string) bool {
+	if client.AccessTokenFormat == "jwt" {
+		return true
+	}
+	for _, a := range audience {
+		for _, r := range s.cfg.JWTResources {
+			if a == r {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// signAccessJWT returns an RFC 9068 access token for it and its jti. extra
+// holds the host's claims, already stripped of registered names.
+func (s *Server) signAccessJWT(it *IssuedToken, audience []string, authTime time.Time, extra map[string]any) (token, jti string, err error) {
+	if s.keys == nil {
+		return "", "", errNoKeys
+	}
+	jti = newToken("")
+	sub := it.Subject
+	if sub == "" {
+		// RFC 9068 §2.2: for a client acting for itself, sub is the client.
+		sub = it.ClientID
+	}
+	c := jwtClaims{
+		Issuer:   s.cfg.Issuer,
+		Subject:  sub,
+		Audience: audience,
+		ClientID: it.ClientID,
+		Scope:    strings.Join(it.Scopes, " "),
+		IssuedAt: it.IssuedAt.Unix(),
+		Expiry:   it.ExpiresAt.Unix(),
+		ID:       jti,
+	}
+	if !authTime.IsZero() {
+		c.AuthTime = authTime.Unix()
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", "", err
+	}
+	if len(extra) > 0 {
+		more, err := json.Marshal(extra)
+		if err != nil {
+			return "", "", err
+		}
+		payload = append(append(payload[:len(payload)-1], ','), more[1:]...)
+	}
+	sig, err := s.keys.signer.Sign(payload)
+	if err != nil {
+		return "", "", err
+	}
+	token, err = sig.CompactSerialize()
+	return token, jti, err
+}
+
+// looksLikeJWT reports whether token has the shape of a compact JWS.
+func looksLikeJWT(token string) bool {
+	return len(token) <= maxJWTLen && strings.HasPrefix(token, "eyJ") && strings.Count(token, ".") == 2
+}
+
+// jwtID verifies an access token JWT issued by this server (signature by a
+// published key, typ at+jwt, iss, exp) and returns its jti. Whether the
+// token was revoked is the store's to say.
+func (s *Server) jwtID(token string) (string, bool) {
+	if s.keys == nil || !looksLikeJWT(token) {
+		return "", false
+	}
+	parsed, err := jwt.ParseSigned(token, signingAlgorithms)
+	if err != nil || len(parsed.Headers) != 1 {
+		return "", false
+	}
+	h := parsed.Headers[0]
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") {
+		return "", false
+	}
+	key, ok := s.keys.public[h.KeyID]
+	if !ok || h.Algorithm != key.Algorithm {
+		return "", false
+	}
+	var c jwtClaims
+	if err := parsed.Claims(key.Key, &c); err != nil {
+		return "", false
+	}
+	if c.Issuer != s.cfg.Issuer || c.ID == "" || time.Now().Unix() >= c.Expiry {
+		return "", false
+	}
+	return c.ID, true
+}
+
+// accessHash returns the store key of an access token: the hash of an opaque
+// token, or of a valid JWT's jti.
+func (s *Server) accessHash(token string) (string, bool) {
+	if hasPrefix(token, prefixAccess) {
+		return hashToken(token), true
+	}
+	if jti, ok := s.jwtID(token); ok {
+		return hashToken(jti), true
+	}
+	return "", false
+}
+
+// extraClaims runs Config.AccessTokenClaims and drops the names the server
+// owns.
+func (s *Server) extraClaims(ctx context.Context, it IssuedToken) map[string]any {
+	if s.cfg.AccessTokenClaims == nil {
+		return nil
+	}
+	view := it
+	view.AccessToken, view.RefreshToken = "", ""
+	extra := s.cfg.AccessTokenClaims(ctx, view)
+	for _, k := range registeredClaims {
+		delete(extra, k)
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	return extra
+}

@@ -1,0 +1,111 @@
+package authserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// wellKnownMetadata is the well-known URI suffix of RFC 8414 §3.
+const wellKnownMetadata = "/.well-known/oauth-authorization-server"
+
+// metadata is the authorization server metadata document (RFC 8414 §2).
+type metadata struct {
+	Issuer                                 string   `json:"issuer"`
+	AuthorizationEndpoint                  string   `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint                          string   `json:"token_endpoint"`
+	JWKSURI                                string   `json:"jwks_uri,omitempty"`
+	ScopesSupported                        []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported                 []string `json:"response_types_supported"`
+	ResponseModesSupported                 []string `json:"response_modes_supported,omitempty"`
+	GrantTypesSupported                    []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported      []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpoint                     string   `json:"revocation_endpoint"`
+	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionEndpoint                  string   `json:"introspection_endpoint"`
+	IntrospectionAuthMethodsSupported      []string `json:"introspection_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported,omitempty"`
+	AuthorizationResponseIssSupported      bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+// metadataPaths returns where the metadata is served: the plain well-known
+// path, and for an issuer with a path the path-suffixed form of RFC 8414
+// §3.1 (https://nu.id/api → /.well-known/oauth-authorization-server/api).
+func metadataPaths(issuer string) []string {
+	paths := []string{wellKnownMetadata}
+	if u, err := url.Parse(issuer); err == nil {
+		if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+			paths = append(paths, wellKnownMetadata+p)
+		}
+	}
+	return paths
+}
+
+// endpoint returns the absolute URL of one of the server's paths. The server
+// is taken to be reachable at its issuer: mounted at the issuer's path.
+func (s *Server) endpoint(path string) string {
+	return strings.TrimSuffix(s.cfg.Issuer, "/") + path
+}
+
+// buildMetadata renders the metadata document once, at New.
+func (s *Server) buildMetadata() ([]byte, error) {
+	p := s.cfg.Paths
+	m := metadata{
+		Issuer:                                 s.cfg.Issuer,
+		TokenEndpoint:                          s.endpoint(p.Token),
+		RevocationEndpoint:                     s.endpoint(p.Revoke),
+		IntrospectionEndpoint:                  s.endpoint(p.Introspect),
+		TokenEndpointAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
+		RevocationEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
+		IntrospectionAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost},
+		AuthorizationResponseIssSupported:      true,
+		ResponseTypesSupported:                 []string{},
+	}
+	for _, sc := range s.cfg.Scopes {
+		m.ScopesSupported = append(m.ScopesSupported, sc.Name)
+	}
+	for _, g := range s.cfg.Grants {
+		if g != GrantImplicit {
+			m.GrantTypesSupported = append(m.GrantTypesSupported, g)
+		}
+	}
+	if s.keys != nil {
+		m.JWKSURI = s.endpoint(p.JWKS)
+	}
+	if s.browserEnabled() {
+		m.AuthorizationEndpoint = s.endpoint(p.Authorize)
+		if slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
+			m.ResponseTypesSupported = append(m.ResponseTypesSupported, responseCode)
+			m.ResponseModesSupported = append(m.ResponseModesSupported, "query")
+			m.CodeChallengeMethodsSupported = []string{PKCEMethodS256}
+			if s.cfg.AllowPlainPKCE {
+				m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, PKCEMethodPlain)
+			}
+		}
+		if slices.Contains(s.cfg.Grants, GrantImplicit) {
+			m.ResponseTypesSupported = append(m.ResponseTypesSupported, responseToken)
+			m.ResponseModesSupported = append(m.ResponseModesSupported, "fragment")
+		}
+	}
+	return json.Marshal(m)
+}
+
+// MetadataHandler returns the authorization server metadata endpoint
+// (RFC 8414 §3). A Server serves it itself at
+// /.well-known/oauth-authorization-server and at the path-suffixed form for
+// an issuer with a path; a host that mounts the server under a prefix routes
+// the well-known path of its host root here.
+func (s *Server) MetadataHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: CodeInvalidRequest, ErrorDescription: "method must be GET"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(s.metadata)
+	})
+}
