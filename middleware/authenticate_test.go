@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -265,4 +267,36 @@ func TestTokenInfoClone(t *testing.T) {
 	empty := TokenInfo{Scopes: []string{}}.clone()
 	assert.NotNil(t, empty.Scopes)
 	assert.Nil(t, empty.Audience)
+}
+
+func TestAuthenticateNeverLogsTheToken(t *testing.T) {
+	t.Parallel()
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{Logger: logger})
+	require.NoError(t, err)
+	for _, tok := range []string{"nope-secret-1", "down"} {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		mw(okHandler).ServeHTTP(httptest.NewRecorder(), req)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	out := buf.String()
+	assert.Contains(t, out, "level=DEBUG")
+	assert.Contains(t, out, "level=ERROR")
+	assert.Contains(t, out, "store unreachable")
+	assert.NotContains(t, out, "nope-secret-1")
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
