@@ -64,8 +64,12 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 // StartPurger calls [Store.Purge] every interval in a new goroutine until ctx
 // is done or stop is called. Failures are logged at error level on logger
 // (nil discards them) and the loop carries on. stop waits for a running
-// Purge to return; it may be called more than once.
+// Purge to return; it may be called more than once. An interval of zero or
+// less starts nothing.
 func (s *Store) StartPurger(ctx context.Context, interval time.Duration, logger *slog.Logger) (stop func()) {
+	if interval <= 0 {
+		return func() {}
+	}
 	ticker := time.NewTicker(interval)
 	stopLoop := s.startLoop(ctx, ticker.C, logger, nil)
 	return func() {

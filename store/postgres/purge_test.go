@@ -123,4 +123,6 @@ func TestStartPurgerStops(t *testing.T) {
 	stop := s.StartPurger(ctx, time.Hour, nil)
 	cancel()
 	stop() // returns once the goroutine has ended, even after ctx is done
+
+	s.StartPurger(t.Context(), 0, nil)() // no interval, no loop, no panic
 }
