@@ -220,7 +220,8 @@ type Config struct {
 
 	// CanIntrospect decides whether caller may learn about a token at the
 	// introspection endpoint. Nil means: the token was issued to caller, or
-	// caller's ID is in the token's audience.
+	// caller's ID is in the token's audience, so a resource server registers
+	// as a client whose ID is its RFC 8707 resource indicator.
 	CanIntrospect func(caller store.Client, token middleware.TokenInfo) bool
 
 	// Logger receives the server's logs. Nil discards them. Tokens, codes

@@ -1,0 +1,153 @@
+package middleware_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/middleware"
+	"github.com/kunci/kunci/store"
+)
+
+// realServer starts a kunci authorization server on a loopback test server
+// with a resource server client, a service client and a JWT signing key.
+func realServer(t *testing.T) (*authserver.Server, *httptest.Server) {
+	t.Helper()
+	key, err := authserver.GenerateSigningKey(jose.ES256)
+	require.NoError(t, err)
+	ts := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + ts.Listener.Addr().String()
+	srv, err := authserver.New(authserver.Config{
+		Issuer:          issuer,
+		AllowHTTPIssuer: true,
+		Scopes:          []authserver.Scope{{Name: "basic_info"}, {Name: "phone"}},
+		SigningKeys:     []jose.JSONWebKey{key},
+		JWTResources:    []string{"https://api.example.com/"},
+	}, store.NewMemoryWithCleanup(0))
+	require.NoError(t, err)
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	for _, c := range []authserver.Client{
+		{ID: "service", Secret: "service-secret-0123456789", GrantTypes: []string{"client_credentials"},
+			Scopes: []string{"basic_info", "phone"}, Resources: []string{"https://api.example.com/", "https://rs.example.com/"}},
+		{ID: "https://rs.example.com/", Secret: "resource-server-secret-01", GrantTypes: []string{"client_credentials"}},
+		{ID: "other-rs", Secret: "other-rs-secret-0123456789", GrantTypes: []string{"client_credentials"}},
+	} {
+		require.NoError(t, srv.RegisterClient(t.Context(), c))
+	}
+	return srv, ts
+}
+
+// serviceToken gets a client_credentials token from the real server.
+func serviceToken(t *testing.T, ts *httptest.Server, form url.Values) string {
+	t.Helper()
+	form.Set("grant_type", "client_credentials")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.URL+"/oauth/token", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("service", "service-secret-0123456789")
+	resp, err := ts.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return body.AccessToken
+}
+
+// call sends a request with token through h and returns the status and the
+// WWW-Authenticate header.
+func call(t *testing.T, h http.Handler, token string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/me", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Header().Get("WWW-Authenticate")
+}
+
+var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	info, _ := middleware.TokenInfoFromContext(r.Context())
+	w.Write([]byte(info.ClientID))
+})
+
+func TestIntrospectionVerifierAgainstRealServer(t *testing.T) {
+	srv, ts := realServer(t)
+	v, err := middleware.NewIntrospectionVerifier(middleware.IntrospectionConfig{
+		URL: ts.URL + "/oauth/introspect", ClientID: "https://rs.example.com/", ClientSecret: "resource-server-secret-01",
+		HTTPClient: ts.Client(), CacheTTL: -1, InactiveCacheTTL: -1,
+	})
+	require.NoError(t, err)
+	h := middleware.Authenticate(v)(middleware.RequireScope("basic_info")(okHandler))
+
+	// A token for this resource server (its client ID is the audience).
+	token := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://rs.example.com/"}})
+	status, _ := call(t, h, token)
+	assert.Equal(t, http.StatusOK, status)
+
+	// Not enough scope.
+	status, challenge := call(t, middleware.Authenticate(v)(middleware.RequireScope("phone")(okHandler)), token)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, challenge, `error="insufficient_scope"`)
+
+	// A token not meant for this resource server is inactive for it.
+	other := serviceToken(t, ts, url.Values{"scope": {"basic_info"}})
+	status, challenge = call(t, h, other)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Contains(t, challenge, `error="invalid_token"`)
+
+	// Revoked: rejected at once (caching is off here).
+	require.NoError(t, srv.RevokeToken(t.Context(), token))
+	status, challenge = call(t, h, token)
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Contains(t, challenge, `error="invalid_token"`)
+
+	// Wrong resource server credentials are a system failure, not a pass.
+	bad, err := middleware.NewIntrospectionVerifier(middleware.IntrospectionConfig{
+		URL: ts.URL + "/oauth/introspect", ClientID: "https://rs.example.com/", ClientSecret: "wrong-secret-0123456789",
+		HTTPClient: ts.Client(),
+	})
+	require.NoError(t, err)
+	status, _ = call(t, middleware.Authenticate(bad)(okHandler), other)
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+}
+
+func TestJWTVerifierAgainstRealServer(t *testing.T) {
+	srv, ts := realServer(t)
+	v, err := middleware.NewJWTVerifier(middleware.JWTConfig{
+		Issuer: srv.Issuer(), Audience: "https://api.example.com/", JWKSURL: ts.URL + "/oauth/jwks", HTTPClient: ts.Client(),
+	})
+	require.NoError(t, err)
+	h := middleware.Authenticate(v)(middleware.RequireScope("basic_info")(okHandler))
+
+	token := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://api.example.com/"}})
+	require.True(t, strings.HasPrefix(token, "eyJ"), "a JWT for a JWT resource")
+	status, _ := call(t, h, token)
+	assert.Equal(t, http.StatusOK, status)
+
+	// The same token verifies in-process through the server, until revoked.
+	inProcess := middleware.Authenticate(srv)(middleware.RequireScope("basic_info")(okHandler))
+	status, _ = call(t, inProcess, token)
+	assert.Equal(t, http.StatusOK, status)
+	require.NoError(t, srv.RevokeToken(t.Context(), token))
+	status, _ = call(t, inProcess, token)
+	assert.Equal(t, http.StatusUnauthorized, status)
+
+	// An opaque token means nothing to the JWT verifier.
+	opaque := serviceToken(t, ts, url.Values{"scope": {"basic_info"}})
+	status, _ = call(t, h, opaque)
+	assert.Equal(t, http.StatusUnauthorized, status)
+}
