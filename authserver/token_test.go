@@ -63,9 +63,7 @@ func issueCode(t *testing.T, st store.Store, c codeSpec) string {
 	return code
 }
 
-// s256 returns the S256 code_challenge of verifier (RFC 7636 §4.2). The
-// shared testChallenge constant does not match testVerifier, so tests
-// compute the challenge.
+// s256 returns the S256 code_challenge of verifier (RFC 7636 §4.2).
 func s256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
