@@ -169,6 +169,31 @@ var reservedResponseFields = []string{
 	"status", "state", "error", "error_description", "error_uri",
 }
 
+// appendStandardBody writes the RFC 6749 §5.1 fields of resp as JSON without
+// reflection: the hot path of every token request. Every value is known to
+// need no escaping: tokens are base64url (a JWT adds dots), token_type is a
+// constant and scope tokens exclude '"', '\\' and control characters
+// (RFC 6749 §3.3).
+func appendStandardBody(b []byte, resp tokenResponse) []byte {
+	b = append(b, `{"access_token":"`...)
+	b = append(b, resp.AccessToken...)
+	b = append(b, `","token_type":"`...)
+	b = append(b, resp.TokenType...)
+	b = append(b, `","expires_in":`...)
+	b = strconv.AppendInt(b, resp.ExpiresIn, 10)
+	if resp.RefreshToken != "" {
+		b = append(b, `,"refresh_token":"`...)
+		b = append(b, resp.RefreshToken...)
+		b = append(b, '"')
+	}
+	if resp.Scope != "" {
+		b = append(b, `,"scope":"`...)
+		b = append(b, resp.Scope...)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
 // millis formats t as Unix milliseconds, as Apigee's issued_at fields do.
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -197,6 +222,9 @@ func (s *Server) tokenBody(ctx context.Context, it IssuedToken, requested []stri
 			resp.RefreshCount = strconv.Itoa(it.RefreshCount)
 			resp.RefreshTokenStatus = "approved"
 		}
+	}
+	if !s.cfg.ExtendedTokenResponse && s.cfg.TokenResponseHook == nil {
+		return appendStandardBody(make([]byte, 0, 256), resp)
 	}
 	body, _ := json.Marshal(resp) // a struct of strings and ints always marshals
 	if s.cfg.TokenResponseHook == nil {

@@ -1,0 +1,25 @@
+package authserver
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAppendStandardBodyMatchesJSON checks the reflection-free writer against
+// encoding/json for every shape of standard response.
+func TestAppendStandardBodyMatchesJSON(t *testing.T) {
+	for _, resp := range []tokenResponse{
+		{AccessToken: newToken(prefixAccess), TokenType: "Bearer", ExpiresIn: 1800},
+		{AccessToken: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", TokenType: "Bearer", ExpiresIn: 0, RefreshToken: newToken(prefixRefresh)},
+		{AccessToken: newToken(prefixAccess), TokenType: "Bearer", ExpiresIn: 60, RefreshToken: newToken(prefixRefresh), Scope: "basic_info phone urn:x:y!#$%&'()*+,-./:;<=>?@[]^_`{|}~"},
+	} {
+		want, err := json.Marshal(resp)
+		require.NoError(t, err)
+		got := appendStandardBody(nil, resp)
+		assert.JSONEq(t, string(want), string(got))
+		assert.True(t, json.Valid(got))
+	}
+}
