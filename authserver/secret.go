@@ -30,7 +30,7 @@ var b64 = base64.RawURLEncoding
 // newToken returns prefix followed by 256 random bits from crypto/rand.
 func newToken(prefix string) string {
 	var raw [tokenBytes]byte
-	rand.Read(raw[:]) // crypto/rand.Read never fails (Go 1.24+)
+	rand.Read(raw[:])     // crypto/rand.Read never fails (Go 1.24+)
 	var out [16 + 43]byte // a short prefix and base64url of 32 bytes
 	if len(prefix) > 16 {
 		return prefix + b64.EncodeToString(raw[:])
