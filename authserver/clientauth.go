@@ -89,7 +89,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		}
 		return store.Client{}, e
 	}
-	key := "c\x00" + creds.id + "\x00" + s.sourceIP(r)
+	key := throttleKey("c", creds.id, s.sourceIP(r))
 	if wait, blocked := s.failures.blocked(key); blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: creds.id})
 		return store.Client{}, throttled(wait)

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	gopath "path"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -413,8 +415,10 @@ func (p Paths) all() []string {
 func (p Paths) check() error {
 	var seen []string
 	for _, path := range p.all() {
-		if !isAbsPath(path) {
-			return fmt.Errorf("%q must start with /", path)
+		// Paths are matched literally: no ServeMux wildcards, methods or
+		// hosts, and nothing path.Clean would change.
+		if !isAbsPath(path) || path != gopath.Clean(path) || strings.ContainsAny(path, "{} \t\n\r") {
+			return fmt.Errorf("%q must be a clean absolute path without wildcards or spaces", path)
 		}
 		if slices.Contains(seen, path) {
 			return fmt.Errorf("%q is used twice", path)

@@ -1,9 +1,3 @@
-//go:build oauth2flow
-
-// This file needs golang.org/x/oauth2 in the root go.mod (test-only
-// dependency); until it is required there, run it with
-// go test -tags oauth2flow ./authserver/ after `go get golang.org/x/oauth2`.
-
 package authserver_test
 
 import (

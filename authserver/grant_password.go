@@ -25,7 +25,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 	if !subset(resources, client.Resources) {
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
-	key := "u\x00" + username + "\x00" + s.sourceIP(r)
+	key := throttleKey("u", username, s.sourceIP(r))
 	if wait, blocked := s.failures.blocked(key); blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: client.ID})
 		return IssuedToken{}, throttled(wait)

@@ -194,6 +194,22 @@ func appendStandardBody(b []byte, resp tokenResponse) []byte {
 	return append(b, '}')
 }
 
+// dropReserved removes from m every key that matches a reserved name without
+// regard to case: encoding/json, and so most Go clients, match object keys
+// case-insensitively with the last duplicate winning, so "Access_Token"
+// would otherwise replace access_token.
+func dropReserved(m map[string]any, reserved []string) map[string]any {
+	for k := range m {
+		for _, r := range reserved {
+			if strings.EqualFold(k, r) {
+				delete(m, k)
+				break
+			}
+		}
+	}
+	return m
+}
+
 // millis formats t as Unix milliseconds, as Apigee's issued_at fields do.
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -232,10 +248,7 @@ func (s *Server) tokenBody(ctx context.Context, it IssuedToken, requested []stri
 	}
 	view := it
 	view.AccessToken, view.RefreshToken = "", ""
-	extra := s.cfg.TokenResponseHook(ctx, view)
-	for _, k := range reservedResponseFields {
-		delete(extra, k)
-	}
+	extra := dropReserved(s.cfg.TokenResponseHook(ctx, view), reservedResponseFields)
 	if len(extra) == 0 {
 		return body
 	}

@@ -149,10 +149,7 @@ func (s *Server) extraClaims(ctx context.Context, it IssuedToken) map[string]any
 	}
 	view := it
 	view.AccessToken, view.RefreshToken = "", ""
-	extra := s.cfg.AccessTokenClaims(ctx, view)
-	for _, k := range registeredClaims {
-		delete(extra, k)
-	}
+	extra := dropReserved(s.cfg.AccessTokenClaims(ctx, view), registeredClaims)
 	if len(extra) == 0 {
 		return nil
 	}
