@@ -180,3 +180,38 @@ func BenchmarkFloorVerify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenLoopback sends the client_credentials request over real HTTP
+// on 127.0.0.1, to the floor handler and to the server, as a client sees the
+// token endpoint.
+func BenchmarkTokenLoopback(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+	}{{"floor", floorTokenHandler(serviceID, servicePass)}, {"kunci", newBenchServer(b)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ts := httptest.NewServer(tc.h)
+			defer ts.Close()
+			client := ts.Client()
+			authz := basic(serviceID, servicePass)
+			b.ReportAllocs()
+			for b.Loop() {
+				req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, ts.URL+"/oauth/token", strings.NewReader(benchBody))
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Authorization", authz)
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
