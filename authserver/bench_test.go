@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
@@ -210,6 +212,38 @@ func BenchmarkTokenLoopback(b *testing.B) {
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTokenJWT measures a client_credentials request that gets an
+// RFC 9068 JWT access token, per signing algorithm, to compare with the
+// opaque BenchmarkTokenClientCredentials.
+func BenchmarkTokenJWT(b *testing.B) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256} {
+		b.Run(string(alg), func(b *testing.B) {
+			key, err := authserver.GenerateSigningKey(alg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := authserver.New(authserver.Config{Issuer: testIssuer, Scopes: testScopes,
+				SigningKeys: []jose.JSONWebKey{key}}, store.NewMemoryWithCleanup(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := srv.RegisterClient(context.Background(), authserver.Client{ID: serviceID, Secret: servicePass,
+				GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info"}, AccessTokenFormat: "jwt"}); err != nil {
+				b.Fatal(err)
+			}
+			authz := basic(serviceID, servicePass)
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				srv.ServeHTTP(rec, benchTokenRequest(authz))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 				}
 			}
 		})
