@@ -269,6 +269,10 @@ func (s *Server) checkPKCE(client store.Client, params url.Values, rt string) (c
 // checkResources validates RFC 8707 resource indicators against what the
 // client registered.
 func (s *Server) checkResources(client store.Client, resources []string) ([]string, *Error) {
+	resources, e := uniqueResources(resources)
+	if e != nil {
+		return nil, e
+	}
 	for _, res := range resources {
 		if checkResource(res) != nil || !slices.Contains(client.Resources, res) {
 			return nil, oauthError(CodeInvalidTarget, "resource not allowed")
@@ -380,7 +384,10 @@ func mountPrefix(r *http.Request) string {
 	if u, err := url.Parse(full); err == nil && u.Path != "" {
 		full = u.Path
 	}
-	if p, ok := strings.CutSuffix(full, r.URL.Path); ok && strings.HasPrefix(p, "/") {
+	// A prefix must be a plain local path: never "//host" or a backslash,
+	// which browsers would take for another origin.
+	if p, ok := strings.CutSuffix(full, r.URL.Path); ok && strings.HasPrefix(p, "/") &&
+		!strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n") {
 		return p
 	}
 	return ""

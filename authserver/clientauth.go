@@ -53,7 +53,9 @@ func readCredentials(r *http.Request, f form) (credentials, *Error) {
 	if header != "" {
 		id, secret, isBasic, err := parseBasicAuth(header)
 		if !isBasic {
-			return c, &Error{Code: CodeInvalidClient, Description: "unsupported authentication scheme"}
+			// RFC 6749 §5.2: a client that tried the Authorization header
+			// is told which scheme to use.
+			return c, &Error{Code: CodeInvalidClient, Description: "unsupported authentication scheme", challengeBasic: true}
 		}
 		if err != nil {
 			return c, &Error{Code: CodeInvalidClient, Description: "malformed basic credentials", challengeBasic: true}
@@ -109,6 +111,11 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		method = defaultAuthMethod(client)
 	}
 	ok := method == creds.method
+	if method == AuthMethodNone && client.SecretHash != "" {
+		// A record written by hand that says "none" but has a secret is
+		// inconsistent; it must not authenticate without the secret.
+		ok = false
+	}
 	if method != AuthMethodNone {
 		// Always compare, even after a method mismatch.
 		ok = secretMatches(creds.secret, client.SecretHash) && ok && client.SecretHash != ""

@@ -150,6 +150,12 @@ type Config struct {
 	// jti, client_id, scope, ...) can never be replaced.
 	AccessTokenClaims func(ctx context.Context, t IssuedToken) map[string]any
 
+	// AllowTokenOnlyRevocation lets a revocation request that carries no
+	// client credentials at all revoke the token it names, as NU.ID's
+	// revoke call sends only the token: whoever holds a token may end it.
+	// Off by default: RFC 7009 §2.1 has the client authenticate.
+	AllowTokenOnlyRevocation bool
+
 	// AllowMissingGrantType accepts a token request without grant_type as an
 	// authorization_code request when it carries a code, as version 1 of the
 	// NU.ID API sends it. Off by default: such a request is invalid_request.
@@ -345,7 +351,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 
 	c.Paths = c.Paths.withDefaults()
-	if err := c.Paths.check(); err != nil {
+	if err := c.Paths.check(metadataPaths(c.Issuer)...); err != nil {
 		bad("Paths: %v", err)
 	}
 	if c.Logger == nil {
@@ -412,9 +418,9 @@ func (p Paths) all() []string {
 	return append([]string{p.Authorize, p.Consent, p.ConsentSSO, p.Token, p.Revoke, p.Introspect, p.JWKS}, p.Refresh...)
 }
 
-func (p Paths) check() error {
+func (p Paths) check(more ...string) error {
 	var seen []string
-	for _, path := range p.all() {
+	for _, path := range append(p.all(), more...) {
 		// Paths are matched literally: no ServeMux wildcards, methods or
 		// hosts, and nothing path.Clean would change.
 		if !isAbsPath(path) || path != gopath.Clean(path) || strings.ContainsAny(path, "{} \t\n\r") {

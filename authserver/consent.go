@@ -15,6 +15,18 @@ import (
 // fresh CSRF token to the request; only its hash is stored.
 func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, subject string) {
 	ctx := r.Context()
+	// Take the request and put it back with the new CSRF token: a plain
+	// save could bring back a request that a consent POST consumed
+	// meanwhile, which would then be decided twice.
+	req, err := s.store.ConsumeAuthRequest(ctx, req.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.errorPage(w, r, oauthError(CodeInvalidRequest, "authorization request expired or already used"))
+		return
+	case err != nil:
+		s.errorPage(w, r, unavailable(err))
+		return
+	}
 	csrf := newToken("")
 	req.Subject = subject
 	req.CSRFHash = hashToken(csrf)

@@ -129,7 +129,7 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		if err != nil {
 			return serverError(fmt.Errorf("signing access token: %w", err))
 		}
-		it.AccessToken, rec.Hash = token, hashToken(jti)
+		it.AccessToken, rec.Hash = token, jtiHash(jti)
 	} else {
 		it.AccessToken = newToken(prefixAccess)
 		rec.Hash = hashToken(it.AccessToken)

@@ -129,6 +129,11 @@ func (s *Server) jwtID(token string) (string, bool) {
 	return c.ID, true
 }
 
+// jtiHash is the store key of a JWT access token. The "jti:" domain keeps it
+// apart from the hashes of opaque tokens, so a jti can never be presented
+// as an opaque token.
+func jtiHash(jti string) string { return hashToken("jti:" + jti) }
+
 // accessHash returns the store key of an access token: the hash of an opaque
 // token, or of a valid JWT's jti.
 func (s *Server) accessHash(token string) (string, bool) {
@@ -136,7 +141,7 @@ func (s *Server) accessHash(token string) (string, bool) {
 		return hashToken(token), true
 	}
 	if jti, ok := s.jwtID(token); ok {
-		return hashToken(jti), true
+		return jtiHash(jti), true
 	}
 	return "", false
 }

@@ -27,7 +27,7 @@ type metadata struct {
 	IntrospectionEndpoint                  string   `json:"introspection_endpoint"`
 	IntrospectionAuthMethodsSupported      []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported,omitempty"`
-	AuthorizationResponseIssSupported      bool     `json:"authorization_response_iss_parameter_supported"`
+	AuthorizationResponseIssSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -60,16 +60,18 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		TokenEndpointAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
 		RevocationEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
 		IntrospectionAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost},
-		AuthorizationResponseIssSupported:      true,
+		AuthorizationResponseIssSupported:      s.browserEnabled(),
 		ResponseTypesSupported:                 []string{},
 	}
 	for _, sc := range s.cfg.Scopes {
 		m.ScopesSupported = append(m.ScopesSupported, sc.Name)
 	}
 	for _, g := range s.cfg.Grants {
-		if g != GrantImplicit {
-			m.GrantTypesSupported = append(m.GrantTypesSupported, g)
+		// Without the authorization endpoint no code can be obtained.
+		if g == GrantImplicit || (g == GrantAuthorizationCode && !s.browserEnabled()) {
+			continue
 		}
+		m.GrantTypesSupported = append(m.GrantTypesSupported, g)
 	}
 	if s.keys != nil {
 		m.JWKSURI = s.endpoint(p.JWKS)

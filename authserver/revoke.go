@@ -15,7 +15,8 @@ import (
 // clients' tokens. Revoking a refresh token revokes its whole grant, access
 // tokens included; revoking an access token revokes that token. A store
 // failure is 503 (§2.2.1), never 200. token_type_hint is advisory: the token's
-// own prefix tells its type.
+// own prefix tells its type. With Config.AllowTokenOnlyRevocation a request
+// without any client credentials revokes the token it names.
 func (s *Server) RevokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !requirePost(w, r) {
@@ -27,17 +28,21 @@ func (s *Server) RevokeHandler() http.Handler {
 			s.writeError(ctx, w, e)
 			return
 		}
-		client, e := s.authenticateClient(ctx, r, f)
-		if e != nil {
-			s.writeError(ctx, w, e)
-			return
-		}
 		token := f.get("token")
+		clientID := ""
+		if !s.cfg.AllowTokenOnlyRevocation || r.Header.Get("Authorization") != "" || f.has("client_id") {
+			client, e := s.authenticateClient(ctx, r, f)
+			if e != nil {
+				s.writeError(ctx, w, e)
+				return
+			}
+			clientID = client.ID
+		}
 		if token == "" {
 			s.writeError(ctx, w, oauthError(CodeInvalidRequest, "missing token"))
 			return
 		}
-		if err := s.revoke(ctx, token, client.ID); err != nil {
+		if err := s.revoke(ctx, token, clientID); err != nil {
 			s.writeError(ctx, w, err)
 			return
 		}

@@ -9,20 +9,36 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestThrottleTableIsBounded(t *testing.T) {
-	th := newThrottle(2, time.Minute)
-	th.maxKeys = 10
-	for i := range 50 {
-		th.fail(throttleKey("u", "user"+strconv.Itoa(i), "192.0.2.1"))
+func TestThrottleSurvivesFlooding(t *testing.T) {
+	th := newThrottle(20, time.Minute)
+	victim := throttleKey("c", "svc", "192.0.2.1")
+	// An attacker first fills the table with a hundred thousand junk keys...
+	for i := range 100_000 {
+		th.fail(throttleKey("c", "junk"+strconv.Itoa(i), "198.51.100.7"))
 	}
-	assert.Equal(t, 10, th.counts.ItemCount())
-
-	// Keys already counted keep counting, so they are still throttled.
-	k := throttleKey("u", "user0", "192.0.2.1")
-	th.fail(k)
-	_, blocked := th.blocked(k)
+	// ...which blocks nobody else by itself...
+	_, blocked := th.blocked(victim)
+	assert.False(t, blocked)
+	// ...and does not stop the victim's key from being throttled.
+	for range 20 {
+		th.fail(victim)
+	}
+	wait, blocked := th.blocked(victim)
 	assert.True(t, blocked)
+	assert.Greater(t, wait, time.Duration(0))
+	assert.LessOrEqual(t, wait, time.Minute)
+}
 
+func TestThrottleKeyIsBounded(t *testing.T) {
 	long := throttleKey("c", strings.Repeat("x", 10_000), "192.0.2.1")
 	assert.Len(t, long, 1+1+maxKeyPart+1+len("192.0.2.1"))
+}
+
+func TestThrottleOff(t *testing.T) {
+	th := newThrottle(-1, time.Minute)
+	for range 100 {
+		th.fail("k")
+	}
+	_, blocked := th.blocked("k")
+	assert.False(t, blocked)
 }

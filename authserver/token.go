@@ -76,7 +76,10 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
-	resources := f.resources()
+	resources, e := uniqueResources(f.resources())
+	if e != nil {
+		return nil, e
+	}
 	for _, res := range resources {
 		if checkResource(res) != nil {
 			return nil, oauthError(CodeInvalidTarget, "malformed resource")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -174,6 +175,9 @@ func (m *Memory) DeleteExpired() {
 	m.tokens.DeleteExpired()
 	m.pending.DeleteExpired()
 	m.grants.DeleteExpired() // after tokens: its eviction hook deletes retired tokens
+	if len(m.shapes) >= maxShapes {
+		clear(m.shapes)
+	}
 }
 
 // Len reports how many entries the store holds: codes, tokens (retired
@@ -217,6 +221,7 @@ func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape 
 	if sh, ok := m.shapes[string(key)]; ok {
 		return sh
 	}
+	full := len(m.shapes) >= maxShapes
 	sh := &accessShape{
 		clientID: clientID,
 		scopes:   slices.Clone(scopes),
@@ -228,9 +233,17 @@ func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape 
 	if len(sh.audience) == 0 {
 		sh.audience = nil
 	}
-	m.shapes[string(key)] = sh
+	if !full {
+		// Past the bound a shape is kept by its token alone, so that
+		// attacker-chosen combinations cannot grow the table for good.
+		m.shapes[string(key)] = sh
+	}
 	return sh
 }
+
+// maxShapes bounds the table of interned token shapes. A table that reaches
+// it is cleared by the next cleanup; tokens keep the shapes they point to.
+const maxShapes = 4096
 
 // appendKeyPart appends s, prefixed with its length so that no two lists of
 // strings give the same key.
@@ -587,8 +600,10 @@ func (m *Memory) ConsumeAuthRequest(ctx context.Context, id string) (AuthRequest
 	return r, nil
 }
 
+// consentKey names a consent. The subject's length comes first, so that no
+// two (subject, client) pairs share a key whatever bytes they hold.
 func consentKey(subject, clientID string) string {
-	return "c\x00" + subject + "\x00" + clientID
+	return "c" + strconv.Itoa(len(subject)) + ":" + subject + clientID
 }
 
 // SaveConsent implements [InteractionStore].

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -54,5 +56,39 @@ func TestExpiredGrantReplacedReclaimsRetired(t *testing.T) {
 func TestAccessEntrySize(t *testing.T) {
 	if got, want := unsafe.Sizeof(accessEntry{}), uintptr(48); got > want {
 		t.Errorf("accessEntry is %d bytes, want at most %d", got, want)
+	}
+}
+
+// Attacker-chosen scope and audience combinations must not grow the shape
+// table without bound.
+func TestShapeTableIsBounded(t *testing.T) {
+	m := NewMemoryWithCleanup(0)
+	defer m.Close()
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	for i := range maxShapes + 100 {
+		aud := []string{fmt.Sprintf("https://r%d.example/", i)}
+		if err := m.SaveAccessToken(ctx, AccessToken{Hash: fmt.Sprintf("h%d", i), ClientID: "c", Audience: aud, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.shapes) != maxShapes {
+		t.Fatalf("shape table has %d entries, want the bound %d", len(m.shapes), maxShapes)
+	}
+	// Tokens past the bound still read back whole.
+	got, err := m.AccessToken(ctx, fmt.Sprintf("h%d", maxShapes+50))
+	if err != nil || got.Audience[0] != fmt.Sprintf("https://r%d.example/", maxShapes+50) {
+		t.Fatalf("token past the bound: %v %v", got, err)
+	}
+	m.DeleteExpired()
+	if len(m.shapes) != 0 {
+		t.Fatalf("a full table is cleared by cleanup, has %d", len(m.shapes))
+	}
+}
+
+// No two (subject, client) pairs may share a consent.
+func TestConsentKeysDoNotCollide(t *testing.T) {
+	if consentKey("a\x00b", "c") == consentKey("a", "b\x00c") || consentKey("ab", "c") == consentKey("a", "bc") {
+		t.Fatal("consent keys collide")
 	}
 }
