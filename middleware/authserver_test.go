@@ -98,6 +98,15 @@ func TestIntrospectionVerifierAgainstRealServer(t *testing.T) {
 	status, _ := call(t, h, token)
 	assert.Equal(t, http.StatusOK, status)
 
+	// With an Audience set, the verifier itself refuses tokens for others.
+	strict, err := middleware.NewIntrospectionVerifier(middleware.IntrospectionConfig{
+		URL: ts.URL + "/oauth/introspect", ClientID: "https://rs.example.com/", ClientSecret: "resource-server-secret-01",
+		HTTPClient: ts.Client(), Audience: "https://elsewhere.example/",
+	})
+	require.NoError(t, err)
+	status, _ = call(t, middleware.Authenticate(strict)(okHandler), token)
+	assert.Equal(t, http.StatusUnauthorized, status)
+
 	// Not enough scope.
 	status, challenge := call(t, middleware.Authenticate(v)(middleware.RequireScope("phone")(okHandler)), token)
 	assert.Equal(t, http.StatusForbidden, status)

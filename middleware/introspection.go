@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -46,6 +47,11 @@ type IntrospectionConfig struct {
 	// requires. ClientID is required; ClientSecret may be empty.
 	ClientID     string
 	ClientSecret string
+	// Audience, when set, must be one of the values of the token's "aud":
+	// the identifier of this resource server (RFC 8707). Set it when the
+	// authorization server does not itself hide tokens meant for other
+	// resources; kunci's default introspection policy does.
+	Audience string
 	// HTTPClient sends the requests. Nil means a client with a 10 second
 	// timeout (never http.DefaultClient, which has none).
 	HTTPClient *http.Client
@@ -73,6 +79,7 @@ type IntrospectionConfig struct {
 // and caches the answers briefly. It is safe for concurrent use.
 type IntrospectionVerifier struct {
 	url         string
+	audience    string
 	authz       string
 	client      *http.Client
 	activeTTL   time.Duration
@@ -92,7 +99,7 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	if cfg.ClientID == "" {
 		return nil, errors.New("middleware: introspection ClientID is required")
 	}
-	v := &IntrospectionVerifier{url: cfg.URL, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
+	v := &IntrospectionVerifier{url: cfg.URL, audience: cfg.Audience, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
 	switch {
 	case cfg.CacheTTL > MaxIntrospectionCacheTTL:
 		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", MaxIntrospectionCacheTTL)
@@ -237,6 +244,10 @@ func (v *IntrospectionVerifier) introspect(ctx context.Context, token string) (T
 	}
 	if strings.EqualFold(r.TokenType, "refresh_token") {
 		// Only access tokens may be presented to a resource server.
+		return TokenInfo{}, false, nil
+	}
+	if v.audience != "" && !slices.Contains(r.Audience, v.audience) {
+		// Active, but for another resource server.
 		return TokenInfo{}, false, nil
 	}
 	info := TokenInfo{
