@@ -1,0 +1,180 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/middleware"
+	"github.com/kunci/kunci/store"
+)
+
+// Config configures New.
+type Config struct {
+	// Issuer is the authorization server's issuer identifier (RFC 8414 §2)
+	// and the app's base URL, such as "http://127.0.0.1:8080". An http
+	// issuer must be a loopback address. Required.
+	Issuer string
+	// Data holds the clients and users; nil means DefaultData(Issuer).
+	Data *Data
+	// HTTPClient fetches the server's own JWKS for /api/jwt/me. Nil means
+	// the middleware's default client (10 second timeout).
+	HTTPClient *http.Client
+	// Logger receives the app's and the server's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// App is the demo: an authorization server, the host pages around it and
+// a protected API, as one http.Handler. Call Close when done with it.
+type App struct {
+	issuer   string
+	secure   bool
+	log      *slog.Logger
+	data     Data
+	users    map[string]User
+	store    *store.Memory
+	server   *authserver.Server
+	sessions *sessions
+	csrfKey  []byte
+	pages    *template.Template
+	mux      *http.ServeMux
+}
+
+// New builds the app: a memory store, an authorization server with a fresh
+// ES256 signing key (a development key, lost on restart), the demo clients
+// registered, and the routes listed in the package documentation.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	issuer := strings.TrimSuffix(cfg.Issuer, "/")
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("demo: issuer %q is not an absolute http(s) URL", cfg.Issuer)
+	}
+	data := DefaultData(issuer)
+	if cfg.Data != nil {
+		data = *cfg.Data
+	}
+	if err := data.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("demo: templates: %w", err)
+	}
+	key, err := authserver.GenerateSigningKey(jose.ES256)
+	if err != nil {
+		return nil, fmt.Errorf("demo: signing key: %w", err)
+	}
+	a := &App{
+		issuer:   issuer,
+		secure:   u.Scheme == "https",
+		log:      log,
+		data:     data,
+		users:    make(map[string]User, len(data.Users)),
+		sessions: newSessions(time.Now),
+		csrfKey:  make([]byte, 32),
+		pages:    pages,
+	}
+	rand.Read(a.csrfKey)
+	for _, user := range data.Users {
+		a.users[user.Username] = user
+	}
+
+	a.store = store.NewMemory()
+	a.server, err = authserver.New(authserver.Config{
+		Issuer:          issuer,
+		AllowHTTPIssuer: u.Scheme == "http",
+		Scopes:          Scopes(),
+		DefaultScopes:   []string{"basic_info"},
+		SigningKeys:     []jose.JSONWebKey{key},
+		JWTResources:    []string{APIResource(issuer)},
+		CheckPassword: func(_ context.Context, username, password string) (string, bool, error) {
+			user, ok := a.checkPassword(username, password)
+			return user.Username, ok, nil
+		},
+		CurrentUser: a.currentUser,
+		LoginURL:    "/login",
+		Logger:      log,
+	}, a.store)
+	if err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	var errs []error
+	for _, c := range data.Clients {
+		errs = append(errs, a.server.RegisterClient(ctx, c.Client()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("demo: registering clients: %w", err)
+	}
+	jwtVerifier, err := middleware.NewJWTVerifier(middleware.JWTConfig{
+		Issuer:     issuer,
+		Audience:   APIResource(issuer),
+		JWKSURL:    issuer + "/oauth/jwks",
+		HTTPClient: cfg.HTTPClient,
+		Logger:     log,
+	})
+	if err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	a.mux = a.routes(jwtVerifier)
+	return a, nil
+}
+
+// routes builds the app's mux.
+func (a *App) routes(jwtVerifier middleware.Verifier) *http.ServeMux {
+	mux := http.NewServeMux()
+	// The authorization server answers on its own paths and 404s on others.
+	mux.Handle("/oauth/", a.server)
+	mux.Handle("/consent-sso", a.server)
+	mux.Handle("/.well-known/", a.server)
+
+	// Browsers send Sec-Fetch-Site and Origin; cross-origin form posts to
+	// the login and logout endpoints are refused before the handlers run.
+	cop := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /login", a.serveLoginForm)
+	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(a.serveLogin)))
+	mux.Handle("POST /logout", cop.Handler(http.HandlerFunc(a.serveLogout)))
+
+	basicInfo := middleware.RequireScope("basic_info")
+	me := http.HandlerFunc(a.serveMe)
+	mux.Handle("GET /api/me", middleware.Authenticate(a.server)(basicInfo(me)))
+	mux.Handle("GET /api/jwt/me", middleware.Authenticate(jwtVerifier)(basicInfo(me)))
+
+	mux.HandleFunc("GET /{$}", a.serveHome)
+	mux.Handle("GET /callback", a.serveCallback("Callback",
+		"This is the demo clients' redirect URI. A real client would now exchange the code at /oauth/token."))
+	mux.Handle("GET /partner/login", a.serveCallback("Partner login page",
+		"This is the Prakerja partner's login_uri: the user abandoned sign-in at /consent-sso."))
+	return mux
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Issuer returns the issuer identifier the server uses.
+func (a *App) Issuer() string { return a.issuer }
+
+// Data returns the clients and users the app serves.
+func (a *App) Data() Data { return a.data }
+
+// Server returns the embedded authorization server.
+func (a *App) Server() *authserver.Server { return a.server }
+
+// Close stops the memory store's janitor.
+func (a *App) Close() error { return a.store.Close() }

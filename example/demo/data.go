@@ -1,0 +1,285 @@
+package demo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/kunci/kunci/authserver"
+)
+
+// maxDataFile bounds the size of a clients file.
+const maxDataFile = 1 << 20
+
+// Data is the demo's clients and users: the built-in set from [DefaultData]
+// or the JSON object {"clients": [...], "users": [...]} that [LoadData]
+// reads.
+type Data struct {
+	Clients []ClientSpec `json:"clients"`
+	Users   []User       `json:"users"`
+}
+
+// ClientSpec is a client registration in RFC 7591 §2 client metadata names,
+// plus Prakerja's login_uri and two kunci extensions (pkce_optional and
+// resources).
+type ClientSpec struct {
+	// ClientID is the client_id (RFC 6749 §2.2). Required.
+	ClientID string `json:"client_id"`
+	// ClientSecret is the client_secret (RFC 7591 §3.2.1), at least 16
+	// characters; absent for a public client.
+	ClientSecret string `json:"client_secret,omitempty"`
+	// ClientName is the client_name shown on the consent page.
+	ClientName string `json:"client_name,omitempty"`
+	// RedirectURIs are the redirect_uris (RFC 6749 §3.1.2); required with
+	// the authorization_code grant or response type token.
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// GrantTypes are the grant_types (RFC 7591 §2). Required.
+	GrantTypes []string `json:"grant_types"`
+	// ResponseTypes are the response_types (RFC 7591 §2): "code" and
+	// "token"; "token" enables the implicit grant (RFC 6749 §4.2).
+	ResponseTypes []string `json:"response_types,omitempty"`
+	// Scope is the space-separated list of scopes the client may request
+	// (RFC 7591 §2, RFC 6749 §3.3).
+	Scope string `json:"scope,omitempty"`
+	// TokenEndpointAuthMethod is client_secret_basic, client_secret_post or
+	// none (RFC 7591 §2); absent means none without a secret and
+	// client_secret_basic with one.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// LoginURI is Prakerja's login_uri: where a user who abandons sign-in
+	// at /consent-sso is sent back to.
+	LoginURI string `json:"login_uri,omitempty"`
+	// PKCEOptional lets a confidential client skip PKCE (RFC 7636), as
+	// Prakerja's consent-sso partners do. A kunci extension.
+	PKCEOptional bool `json:"pkce_optional,omitempty"`
+	// Resources are the RFC 8707 resource indicators the client may ask
+	// for. A kunci extension.
+	Resources []string `json:"resources,omitempty"`
+}
+
+// User is a demo resource owner.
+type User struct {
+	// Username signs in and is the token subject. Required.
+	Username string `json:"username"`
+	// Password is compared in constant time. Required.
+	Password string `json:"password"`
+	// Name and Email are returned by /api/me with scope basic_info. Required.
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Phone is returned by /api/me with scope phone.
+	Phone string `json:"phone,omitempty"`
+}
+
+// LoadData reads and checks a clients file; see [ParseData].
+func LoadData(path string) (Data, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Data{}, fmt.Errorf("demo: clients file: %w", err)
+	}
+	defer f.Close()
+	d, err := ParseData(f)
+	if err != nil {
+		return Data{}, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return d, nil
+}
+
+// ParseData decodes the JSON object {"clients": [...], "users": [...]} and
+// checks it with [Data.Validate]. Unknown fields, trailing data and files
+// over 1 MiB are errors.
+func ParseData(r io.Reader) (Data, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, maxDataFile+1))
+	if err != nil {
+		return Data{}, fmt.Errorf("demo: clients file: %w", err)
+	}
+	if len(raw) > maxDataFile {
+		return Data{}, errors.New("demo: clients file: larger than 1 MiB")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var d Data
+	if err := dec.Decode(&d); err != nil {
+		return Data{}, fmt.Errorf("demo: clients file: %w", err)
+	}
+	if dec.More() {
+		return Data{}, errors.New("demo: clients file: unexpected data after the JSON object")
+	}
+	if err := d.Validate(); err != nil {
+		return Data{}, err
+	}
+	return d, nil
+}
+
+// Validate reports every missing required field, duplicate ID and
+// inconsistent client at once. authserver checks the rest (secret length,
+// URI syntax, known scopes) when the app registers the clients.
+func (d Data) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("demo: clients file: "+format, args...))
+	}
+	if len(d.Clients) == 0 {
+		bad("no clients")
+	}
+	ids := map[string]bool{}
+	for i, c := range d.Clients {
+		at := fmt.Sprintf("clients[%d]", i)
+		if c.ClientID == "" {
+			bad("%s: missing client_id", at)
+		} else if ids[c.ClientID] {
+			bad("%s: duplicate client_id %q", at, c.ClientID)
+		}
+		ids[c.ClientID] = true
+		if len(c.GrantTypes) == 0 && len(c.ResponseTypes) == 0 {
+			bad("%s: missing grant_types", at)
+		}
+		switch c.TokenEndpointAuthMethod {
+		case "", authserver.AuthMethodNone:
+		case authserver.AuthMethodBasic, authserver.AuthMethodPost:
+			if c.ClientSecret == "" {
+				bad("%s: missing client_secret (token_endpoint_auth_method %s)", at, c.TokenEndpointAuthMethod)
+			}
+		default:
+			bad("%s: unknown token_endpoint_auth_method %q", at, c.TokenEndpointAuthMethod)
+		}
+		for _, rt := range c.ResponseTypes {
+			if rt != "code" && rt != "token" {
+				bad("%s: unsupported response_type %q", at, rt)
+			}
+		}
+		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, authserver.GrantAuthorizationCode) {
+			bad("%s: response_type code needs grant_type authorization_code", at)
+		}
+		if g := c.grants(); len(c.RedirectURIs) == 0 &&
+			(slices.Contains(g, authserver.GrantAuthorizationCode) || slices.Contains(g, authserver.GrantImplicit)) {
+			bad("%s: missing redirect_uris", at)
+		}
+	}
+	names := map[string]bool{}
+	for i, u := range d.Users {
+		at := fmt.Sprintf("users[%d]", i)
+		for _, f := range []struct{ name, value string }{
+			{"username", u.Username}, {"password", u.Password}, {"name", u.Name}, {"email", u.Email},
+		} {
+			if f.value == "" {
+				bad("%s: missing %s", at, f.name)
+			}
+		}
+		if u.Username != "" && names[u.Username] {
+			bad("%s: duplicate username %q", at, u.Username)
+		}
+		names[u.Username] = true
+	}
+	return errors.Join(errs...)
+}
+
+// grants returns the grant types with "implicit" added when the response
+// types include "token" (RFC 7591 §2.1 pairs them).
+func (c ClientSpec) grants() []string {
+	g := slices.Clone(c.GrantTypes)
+	if slices.Contains(c.ResponseTypes, "token") && !slices.Contains(g, authserver.GrantImplicit) {
+		g = append(g, authserver.GrantImplicit)
+	}
+	return g
+}
+
+// Client maps the metadata onto an authserver.Client.
+func (c ClientSpec) Client() authserver.Client {
+	var login []string
+	if c.LoginURI != "" {
+		login = []string{c.LoginURI}
+	}
+	return authserver.Client{
+		ID:           c.ClientID,
+		Secret:       c.ClientSecret,
+		Name:         c.ClientName,
+		RedirectURIs: slices.Clone(c.RedirectURIs),
+		LoginURIs:    login,
+		GrantTypes:   c.grants(),
+		Scopes:       strings.Fields(c.Scope),
+		AuthMethod:   c.TokenEndpointAuthMethod,
+		PKCEOptional: c.PKCEOptional,
+		Resources:    slices.Clone(c.Resources),
+	}
+}
+
+// Public reports whether the client has no secret (RFC 6749 §2.1).
+func (c ClientSpec) Public() bool { return c.ClientSecret == "" }
+
+// Scopes returns the scopes the demo server knows: NU.ID's and Prakerja's,
+// each with the text the consent page shows.
+func Scopes() []authserver.Scope {
+	return []authserver.Scope{
+		{Name: "basic_info", Description: "Read your name and email address"},
+		{Name: "phone", Description: "Read your phone number"},
+		{Name: "keys_op", Description: "Add and remove your key pairs"},
+		{Name: "update_basic_info", Description: "Change your name and photo"},
+		{Name: "name", Description: "Your name"},
+		{Name: "email", Description: "Your email address"},
+		{Name: "prakerjaid", Description: "Your Prakerja ID"},
+		{Name: "notelp", Description: "Your phone number (Prakerja)"},
+	}
+}
+
+// APIResource returns the RFC 8707 resource indicator of the demo API,
+// whose access tokens are JWTs: issuer + "/api".
+func APIResource(issuer string) string { return strings.TrimSuffix(issuer, "/") + "/api" }
+
+// DefaultData returns the built-in demo clients and users for a server at
+// issuer. Every redirect URI is the app's own /callback page.
+func DefaultData(issuer string) Data {
+	base := strings.TrimSuffix(issuer, "/")
+	callback := base + "/callback"
+	return Data{
+		Clients: []ClientSpec{
+			{
+				ClientID:                "nuid-spa",
+				ClientName:              "NU.ID Mobile",
+				RedirectURIs:            []string{callback},
+				GrantTypes:              []string{"authorization_code", "refresh_token"},
+				ResponseTypes:           []string{"code", "token"},
+				Scope:                   "basic_info phone",
+				TokenEndpointAuthMethod: authserver.AuthMethodNone,
+			},
+			{
+				ClientID:                "nuid-web",
+				ClientSecret:            "nuid-web-secret-0123456789",
+				ClientName:              "NU.ID Portal",
+				RedirectURIs:            []string{callback},
+				GrantTypes:              []string{"authorization_code", "refresh_token", "password"},
+				ResponseTypes:           []string{"code"},
+				Scope:                   "basic_info phone keys_op update_basic_info",
+				TokenEndpointAuthMethod: authserver.AuthMethodBasic,
+				Resources:               []string{APIResource(base)},
+			},
+			{
+				ClientID:                "report-service",
+				ClientSecret:            "report-service-secret-0123",
+				ClientName:              "Reporting Service",
+				GrantTypes:              []string{"client_credentials"},
+				Scope:                   "basic_info keys_op",
+				TokenEndpointAuthMethod: authserver.AuthMethodBasic,
+			},
+			{
+				ClientID:                "prakerja-partner",
+				ClientSecret:            "prakerja-partner-secret-01",
+				ClientName:              "Mitra Pelatihan",
+				RedirectURIs:            []string{callback},
+				GrantTypes:              []string{"authorization_code"},
+				ResponseTypes:           []string{"code"},
+				Scope:                   "name email prakerjaid notelp",
+				TokenEndpointAuthMethod: authserver.AuthMethodPost,
+				LoginURI:                base + "/partner/login",
+				PKCEOptional:            true,
+			},
+		},
+		Users: []User{
+			{Username: "budi", Password: "budi-password", Name: "Budi Santoso", Email: "budi@example.id", Phone: "+62 812 0000 0001"},
+			{Username: "siti", Password: "siti-password", Name: "Siti Rahayu", Email: "siti@example.id", Phone: "+62 812 0000 0002"},
+		},
+	}
+}

@@ -1,0 +1,186 @@
+package demo
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/kunci/kunci/authserver"
+)
+
+// WriteWalkthrough prints the clients, the users and copy-paste commands
+// for every flow the data supports: the authorization code grant with PKCE
+// (RFC 6749 §4.1, RFC 7636), refresh with rotation through NU.ID's and
+// Apigee's aliases (§6), the implicit grant (§4.2), the password grant
+// (§4.3), client credentials (§4.4), JWT access tokens for the API (RFC
+// 9068, RFC 8707), introspection (RFC 7662), revocation (RFC 7009) and
+// Prakerja's consent-sso. It draws a fresh PKCE verifier each time.
+func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
+	base := strings.TrimSuffix(issuer, "/")
+	p := &printer{w: w}
+	p.f("kunci demo: authorization server and API at %s\n", base)
+	p.f("Metadata:   curl -s %s/.well-known/oauth-authorization-server\n", base)
+	p.f("Home page:  %s/ (sign in and out there)\n\n", base)
+
+	p.f("Clients:\n")
+	for _, c := range d.Clients {
+		secret := "public, no secret"
+		if !c.Public() {
+			secret = "secret " + c.ClientSecret
+		}
+		p.f("  %-18s %s (%s)\n", c.ClientID, c.ClientName, secret)
+		p.f("  %-18s grants: %s; scope: %s\n", "", strings.Join(c.grants(), " "), c.Scope)
+	}
+	p.f("Users (username / password):\n")
+	for _, u := range d.Users {
+		p.f("  %s / %s  (%s <%s>)\n", u.Username, u.Password, u.Name, u.Email)
+	}
+	var user User
+	if len(d.Users) > 0 {
+		user = d.Users[0]
+	}
+
+	verifier := rand.Text() + rand.Text()
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+
+	code := find(d, func(c ClientSpec) bool { return c.LoginURI == "" && c.has(authserver.GrantAuthorizationCode) })
+	if code != nil {
+		p.section("Authorization code with PKCE (%s)", code.ClientID)
+		p.f("1. Open this in a browser, sign in as %s and allow:\n", user.Username)
+		p.f("   %s/oauth/authorize?%s\n", base, url.Values{
+			"response_type": {"code"}, "client_id": {code.ClientID}, "redirect_uri": {code.RedirectURIs[0]},
+			"scope": {code.Scope}, "state": {"demo-state"},
+			"code_challenge": {challenge}, "code_challenge_method": {"S256"},
+		}.Encode())
+		p.f("2. Within a minute, exchange the code shown on the callback page:\n")
+		p.f("   curl -s %s/oauth/token %s -d grant_type=authorization_code -d code=CODE \\\n"+
+			"     --data-urlencode redirect_uri=%s -d code_verifier=%s\n",
+			base, clientAuth(*code), shellQuote(code.RedirectURIs[0]), verifier)
+		p.f("3. Call the API with the access_token:\n")
+		p.f("   curl -si %s/api/me -H 'Authorization: Bearer ACCESS_TOKEN'\n", base)
+		p.f("   (no token: 401; a token without basic_info: 403 insufficient_scope)\n")
+		if code.has(authserver.GrantRefreshToken) {
+			p.section("Refresh with rotation (%s)", code.ClientID)
+			p.f("   curl -s %s/oauth/refreshAccessToken %s -d grant_type=refresh_token -d refresh_token=REFRESH_TOKEN\n",
+				base, clientAuth(*code))
+			p.f("   /oauth/refresh (Apigee) and /oauth/token work the same way. Each refresh returns a new\n" +
+				"   refresh token; presenting the old one again revokes the whole grant.\n")
+		}
+	}
+	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantImplicit) }); c != nil {
+		p.section("Implicit grant (%s)", c.ClientID)
+		p.f("   Open: %s/oauth/authorize?%s\n", base, url.Values{
+			"response_type": {"token"}, "client_id": {c.ClientID}, "redirect_uri": {c.RedirectURIs[0]},
+			"scope": {c.Scope}, "state": {"demo-state"},
+		}.Encode())
+		p.f("   The access token comes back in the callback URL's fragment; there is no refresh token.\n")
+	}
+	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantPassword) }); c != nil {
+		p.section("Password grant (%s)", c.ClientID)
+		p.f("   curl -s %s/oauth/token %s -d grant_type=password \\\n"+
+			"     -d username=%s -d password=%s -d scope=%s\n",
+			base, clientAuth(*c), shellQuote(user.Username), shellQuote(user.Password), shellQuote(c.Scope))
+	}
+	api := APIResource(base)
+	if c := find(d, func(c ClientSpec) bool {
+		return slices.Contains(c.Resources, api) && (c.has(authserver.GrantPassword) || c.has(authserver.GrantClientCredentials))
+	}); c != nil {
+		p.section("JWT access token for %s (%s)", api, c.ClientID)
+		if c.has(authserver.GrantPassword) {
+			p.f("   curl -s %s/oauth/token %s -d grant_type=password \\\n"+
+				"     -d username=%s -d password=%s -d scope=basic_info --data-urlencode resource=%s\n",
+				base, clientAuth(*c), shellQuote(user.Username), shellQuote(user.Password), api)
+		} else {
+			p.f("   curl -s %s/oauth/token %s -d grant_type=client_credentials --data-urlencode resource=%s\n",
+				base, clientAuth(*c), api)
+		}
+		p.f("   curl -si %s/api/jwt/me -H 'Authorization: Bearer JWT'\n", base)
+		p.f("   /api/jwt/me checks the signature against %s/oauth/jwks and accepts only JWTs for %s.\n", base, api)
+	}
+	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantClientCredentials) }); c != nil {
+		p.section("Client credentials (%s)", c.ClientID)
+		p.f("   curl -s %s/oauth/token %s -d grant_type=client_credentials -d scope=basic_info\n", base, clientAuth(*c))
+		p.f("   /api/me answers such a token with 403: it acts for a client, not a user.\n")
+	}
+	if c := find(d, func(c ClientSpec) bool { return !c.Public() }); c != nil {
+		p.section("Introspection and revocation (%s)", c.ClientID)
+		p.f("   curl -s %s/oauth/introspect %s -d token=ACCESS_TOKEN\n", base, clientAuth(*c))
+		p.f("   curl -si %s/oauth/revoke %s -d token=ACCESS_TOKEN_OR_REFRESH_TOKEN\n", base, clientAuth(*c))
+		p.f("   A client introspects and revokes only its own tokens; revoking a refresh token ends its grant.\n")
+	}
+	if c := find(d, func(c ClientSpec) bool { return c.LoginURI != "" && c.has(authserver.GrantAuthorizationCode) }); c != nil {
+		p.section("Prakerja consent-sso (%s)", c.ClientID)
+		p.f("   Open: %s/consent-sso?%s\n", base, url.Values{
+			"client_id": {c.ClientID}, "client_name": {c.ClientName}, "login_uri": {c.LoginURI},
+			"redirect_uri": {c.RedirectURIs[0]}, "scope": {c.Scope}, "state": {"partner-state"},
+		}.Encode())
+		p.f("   Cancel on the sign-in page goes back to the login_uri with error=access_denied;\n" +
+			"   signing in and allowing gives a code to exchange:\n")
+		p.f("   curl -s %s/oauth/token %s -d grant_type=authorization_code -d code=CODE \\\n"+
+			"     --data-urlencode redirect_uri=%s\n", base, clientAuth(*c), shellQuote(c.RedirectURIs[0]))
+	}
+	return p.err
+}
+
+// printer remembers the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) section(format string, args ...any) {
+	p.f("\n== "+format+" ==\n", args...)
+}
+
+func (c ClientSpec) has(grant string) bool { return slices.Contains(c.grants(), grant) }
+
+func find(d Data, ok func(ClientSpec) bool) *ClientSpec {
+	for i := range d.Clients {
+		if ok(d.Clients[i]) {
+			return &d.Clients[i]
+		}
+	}
+	return nil
+}
+
+// clientAuth returns the curl arguments that authenticate c at the token
+// endpoint (RFC 6749 §2.3.1): HTTP Basic with form-encoded credentials,
+// form fields, or just client_id for a public client.
+func clientAuth(c ClientSpec) string {
+	switch {
+	case c.Public() || c.TokenEndpointAuthMethod == authserver.AuthMethodNone:
+		return "-d client_id=" + shellQuote(url.QueryEscape(c.ClientID))
+	case c.TokenEndpointAuthMethod == authserver.AuthMethodPost:
+		return "-d client_id=" + shellQuote(url.QueryEscape(c.ClientID)) +
+			" -d client_secret=" + shellQuote(url.QueryEscape(c.ClientSecret))
+	default:
+		return "-u " + shellQuote(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/@+=,%", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
