@@ -1,0 +1,114 @@
+package demo_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/example/demo"
+)
+
+func TestParseDataRoundTripsDefaultData(t *testing.T) {
+	want := demo.DefaultData("http://127.0.0.1:8080")
+	b, err := json.Marshal(want)
+	require.NoError(t, err)
+	got, err := demo.ParseData(strings.NewReader(string(b)))
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
+func TestParseDataRejectsMalformedFiles(t *testing.T) {
+	const user = `{"username":"u","password":"p","name":"N","email":"e@x"}`
+	cases := []struct {
+		name string
+		json string
+		want string
+	}{
+		{"not JSON", `clients:`, "demo: clients file: invalid character 'c' looking for beginning of value"},
+		{"an unknown top-level field", `{"clients":[],"groups":[]}`, `demo: clients file: json: unknown field "groups"`},
+		{"an unknown client field", `{"clients":[{"client_id":"a","grant_types":["password"],"redirect_uri":"x"}]}`,
+			`demo: clients file: json: unknown field "redirect_uri"`},
+		{"a wrong type", `{"clients":[{"client_id":"a","grant_types":"password"}]}`,
+			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.grant_types of type []string"},
+		{"trailing data", `{"clients":[{"client_id":"a","grant_types":["password"]}]} {}`,
+			"demo: clients file: unexpected data after the JSON object"},
+		{"no clients", `{"users":[` + user + `]}`, "demo: clients file: no clients"},
+		{"a missing client_id", `{"clients":[{"grant_types":["password"]}]}`, "demo: clients file: clients[0]: missing client_id"},
+		{"missing grant_types", `{"clients":[{"client_id":"a"}]}`, "demo: clients file: clients[0]: missing grant_types"},
+		{"a duplicate client_id", `{"clients":[{"client_id":"a","grant_types":["password"]},{"client_id":"a","grant_types":["password"]}]}`,
+			`demo: clients file: clients[1]: duplicate client_id "a"`},
+		{"a secret method without a secret", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"client_secret_post"}]}`,
+			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_post)"},
+		{"an unknown auth method", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"private_key_jwt"}]}`,
+			`demo: clients file: clients[0]: unknown token_endpoint_auth_method "private_key_jwt"`},
+		{"an unknown response type", `{"clients":[{"client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
+			`demo: clients file: clients[0]: unsupported response_type "id_token"`},
+		{"response type code without the grant", `{"clients":[{"client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
+			"demo: clients file: clients[0]: response_type code needs grant_type authorization_code"},
+		{"code without redirect_uris", `{"clients":[{"client_id":"a","grant_types":["authorization_code"]}]}`,
+			"demo: clients file: clients[0]: missing redirect_uris"},
+		{"implicit without redirect_uris", `{"clients":[{"client_id":"a","grant_types":["refresh_token"],"response_types":["token"]}]}`,
+			"demo: clients file: clients[0]: missing redirect_uris"},
+		{"a user without fields", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[{"username":"u","phone":"1"}]}`,
+			"demo: clients file: users[0]: missing password\ndemo: clients file: users[0]: missing name\ndemo: clients file: users[0]: missing email"},
+		{"a duplicate username", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[` + user + `,` + user + `]}`,
+			`demo: clients file: users[1]: duplicate username "u"`},
+		{"too large", `{"clients":[{"client_id":"` + strings.Repeat("a", 1<<20) + `"}]}`, "demo: clients file: larger than 1 MiB"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := demo.ParseData(strings.NewReader(tc.json))
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+		})
+	}
+}
+
+func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
+	spec := demo.ClientSpec{
+		ClientID: "spa", ClientName: "SPA", RedirectURIs: []string{"https://spa.example/cb"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code", "token"},
+		Scope: "basic_info  phone", LoginURI: "https://spa.example/login",
+		Resources: []string{"https://api.example/"},
+	}
+	assert.Equal(t, authserver.Client{
+		ID: "spa", Name: "SPA", RedirectURIs: []string{"https://spa.example/cb"},
+		LoginURIs:  []string{"https://spa.example/login"},
+		GrantTypes: []string{"authorization_code", "refresh_token", "implicit"},
+		Scopes:     []string{"basic_info", "phone"},
+		Resources:  []string{"https://api.example/"},
+	}, spec.Client())
+	assert.True(t, spec.Public())
+
+	// "implicit" named directly in grant_types is kept once.
+	spec.GrantTypes = []string{"implicit"}
+	spec.ResponseTypes = []string{"token"}
+	assert.Equal(t, []string{"implicit"}, spec.Client().GrantTypes)
+}
+
+func TestLoadDataNamesTheFile(t *testing.T) {
+	_, err := demo.LoadData("testdata/does-not-exist.json")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "demo: clients file: open testdata/does-not-exist.json")
+}
+
+func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
+	d := demo.Data{Clients: []demo.ClientSpec{
+		{ClientID: "short", ClientSecret: "too-short", GrantTypes: []string{"client_credentials"}},
+		{ClientID: "scoped", ClientSecret: "long-enough-secret-0123", GrantTypes: []string{"client_credentials"}, Scope: "admin"},
+	}}
+	_, err := demo.New(t.Context(), demo.Config{Issuer: "http://127.0.0.1:8080", Data: &d})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "demo: registering clients: ")
+	assert.Contains(t, err.Error(), `client "short": secret must be at least 16 characters`)
+	assert.Contains(t, err.Error(), `client "scoped": scope "admin" is not in Config.Scopes`)
+
+	_, err = demo.New(t.Context(), demo.Config{Issuer: "ftp://127.0.0.1"})
+	assert.EqualError(t, err, `demo: issuer "ftp://127.0.0.1" is not an absolute http(s) URL`)
+	_, err = demo.New(t.Context(), demo.Config{Issuer: "http://auth.example.com"})
+	require.Error(t, err, "http is for loopback only")
+}
