@@ -1,0 +1,267 @@
+package browsertest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/example/demo"
+)
+
+const (
+	clientID = "browser-app"
+	userName = "budi"
+	password = "budi-password"
+	// watchdog bounds a whole browser session, so a stuck page fails the
+	// test instead of hanging it. It is never waited out on success.
+	watchdog = 2 * time.Minute
+)
+
+// chromiumPath finds the browser. Outside CI a missing browser skips the
+// test; with CI=true it fails it, so CI can never pass without running it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	const want = "/usr/bin/chromium"
+	if _, err := os.Stat(want); err == nil {
+		return want
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("browsertest: Chromium not found at %s or on PATH, and CI=true: install it (apt-get install chromium)", want)
+	}
+	t.Skipf("browsertest: skipped: Chromium not found at %s or on PATH (apt-get install chromium to run it)", want)
+	return ""
+}
+
+// site is the demo app on a loopback test server, plus the test client's
+// redirect URI /test/cb on the same server, so the browser never loads
+// anything but this server.
+type site struct {
+	base     string
+	redirect string
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	data := demo.DefaultData(base)
+	data.Clients = append(data.Clients, demo.ClientSpec{
+		ClientID:                clientID,
+		ClientName:              "Browser Test App",
+		RedirectURIs:            []string{base + "/test/cb"},
+		GrantTypes:              []string{"authorization_code"},
+		ResponseTypes:           []string{"code"},
+		Scope:                   "basic_info phone",
+		TokenEndpointAuthMethod: "none",
+	})
+	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &data})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.HandleFunc("GET /test/cb", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>callback</title><p id="done">callback reached</p>`)
+	})
+	ts.Config.Handler = mux
+	ts.Start()
+	t.Cleanup(func() {
+		ts.Close()
+		assert.NoError(t, app.Close())
+	})
+	return &site{base: base, redirect: base + "/test/cb"}
+}
+
+// authorizeURL is a code request with PKCE S256 (RFC 7636 §4.2).
+func (s *site) authorizeURL(state, verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return s.base + "/oauth/authorize?" + url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {s.redirect},
+		"scope": {"basic_info phone"}, "state": {state},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+	}.Encode()
+}
+
+// newBrowser starts headless Chromium with a fresh profile and records
+// every URL it requests.
+func newBrowser(t *testing.T) (context.Context, func() []string) {
+	t.Helper()
+	path := chromiumPath(t)
+	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in, first-out)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+	)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	ctx, cancelWatchdog := context.WithTimeout(ctx, watchdog)
+	t.Cleanup(func() {
+		cancelWatchdog()
+		cancelBrowser()
+		cancelAlloc()
+	})
+	var mu sync.Mutex
+	var seen []string
+	// Listen starts the browser; its callback must return fast (it runs in
+	// the tab's read loop), hence only an append under a lock.
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			seen = append(seen, e.Request.URL)
+			mu.Unlock()
+		}
+	}), "starting Chromium")
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// assertOnlyLoopback checks that the browser loaded nothing but the test's
+// own server.
+func assertOnlyLoopback(t *testing.T, s *site, urls []string) {
+	t.Helper()
+	require.NotEmpty(t, urls)
+	for _, u := range urls {
+		assert.True(t, strings.HasPrefix(u, s.base+"/"), "request outside the test server: %s", u)
+	}
+}
+
+// TestSignInAndApprove signs in on the real login page (after one wrong
+// password), approves on the consent page, lands on the redirect URI with
+// a code, and exchanges it for a token that works at /api/me.
+func TestSignInAndApprove(t *testing.T) {
+	s := newSite(t)
+	ctx, requests := newBrowser(t)
+	verifier := rand.Text() + rand.Text()
+
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURL("approve-state", verifier)),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), userName),
+		chromedp.SendKeys(id("password"), "not-the-password"),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("login-error")),
+	))
+	loginError, err := chromedp.Run(ctx, chromedp.Text(id("login-error")))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		// The page came back with the username kept and the password empty.
+		chromedp.SendKeys(id("password"), password),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("approve")),
+	))
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(id("approve")),
+		chromedp.WaitVisible(id("done")),
+	))
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, "Wrong username or password.", loginError)
+	assert.Equal(t, "Browser Test App wants to access your account", heading)
+
+	cb, err := url.Parse(location)
+	require.NoError(t, err)
+	assert.Equal(t, s.redirect, cb.Scheme+"://"+cb.Host+cb.Path)
+	assert.Equal(t, "approve-state", cb.Query().Get("state"))
+	assert.Equal(t, s.base, cb.Query().Get("iss"))
+	code := cb.Query().Get("code")
+	require.NotEmpty(t, code)
+	assertOnlyLoopback(t, s, requests())
+
+	// The code is real: exchange it as the client would, and use the token.
+	resp, err := http.PostForm(s.base+"/oauth/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {s.redirect},
+		"client_id": {clientID}, "code_verifier": {verifier},
+	})
+	require.NoError(t, err)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
+	resp.Body.Close()
+	assert.Equal(t, "basic_info phone", tok.Scope)
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.base+"/api/me", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"sub":"budi","name":"Budi Santoso","email":"budi@example.id","phone":"+62 812 0000 0001"}`, string(body))
+}
+
+// TestCancelAndDeny follows the login page's cancel link, then signs in and
+// denies on the consent page; both land on the redirect URI with
+// access_denied and no code.
+func TestCancelAndDeny(t *testing.T) {
+	s := newSite(t)
+	ctx, requests := newBrowser(t)
+
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURL("cancel-state", rand.Text()+rand.Text())),
+		chromedp.WaitVisible(id("cancel")),
+		chromedp.Click(id("cancel")),
+		chromedp.WaitVisible(id("done")),
+	))
+	cancelled, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURL("deny-state", rand.Text()+rand.Text())),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), userName),
+		chromedp.SendKeys(id("password"), password),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("deny")),
+		chromedp.Click(id("deny")),
+		chromedp.WaitVisible(id("done")),
+	))
+	denied, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	for _, tc := range []struct{ location, state string }{{cancelled, "cancel-state"}, {denied, "deny-state"}} {
+		cb, err := url.Parse(tc.location)
+		require.NoError(t, err)
+		assert.Equal(t, s.redirect, cb.Scheme+"://"+cb.Host+cb.Path, tc.state)
+		assert.Equal(t, "access_denied", cb.Query().Get("error"), tc.state)
+		assert.Equal(t, tc.state, cb.Query().Get("state"))
+		assert.False(t, cb.Query().Has("code"), tc.state)
+	}
+	assertOnlyLoopback(t, s, requests())
+}
