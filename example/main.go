@@ -1,5 +1,114 @@
 // Command example runs the kunci demo: an OAuth 2.0 authorization server
-// and a protected API on one address. Transcript placeholder.
+// (RFC 6749) and a protected API on one address, with an in-memory store,
+// a login page and demo clients and users (package demo). It prints the
+// clients, the users and a walkthrough with fresh PKCE values at start.
+//
+//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE]
+//
+// -clients reads {"clients": [...], "users": [...]}: clients in RFC 7591
+// metadata names (client_id, client_secret, client_name, redirect_uris,
+// grant_types, response_types, scope, token_endpoint_auth_method) plus
+// login_uri, pkce_optional and resources; users with username, password,
+// name, email and phone. SIGINT or SIGTERM shuts it down gracefully.
+//
+// A session, abridged (tokens shortened, B=http://127.0.0.1:8080):
+//
+//	# The authorization code grant with PKCE (RFC 7636), public client nuid-spa.
+//	# Nobody is signed in: "login needed".
+//	$ curl -si -c jar -b jar "$B/oauth/authorize?response_type=code&client_id=nuid-spa&redirect_uri=$B/callback&scope=basic_info+phone&state=xyz&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+//	HTTP/1.1 302 Found
+//	Location: /login?cancel_to=%2Foauth%2Fauthorize%3Frequest_id%3DJEIp...%26cancel%3D1&return_to=%2Foauth%2Fauthorize%3Frequest_id%3DJEIp...
+//
+//	# The login page sets a pre-session cookie and binds its CSRF token to it.
+//	$ curl -si -c jar -b jar "$B/login?return_to=...&cancel_to=..."
+//	HTTP/1.1 200 OK
+//	Set-Cookie: kunci_demo_login=DE5Z...; Path=/login; Max-Age=3600; HttpOnly; SameSite=Lax
+//	<input type="hidden" name="csrf_token" value="nSEt...">
+//	<input type="hidden" name="return_to" value="/oauth/authorize?request_id=JEIp...">
+//	<a href="/oauth/authorize?request_id=JEIp...&amp;cancel=1" id="cancel">Cancel</a>
+//
+//	$ curl -si -c jar -b jar $B/login -d csrf_token=nSEt... --data-urlencode return_to=/oauth/authorize?request_id=JEIp... -d username=budi -d password=budi-password
+//	HTTP/1.1 303 See Other
+//	Location: /oauth/authorize?request_id=JEIp...
+//	Set-Cookie: kunci_demo_session=6LRS...; Path=/; Max-Age=43200; HttpOnly; SameSite=Lax
+//
+//	# Signed in: "consent needed".
+//	$ curl -s -b jar "$B/oauth/authorize?request_id=JEIp..."
+//	<h1>NU.ID Mobile wants to access your account</h1>
+//	<input type="hidden" name="request_id" value="JEIp...">
+//	<input type="hidden" name="csrf_token" value="aUaK...">
+//	<input type="checkbox" name="scope" value="basic_info" checked> Read your name and email address
+//	<input type="checkbox" name="scope" value="phone" checked> Read your phone number
+//
+//	$ curl -si -b jar $B/oauth/consent -d request_id=JEIp... -d csrf_token=aUaK... -d scope=basic_info -d scope=phone -d decision=approve
+//	HTTP/1.1 303 See Other
+//	Location: http://127.0.0.1:8080/callback?code=kac_Ku_K...&iss=http%3A%2F%2F127.0.0.1%3A8080&state=xyz
+//
+//	$ curl -s $B/oauth/token -d grant_type=authorization_code -d client_id=nuid-spa -d code=kac_Ku_K... --data-urlencode redirect_uri=$B/callback -d code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+//	{"access_token":"kat_5X15...","token_type":"Bearer","expires_in":1800,"refresh_token":"krt_1VAv...","scope":"basic_info phone"}
+//
+//	$ curl -si $B/api/me -H "Authorization: Bearer kat_5X15..."
+//	HTTP/1.1 200 OK
+//	{"sub":"budi","name":"Budi Santoso","email":"budi@example.id","phone":"+62 812 0000 0001"}
+//
+//	$ curl -si $B/api/me
+//	HTTP/1.1 401 Unauthorized
+//	Www-Authenticate: Bearer
+//
+//	# Refresh through NU.ID's alias (Apigee's is /oauth/refresh): the refresh
+//	# token rotates, and replaying the old one revokes the grant.
+//	$ curl -s $B/oauth/refreshAccessToken -d grant_type=refresh_token -d client_id=nuid-spa -d refresh_token=krt_1VAv...
+//	{"access_token":"kat_NELt...","token_type":"Bearer","expires_in":1800,"refresh_token":"krt_glUF...","scope":"basic_info phone"}
+//	$ curl -si $B/oauth/refresh -d grant_type=refresh_token -d client_id=nuid-spa -d refresh_token=krt_1VAv...
+//	HTTP/1.1 400 Bad Request
+//	{"error":"invalid_grant","error_description":"invalid refresh token"}
+//
+//	# The password grant (confidential nuid-web), a token without basic_info.
+//	$ curl -s $B/oauth/token -u nuid-web:nuid-web-secret-0123456789 -d grant_type=password -d username=budi -d password=budi-password -d scope=keys_op
+//	{"access_token":"kat_Sugs...","token_type":"Bearer","expires_in":1800,"refresh_token":"krt_MdAA..."}
+//	$ curl -si $B/api/me -H "Authorization: Bearer kat_Sugs..."
+//	HTTP/1.1 403 Forbidden
+//	Www-Authenticate: Bearer error="insufficient_scope", scope="basic_info"
+//
+//	# Introspection (RFC 7662) and revocation (RFC 7009).
+//	$ curl -s $B/oauth/introspect -u nuid-web:nuid-web-secret-0123456789 -d token=kat_Sugs...
+//	{"active":true,"scope":"keys_op","client_id":"nuid-web","sub":"budi","token_type":"Bearer","exp":1795412945,"iat":1795411145,"iss":"http://127.0.0.1:8080"}
+//	$ curl -si $B/oauth/revoke -u nuid-web:nuid-web-secret-0123456789 -d token=kat_Sugs...
+//	HTTP/1.1 200 OK
+//	Content-Length: 0
+//	$ curl -s $B/oauth/introspect -u nuid-web:nuid-web-secret-0123456789 -d token=kat_Sugs...
+//	{"active":false}
+//
+//	# Client credentials: the token acts for the service, not a user.
+//	$ curl -s $B/oauth/token -u report-service:report-service-secret-0123 -d grant_type=client_credentials -d scope=basic_info
+//	{"access_token":"kat_z2GK...","token_type":"Bearer","expires_in":1800}
+//	$ curl -si $B/api/me -H "Authorization: Bearer kat_z2GK..."
+//	HTTP/1.1 403 Forbidden
+//	{"error":"no_user","error_description":"this token acts for a client, not for a user","client_id":"report-service"}
+//
+//	# A JWT access token (RFC 9068) for the API resource (RFC 8707), checked
+//	# by /api/jwt/me against the server's own JWKS; opaque tokens are refused there.
+//	$ curl -s $B/oauth/token -u nuid-web:nuid-web-secret-0123456789 -d grant_type=password -d username=budi -d password=budi-password -d scope=basic_info --data-urlencode resource=$B/api
+//	{"access_token":"eyJhbGciOiJFUzI1NiIs...","token_type":"Bearer","expires_in":1800,"refresh_token":"krt_..."}
+//	$ curl -si $B/api/jwt/me -H "Authorization: Bearer eyJhbGciOiJFUzI1NiIs..."
+//	HTTP/1.1 200 OK
+//	{"sub":"budi","name":"Budi Santoso","email":"budi@example.id"}
+//	$ curl -si $B/api/jwt/me -H "Authorization: Bearer kat_5X15..."
+//	HTTP/1.1 401 Unauthorized
+//	Www-Authenticate: Bearer error="invalid_token"
+//
+//	# Prakerja's consent-sso: the user cancels at the login page and is sent
+//	# back to the partner's login_uri.
+//	$ curl -si "$B/consent-sso?client_id=prakerja-partner&client_name=Mitra+Pelatihan&login_uri=$B/partner/login&redirect_uri=$B/callback&scope=name+email+prakerjaid+notelp&state=p1"
+//	HTTP/1.1 302 Found
+//	Location: /login?cancel_to=%2Foauth%2Fauthorize%3Frequest_id%3DLhDr...%26cancel%3D1&return_to=...
+//	$ curl -si "$B/oauth/authorize?request_id=LhDr...&cancel=1"
+//	HTTP/1.1 302 Found
+//	Location: http://127.0.0.1:8080/partner/login?error=access_denied&state=p1
+//
+// The implicit grant (response_type=token for nuid-spa) returns the token in
+// the callback URL's fragment; open the URL the walkthrough prints in a
+// browser.
 package main
 
 import (

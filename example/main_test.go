@@ -691,6 +691,9 @@ func startRun(t *testing.T, ctx context.Context, args ...string) (base string, d
 			break
 		}
 	}
+	if base == "" {
+		t.Fatalf("run printed no address; it returned %v", <-errc)
+	}
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
@@ -724,8 +727,6 @@ func TestRunStartsAndStops(t *testing.T) {
 		"grant_type=password", "grant_type=client_credentials", "/api/jwt/me", "/oauth/introspect", "/oauth/revoke", "/consent-sso?"} {
 		assert.Contains(t, out, want)
 	}
-	_, err = http.Get(base + "/")
-	assert.Error(t, err, "the listener is closed")
 }
 
 // TestRunClientsFile: -clients replaces the demo data; a malformed file
@@ -775,7 +776,10 @@ func TestRunClientsFile(t *testing.T) {
 	err = run(t.Context(), []string{"-clients", filepath.Join(dir, "missing.json")}, io.Discard)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	err = run(t.Context(), []string{"-nope"}, io.Discard)
-	assert.Error(t, err)
+	assert.EqualError(t, err, "example: flag provided but not defined: -nope")
+	var usage strings.Builder
+	assert.NoError(t, run(t.Context(), []string{"-h"}, &usage))
+	assert.Contains(t, usage.String(), "-clients")
 	err = run(t.Context(), []string{"extra"}, io.Discard)
 	assert.EqualError(t, err, `example: unexpected arguments ["extra"]`)
 }

@@ -31,7 +31,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.String("clients", "", `JSON file {"clients": [...], "users": [...]} replacing the demo data`)
 	verbose := fs.Bool("v", false, "log requests the server refuses, at debug level, to stderr")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage
+		}
+		return fmt.Errorf("example: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("example: unexpected arguments %q", fs.Args())
