@@ -114,7 +114,7 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	user, ok := a.checkPassword(f.Get("username"), f.Get("password"))
 	if !ok {
-		a.log.InfoContext(r.Context(), "demo: failed sign-in")
+		a.log.WarnContext(r.Context(), "demo: failed sign-in")
 		page.Error = "Wrong username or password."
 		a.render(w, http.StatusUnauthorized, "login.html", page)
 		return
