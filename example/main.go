@@ -3,13 +3,14 @@
 // a login page and demo clients and users (package demo). It prints the
 // clients, the users and a walkthrough with fresh PKCE values at start.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE]
+//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-v]
 //
 // -clients reads {"clients": [...], "users": [...]}: clients in RFC 7591
 // metadata names (client_id, client_secret, client_name, redirect_uris,
 // grant_types, response_types, scope, token_endpoint_auth_method) plus
 // login_uri, pkce_optional and resources; users with username, password,
-// name, email and phone. SIGINT or SIGTERM shuts it down gracefully.
+// name, email and phone. -v logs at debug level (refused requests, never
+// tokens) to stderr. SIGINT or SIGTERM shuts it down gracefully.
 //
 // A session, abridged (tokens shortened, B=http://127.0.0.1:8080):
 //
