@@ -359,7 +359,11 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, req store.AuthRe
 		s.errorPage(w, r, oauthError(CodeInvalidRequest, "authorization request expired or already used"))
 		return
 	}
-	client, _ := s.store.Client(ctx, req.ClientID)
+	client, err := s.store.Client(ctx, req.ClientID)
+	if err != nil {
+		s.errorPage(w, r, unavailable(err))
+		return
+	}
 	s.emit(ctx, Event{Kind: EventConsentDenied, ClientID: req.ClientID})
 	if req.LoginURI != "" {
 		q := url.Values{"error": {string(CodeAccessDenied)}}
