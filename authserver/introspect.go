@@ -31,44 +31,32 @@ type introspection struct {
 // is unknown, expired, revoked, rotated, or that Config.CanIntrospect does
 // not let the caller see is answered with exactly {"active":false} (§2.2).
 func (s *Server) IntrospectHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !requirePost(w, r) {
-			return
-		}
+	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		ctx := r.Context()
-		f, e := parsePostForm(w, r)
-		if e != nil {
-			s.writeError(ctx, w, e)
-			return
-		}
 		caller, e := s.authenticateClient(ctx, r, f)
 		if e != nil {
-			s.writeError(ctx, w, e)
-			return
+			return nil, e
 		}
 		if caller.Public() {
-			s.writeError(ctx, w, &Error{Code: CodeInvalidClient, Description: "introspection needs a confidential client"})
-			return
+			return nil, &Error{Code: CodeInvalidClient, Description: "introspection needs a confidential client"}
 		}
 		token := f.get("token")
 		if token == "" {
-			s.writeError(ctx, w, oauthError(CodeInvalidRequest, "missing token"))
-			return
+			return nil, oauthError(CodeInvalidRequest, "missing token")
 		}
 		resp, err := s.introspect(ctx, caller, token)
 		if err != nil {
-			s.writeError(ctx, w, err)
-			return
+			return nil, err
 		}
 		body, err := json.Marshal(resp)
-		if err == nil && len(resp.Claims) > 2 {
+		if err != nil {
+			return nil, serverError(err)
+		}
+		if len(resp.Claims) > 2 {
+			// Merge the host's extra claims: {"active":true,...} + {"tenant":...}.
 			body = append(append(body[:len(body)-1], ','), resp.Claims[1:]...)
 		}
-		h := w.Header()
-		h.Set("Content-Type", "application/json;charset=UTF-8")
-		noStore(h)
-		w.WriteHeader(http.StatusOK)
-		w.Write(body)
+		return body, nil
 	})
 }
 

@@ -127,17 +127,12 @@ func keyFitsAlgorithm(k jose.JSONWebKey) bool {
 
 // JWKSHandler returns the endpoint that publishes the public signing keys as
 // a JWK Set (RFC 7517 §5). It never contains private key material.
+// Without Config.SigningKeys the set is empty.
 func (s *Server) JWKSHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: CodeInvalidRequest, ErrorDescription: "method must be GET"})
-			return
-		}
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(s.keys.jwks)
-	})
+	if s.keys == nil {
+		return staticDocument("application/jwk-set+json", []byte(`{"keys":[]}`))
+	}
+	return staticDocument("application/jwk-set+json", s.keys.jwks)
 }
 
 var errNoKeys = errors.New("no signing keys configured")

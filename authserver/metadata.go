@@ -100,14 +100,5 @@ func (s *Server) buildMetadata() ([]byte, error) {
 // an issuer with a path; a host that mounts the server under a prefix routes
 // the well-known path of its host root here.
 func (s *Server) MetadataHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: CodeInvalidRequest, ErrorDescription: "method must be GET"})
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(s.metadata)
-	})
+	return staticDocument("application/json", s.metadata)
 }

@@ -59,3 +59,48 @@ func (s *Server) logError(ctx context.Context, e *Error) {
 	}
 	s.log.Log(ctx, level, "authserver: request failed", slog.Any("error", e))
 }
+
+// postEndpoint gives the token, revocation and introspection endpoints their
+// shared shape: POST only, a strict form body (see parsePostForm), and one
+// error writer. run returns the JSON body of a 200 answer; nil means an
+// empty body.
+func (s *Server) postEndpoint(run func(r *http.Request, f form) ([]byte, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !requirePost(w, r) {
+			return
+		}
+		ctx := r.Context()
+		f, e := parsePostForm(w, r)
+		if e != nil {
+			s.writeError(ctx, w, e)
+			return
+		}
+		body, err := run(r, f)
+		if err != nil {
+			s.writeError(ctx, w, err)
+			return
+		}
+		h := w.Header()
+		noStore(h)
+		if body != nil {
+			h.Set("Content-Type", "application/json;charset=UTF-8")
+		}
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+	})
+}
+
+// staticDocument serves a public document computed at New (metadata, JWKS)
+// to GET and HEAD.
+func staticDocument(contentType string, body []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: CodeInvalidRequest, ErrorDescription: "method must be GET"})
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(body)
+	})
+}

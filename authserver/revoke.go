@@ -18,36 +18,21 @@ import (
 // own prefix tells its type. With Config.AllowTokenOnlyRevocation a request
 // without any client credentials revokes the token it names.
 func (s *Server) RevokeHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !requirePost(w, r) {
-			return
-		}
+	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		ctx := r.Context()
-		f, e := parsePostForm(w, r)
-		if e != nil {
-			s.writeError(ctx, w, e)
-			return
-		}
-		token := f.get("token")
 		clientID := ""
 		if !s.cfg.AllowTokenOnlyRevocation || r.Header.Get("Authorization") != "" || f.has("client_id") {
 			client, e := s.authenticateClient(ctx, r, f)
 			if e != nil {
-				s.writeError(ctx, w, e)
-				return
+				return nil, e
 			}
 			clientID = client.ID
 		}
+		token := f.get("token")
 		if token == "" {
-			s.writeError(ctx, w, oauthError(CodeInvalidRequest, "missing token"))
-			return
+			return nil, oauthError(CodeInvalidRequest, "missing token")
 		}
-		if err := s.revoke(ctx, token, clientID); err != nil {
-			s.writeError(ctx, w, err)
-			return
-		}
-		noStore(w.Header())
-		w.WriteHeader(http.StatusOK)
+		return nil, s.revoke(ctx, token, clientID)
 	})
 }
 

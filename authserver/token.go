@@ -12,8 +12,8 @@ import (
 // authorization_code (§4.1.3), refresh_token (§6), client_credentials (§4.4)
 // and password (§4.3).
 func (s *Server) TokenHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveToken(w, r, false)
+	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
+		return s.token(r.Context(), r, f, false)
 	})
 }
 
@@ -22,31 +22,9 @@ func (s *Server) TokenHandler() http.Handler {
 // same code as the token endpoint, and any other grant type there is
 // unsupported_grant_type.
 func (s *Server) refreshAliasHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveToken(w, r, true)
+	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
+		return s.token(r.Context(), r, f, true)
 	})
-}
-
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, refreshOnly bool) {
-	if !requirePost(w, r) {
-		return
-	}
-	ctx := r.Context()
-	f, e := parsePostForm(w, r)
-	if e != nil {
-		s.writeError(ctx, w, e)
-		return
-	}
-	body, err := s.token(ctx, r, f, refreshOnly)
-	if err != nil {
-		s.writeError(ctx, w, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	noStore(h)
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
 }
 
 // token runs one token request and returns the response body.
