@@ -54,6 +54,7 @@ func (k EventKind) String() string {
 // Event describes something a host may want to count or trace. It never
 // carries a token, a code, a secret or a password.
 type Event struct {
+	// Kind says what happened.
 	Kind EventKind
 	// ClientID is the client involved, if known.
 	ClientID string
