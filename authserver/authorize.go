@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,10 +65,18 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.resume(w, r, params, id)
 		return
 	}
+	key := throttleKey("a", "", s.sourceIP(r))
+	if wait, blocked := s.starts.blocked(key); blocked {
+		s.emit(ctx, Event{Kind: EventThrottled})
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		s.errorPage(w, r, &Error{Code: CodeTemporarilyUnavailable, Description: "too many authorization requests", Status: http.StatusTooManyRequests})
+		return
+	}
 	req, client, redirect := s.parseAuthorize(ctx, w, r, params, sso)
 	if req == nil {
 		return
 	}
+	s.starts.count(key)
 	if err := s.store.SaveAuthRequest(ctx, *req); err != nil {
 		s.redirectError(w, r, redirect, unavailable(err))
 		return

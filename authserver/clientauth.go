@@ -127,7 +127,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 }
 
 func (s *Server) clientAuthFailed(ctx context.Context, key string, creds credentials, client *store.Client) (store.Client, *Error) {
-	s.failures.fail(key)
+	s.failures.count(key)
 	id := ""
 	if client != nil {
 		id = client.ID

@@ -221,6 +221,12 @@ type Config struct {
 	FailureLimit int
 	// FailureWindow is the throttling window; zero means one minute.
 	FailureWindow time.Duration
+	// AuthorizeRateLimit is how many authorization requests one source
+	// address may start per minute. Each one is kept in the store until it
+	// is decided or AuthRequestTTL passes, so anonymous traffic must not
+	// start them without bound. Zero means 300; negative turns the limit off.
+	AuthorizeRateLimit int
+
 	// ClientIP returns the source address used as a throttling key. Nil means
 	// the host part of Request.RemoteAddr. Set it when behind a proxy you
 	// trust; kunci never reads X-Forwarded-For on its own.
@@ -243,15 +249,16 @@ type Config struct {
 
 // Defaults applied by New.
 const (
-	defaultAccessTTL      = 30 * time.Minute
-	defaultRefreshTTL     = 24 * time.Hour
-	defaultCodeTTL        = time.Minute
-	maxCodeTTL            = 10 * time.Minute
-	defaultAuthRequestTTL = 15 * time.Minute
-	defaultConsentTTL     = 30 * 24 * time.Hour
-	defaultFailureLimit   = 20
-	defaultFailureWindow  = time.Minute
-	maxGracePeriod        = time.Minute
+	defaultAccessTTL          = 30 * time.Minute
+	defaultRefreshTTL         = 24 * time.Hour
+	defaultCodeTTL            = time.Minute
+	maxCodeTTL                = 10 * time.Minute
+	defaultAuthRequestTTL     = 15 * time.Minute
+	defaultConsentTTL         = 30 * 24 * time.Hour
+	defaultFailureLimit       = 20
+	defaultFailureWindow      = time.Minute
+	defaultAuthorizeRateLimit = 300
+	maxGracePeriod            = time.Minute
 )
 
 // withDefaults returns a copy of c with defaults filled in, or an error
@@ -286,6 +293,9 @@ func (c Config) withDefaults() (Config, error) {
 	ttl("FailureWindow", &c.FailureWindow, defaultFailureWindow)
 	if c.FailureLimit == 0 {
 		c.FailureLimit = defaultFailureLimit
+	}
+	if c.AuthorizeRateLimit == 0 {
+		c.AuthorizeRateLimit = defaultAuthorizeRateLimit
 	}
 	for g, l := range c.GrantLifetimes {
 		if l.Access < 0 || l.Refresh < 0 {

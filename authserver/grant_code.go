@@ -14,7 +14,11 @@ import (
 // the single-use gate, so of concurrent redemptions exactly one proceeds, and
 // a code that fails a later check stays spent. A code presented after it was
 // used is refused and every token issued from it is revoked (§4.1.2).
-func (s *Server) grantCode(ctx context.Context, client store.Client, f form, resources []string) (IssuedToken, error) {
+//
+// A scope parameter, which Apigee's guide allows here, may narrow the access
+// token to part of what the user approved; the grant, and so its refresh
+// token, keeps all of it.
+func (s *Server) grantCode(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	code := f.get("code")
 	if code == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing code")
@@ -57,15 +61,23 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, res
 	if e != nil {
 		return IssuedToken{}, e
 	}
+	scopes := rec.Scopes
+	if len(requested) > 0 {
+		if !subset(requested, rec.Scopes) {
+			return IssuedToken{}, oauthError(CodeInvalidScope, "scope exceeds what was approved")
+		}
+		scopes = requested
+	}
 	return s.mint(ctx, issueRequest{
-		client:    client,
-		grantType: GrantAuthorizationCode,
-		subject:   rec.Subject,
-		scopes:    rec.Scopes,
-		audience:  audience,
-		grantID:   rec.GrantID,
-		authTime:  rec.AuthTime,
-		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),
+		client:      client,
+		grantType:   GrantAuthorizationCode,
+		subject:     rec.Subject,
+		scopes:      scopes,
+		grantScopes: rec.Scopes,
+		audience:    audience,
+		grantID:     rec.GrantID,
+		authTime:    rec.AuthTime,
+		refresh:     slices.Contains(client.GrantTypes, GrantRefreshToken),
 	})
 }
 

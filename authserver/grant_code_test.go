@@ -310,3 +310,27 @@ func TestGrantCodeWithoutRefreshGrant(t *testing.T) {
 	rec := postForm(t, srv, "/oauth/token", refreshForm("krt_"+randomString()), basic("no-refresh", "no-refresh-secret-0123"))
 	assertOAuthError(t, rec, http.StatusBadRequest, "unauthorized_client")
 }
+
+// Apigee's guide lets the code exchange carry a scope: it narrows the access
+// token, while the grant (and so the refresh token) keeps what was approved.
+func TestGrantCodeScopeNarrowsAccessToken(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier),
+		scopes: []string{"basic_info", "phone"}})
+	form := codeForm(code, testVerifier)
+	form.Set("scope", "phone")
+	body := tokenOK(t, postForm(t, srv, "/oauth/token", form, basic(confidentialID, confidentialPass)))
+	assert.NotContains(t, body, "scope", "granted as requested")
+	info, err := srv.VerifyAccessToken(t.Context(), str(body, "access_token"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"phone"}, info.Scopes)
+
+	refreshed := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assert.Equal(t, "basic_info phone", refreshed["scope"])
+
+	code = issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier),
+		scopes: []string{"basic_info"}})
+	form = codeForm(code, testVerifier)
+	form.Set("scope", "basic_info phone")
+	assertOAuthError(t, postForm(t, srv, "/oauth/token", form, basic(confidentialID, confidentialPass)), http.StatusBadRequest, "invalid_scope")
+}

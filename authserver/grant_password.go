@@ -35,7 +35,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		return IssuedToken{}, unavailable(err)
 	}
 	if !ok || subject == "" {
-		s.failures.fail(key)
+		s.failures.count(key)
 		s.emit(ctx, Event{Kind: EventPasswordFailed, ClientID: client.ID})
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
 	}

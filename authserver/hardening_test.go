@@ -160,3 +160,23 @@ func TestConsentPageCannotResurrectConsumedRequest(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, post(form).Code)
 	assert.Equal(t, 1, codes)
 }
+
+// Anonymous traffic cannot fill the store with pending requests: each source
+// address may start only so many per minute.
+func TestAuthorizeRateLimit(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.AuthorizeRateLimit = 2 })
+	start := func(addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	assert.Equal(t, http.StatusFound, start("198.51.100.1:1000").Code)
+	assert.Equal(t, http.StatusFound, start("198.51.100.1:1001").Code)
+	rec := start("198.51.100.1:1002")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "60", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), "too many authorization requests")
+	assert.Equal(t, http.StatusFound, start("198.51.100.2:1000").Code, "another address is not affected")
+}

@@ -50,9 +50,12 @@ type issueRequest struct {
 	grantType GrantType
 	subject   string
 	scopes    []string
-	audience  []string
-	grantID   string
-	authTime  time.Time
+	// grantScopes are the scopes of a new refresh token when they differ
+	// from the access token's; nil means the same.
+	grantScopes []string
+	audience    []string
+	grantID     string
+	authTime    time.Time
 	// refresh asks for a new refresh token family (code and password grants).
 	refresh bool
 }
@@ -80,12 +83,16 @@ func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error
 		it.RefreshToken = newToken(prefixRefresh)
 		it.RefreshIssuedAt = now
 		it.RefreshExpiresAt = now.Add(refreshTTL)
+		grantScopes := req.scopes
+		if req.grantScopes != nil {
+			grantScopes = req.grantScopes
+		}
 		err := s.store.SaveRefreshToken(ctx, store.RefreshToken{
 			Hash:      hashToken(it.RefreshToken),
 			GrantID:   req.grantID,
 			ClientID:  req.client.ID,
 			Subject:   req.subject,
-			Scopes:    req.scopes,
+			Scopes:    grantScopes,
 			Audience:  req.audience,
 			AuthTime:  req.authTime,
 			IssuedAt:  now,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -35,6 +36,7 @@ type Server struct {
 	metadata        []byte
 
 	failures        *throttle
+	starts          *throttle
 	dummySecretHash string
 	refreshKey      []byte
 
@@ -58,6 +60,7 @@ func New(config Config, st store.Store) (*Server, error) {
 		realm:    cfg.Issuer,
 		scopes:   make(map[string]Scope, len(cfg.Scopes)),
 		failures: newThrottle(cfg.FailureLimit, cfg.FailureWindow),
+		starts:   newThrottle(cfg.AuthorizeRateLimit, time.Minute),
 	}
 	for _, sc := range cfg.Scopes {
 		s.scopes[sc.Name] = sc

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// throttle counts failures per key within a fixed window and refuses further
-// attempts once a limit is reached. Keys combine what is attacked (a client ID
+// throttle counts events per key within a fixed window and refuses further
+// attempts once a limit is reached: failed authentications, and authorization
+// requests started. Keys combine what is attacked (a client ID
 // or a username) with the source address, so that one noisy address cannot
 // lock a client out for everyone and one NAT does not lock out all of its
 // clients.
@@ -74,8 +75,8 @@ func (t *throttle) blocked(key string) (time.Duration, bool) {
 	return time.Duration(until - now), true
 }
 
-// fail counts a failure for key.
-func (t *throttle) fail(key string) {
+// count records one event (a failure, or a started request) for key.
+func (t *throttle) count(key string) {
 	if t.limit <= 0 {
 		return
 	}

@@ -14,14 +14,14 @@ func TestThrottleSurvivesFlooding(t *testing.T) {
 	victim := throttleKey("c", "svc", "192.0.2.1")
 	// An attacker first fills the table with a hundred thousand junk keys...
 	for i := range 100_000 {
-		th.fail(throttleKey("c", "junk"+strconv.Itoa(i), "198.51.100.7"))
+		th.count(throttleKey("c", "junk"+strconv.Itoa(i), "198.51.100.7"))
 	}
 	// ...which blocks nobody else by itself...
 	_, blocked := th.blocked(victim)
 	assert.False(t, blocked)
 	// ...and does not stop the victim's key from being throttled.
 	for range 20 {
-		th.fail(victim)
+		th.count(victim)
 	}
 	wait, blocked := th.blocked(victim)
 	assert.True(t, blocked)
@@ -37,7 +37,7 @@ func TestThrottleKeyIsBounded(t *testing.T) {
 func TestThrottleOff(t *testing.T) {
 	th := newThrottle(-1, time.Minute)
 	for range 100 {
-		th.fail("k")
+		th.count("k")
 	}
 	_, blocked := th.blocked("k")
 	assert.False(t, blocked)

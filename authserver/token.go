@@ -69,7 +69,7 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	)
 	switch grant {
 	case GrantAuthorizationCode:
-		it, err = s.grantCode(ctx, client, f, resources)
+		it, err = s.grantCode(ctx, client, f, requested, resources)
 	case GrantRefreshToken:
 		it, err = s.grantRefresh(ctx, client, f, requested, resources)
 	case GrantClientCredentials:
