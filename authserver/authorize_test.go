@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"context"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -457,4 +458,54 @@ func TestAuthorizeNotServedWithoutHostHooks(t *testing.T) {
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusNotFound, rec.Code)
+}
+
+func TestAuthorizeMoreCases(t *testing.T) {
+	custom := template.Must(template.New("consent").Parse(`CUSTOM {{.ClientName}} {{range .Scopes}}[{{.Name}}]{{end}} <form><input type="hidden" name="request_id" value="{{.RequestID}}"><input type="hidden" name="csrf_token" value="{{.CSRFToken}}"></form>`))
+	customErr := template.Must(template.New("error").Parse(`OOPS {{.Status}} {{.Code}}`))
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.ConsentTemplate, c.ErrorTemplate = custom, customErr
+	})
+	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "one-uri", Secret: "one-uri-secret-0123456",
+		RedirectURIs: []string{"https://one.example/cb?app=1"}, GrantTypes: []string{"authorization_code"},
+		Scopes: []string{"basic_info"}, Resources: []string{"https://api.example.com/"}}))
+	b := newBrowser(t, srv)
+	b.signIn("user-alice")
+
+	t.Run("host templates replace the built-in pages", func(t *testing.T) {
+		resp, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.True(t, strings.HasPrefix(page, "CUSTOM Public App [basic_info][phone]"), page)
+		resp, page = b.do(http.MethodGet, "/oauth/authorize?client_id=nobody", nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "OOPS 400 invalid_request", page)
+	})
+	t.Run("an oversized scope is refused by redirect", func(t *testing.T) {
+		resp, _ := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{"scope": {strings.Repeat("basic_info ", 300)}}), nil)
+		require.Equal(t, http.StatusFound, resp.StatusCode)
+		assert.Equal(t, "invalid_scope", location(t, resp).Query().Get("error"))
+	})
+	t.Run("redirect_uri may be left out when one is registered, and a resource reaches aud", func(t *testing.T) {
+		q := url.Values{"response_type": {"code"}, "client_id": {"one-uri"}, "scope": {"basic_info"}, "state": {"s"},
+			"code_challenge": {testChallenge}, "code_challenge_method": {"S256"}, "resource": {"https://api.example.com/"}}
+		resp, page := b.do(http.MethodGet, "/oauth/authorize?"+q.Encode(), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, page)
+		form := consentForm(t, page)
+		form.Set("decision", "approve")
+		form.Set("scope", "basic_info")
+		resp, _ = b.do(http.MethodPost, "/oauth/consent", form)
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		assertPageHeaders(t, resp.Header)
+		cb := location(t, resp)
+		assert.Equal(t, "https://one.example/cb", cb.Scheme+"://"+cb.Host+cb.Path)
+		assert.Equal(t, "1", cb.Query().Get("app"), "the registered URI's own query is kept")
+		code := cb.Query().Get("code")
+		// No redirect_uri in the authorization request, none needed now.
+		rec := postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"code_verifier": {testVerifier}}, basic("one-uri", "one-uri-secret-0123456"))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		info, err := srv.VerifyAccessToken(t.Context(), decodeJSON(t, rec)["access_token"].(string))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"https://api.example.com/"}, info.Audience)
+	})
 }
