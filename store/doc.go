@@ -33,6 +33,14 @@
 //     with [errors.Is]. Any other error is a system failure, which the server
 //     never reports to a client as success.
 //
+// # Size
+//
+// Store has seventeen methods in four small interfaces, a few more than a
+// dozen because each atomic step is one method (consume a code, rotate a
+// refresh token, take a pending request) and the browser side keeps its
+// state here too, so that instances sharing a database can serve one user.
+// The server uses every method; there are no optional capabilities.
+//
 // The storetest package holds the conformance suite that proves a Store keeps
 // these contracts; see its documentation for the three-line test.
 package store
