@@ -106,9 +106,12 @@ func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]strin
 		if len(vals[k]) > 1 {
 			return nil, oauthError(CodeInvalidRequest, k+" is repeated")
 		}
-		if v := vals.Get(k); !utf8.ValidString(v) || len(v) > maxTokenLen*4 {
+		if v := vals.Get(k); !vschar(v) || len(v) > maxTokenLen*4 {
 			return nil, oauthError(CodeInvalidRequest, k+" is malformed")
 		}
+	}
+	if vals.Has("request_id") && !validRequestID(vals.Get("request_id")) {
+		return nil, oauthError(CodeInvalidRequest, "authorization request expired or already used")
 	}
 	return vals, nil
 }
@@ -123,7 +126,7 @@ func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	client, err := s.store.Client(ctx, clientID)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 		s.errorPage(w, r, oauthError(CodeInvalidRequest, "unknown client"))
 		return nil, client, nil
 	case err != nil:
@@ -166,8 +169,8 @@ func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *h
 		rt = responseCode
 	}
 	red := &authRedirect{uri: redirectURI, fragment: rt == responseToken}
-	// state is echoed only when it is well formed.
-	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && utf8.ValidString(st[0]) {
+	// state is echoed only when it is well formed (RFC 6749 Appendix A.5).
+	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && vschar(st[0]) {
 		red.state = st[0]
 	}
 	fail := func(e *Error) (*store.AuthRequest, store.Client, *authRedirect) {
@@ -182,8 +185,8 @@ func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *h
 			return fail(oauthError(CodeInvalidRequest, "parameters must be UTF-8"))
 		}
 	}
-	if len(params.Get("state")) > maxStateLen {
-		return fail(oauthError(CodeInvalidRequest, "state is too long"))
+	if st := params.Get("state"); len(st) > maxStateLen || !vschar(st) {
+		return fail(oauthError(CodeInvalidRequest, "malformed state"))
 	}
 	switch rt {
 	case "":

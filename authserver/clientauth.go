@@ -66,11 +66,17 @@ func readCredentials(r *http.Request, f form) (credentials, *Error) {
 		if f.has("client_id") && f.get("client_id") != id {
 			return c, oauthError(CodeInvalidRequest, "client_id does not match the credentials")
 		}
+		if !vschar(id) || !vschar(secret) {
+			return c, &Error{Code: CodeInvalidClient, Description: "malformed basic credentials", challengeBasic: true}
+		}
 		return credentials{method: AuthMethodBasic, id: id, secret: secret}, nil
 	}
 	id := f.get("client_id")
 	if id == "" {
 		return c, oauthError(CodeInvalidClient, "client authentication required")
+	}
+	if !vschar(id) || !vschar(f.get("client_secret")) {
+		return c, oauthError(CodeInvalidClient, "client authentication failed")
 	}
 	// An empty client_secret is treated as absent (RFC 6749 §2.3.1).
 	if f.get("client_secret") != "" {
@@ -98,7 +104,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 	}
 	client, err := s.store.Client(ctx, creds.id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 		// Spend the same work as a real comparison, so timing does not tell
 		// whether a client ID exists.
 		secretMatches(creds.secret, s.dummySecretHash)

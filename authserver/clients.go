@@ -69,8 +69,8 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("authserver: client %q: "+format, append([]any{c.ID}, args...)...))
 	}
-	if c.ID == "" {
-		bad("empty client_id")
+	if c.ID == "" || !vschar(c.ID) || !vschar(c.Secret) {
+		bad("client_id and client_secret must be non-empty visible ASCII (RFC 6749 Appendix A)")
 	}
 	method := c.AuthMethod
 	switch {

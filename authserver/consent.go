@@ -77,6 +77,10 @@ func (s *Server) ConsentHandler() http.Handler {
 			}
 		}
 		id, csrf, decision := vals.Get("request_id"), vals.Get("csrf_token"), vals.Get("decision")
+		if !validRequestID(id) {
+			s.errorPage(w, r, forbidden)
+			return
+		}
 		req, err := s.store.AuthRequest(ctx, id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.errorPage(w, r, unavailable(err))

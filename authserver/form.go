@@ -88,6 +88,25 @@ func parsePostFormValues(w http.ResponseWriter, r *http.Request) (url.Values, *E
 	return vals, nil
 }
 
+// vschar reports whether s is made of visible ASCII characters and spaces
+// only (%x20-7E), the syntax RFC 6749 Appendix A gives client_id,
+// client_secret and state. Checking it at the edge keeps control characters,
+// which some databases refuse, away from every store.
+func vschar(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// validRequestID reports whether id has the shape of a pending request ID
+// (43 base64url characters), so that nothing else is looked up.
+func validRequestID(id string) bool {
+	return len(id) == 43 && validPKCEValue(id) && !strings.ContainsAny(id, ".~")
+}
+
 // isFormContent reports whether r has a form body.
 func isFormContent(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -183,3 +183,43 @@ func TestAuthorizeRateLimit(t *testing.T) {
 	assert.Contains(t, rec.Body.String(), "too many authorization requests")
 	assert.Equal(t, http.StatusFound, start("198.51.100.2:1000").Code, "another address is not affected")
 }
+
+// Control characters never reach the store: some databases refuse them, and
+// a refused query must not turn a client's mistake into a 503.
+func TestControlCharactersStopAtTheEdge(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	get := func(target string) *httptest.ResponseRecorder {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil)
+		req.AddCookie(&http.Cookie{Name: "user", Value: "user-alice"})
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	assert.Equal(t, http.StatusBadRequest, get("/oauth/authorize?client_id=%00").Code)
+	assert.Equal(t, http.StatusBadRequest, get("/oauth/authorize?request_id=%00").Code)
+	assert.Equal(t, http.StatusBadRequest, get("/oauth/authorize?request_id=not-an-id").Code)
+
+	rec := get("/oauth/authorize?" + authorizeQuery(url.Values{"state": {"a\x00b"}}))
+	require.Equal(t, http.StatusFound, rec.Code)
+	u, err := url.Parse(rec.Header().Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, "invalid_request", u.Query().Get("error"))
+	assert.False(t, u.Query().Has("state"), "a malformed state is not echoed")
+
+	for _, authz := range []string{basic("\xff", "x"), basic("a\x00", "secret"), basic(serviceID, "s\x00")} {
+		rec = postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}}, authz)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code)
+		assert.Equal(t, "invalid_client", decodeJSON(t, rec)["error"])
+	}
+	rec = postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"a\x00"}}, "")
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/oauth/consent", strings.NewReader("request_id=%00&csrf_token=x&decision=approve"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "user", Value: "user-alice"})
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+
+	assert.Error(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "bad\x00id", GrantTypes: []string{"refresh_token"}}))
+}

@@ -24,6 +24,7 @@ var (
 
 	// ErrInvalid reports a record that breaks the contract of the method it was
 	// given to, such as a refresh token without a grant ID or a successor that
-	// belongs to another grant.
+	// belongs to another grant, or a key or text the store cannot hold (a
+	// database may refuse a NUL byte); such a key names no record.
 	ErrInvalid = errors.New("store: invalid record")
 )

@@ -36,11 +36,24 @@ const uniqueViolation = "23505"
 // the operation's name.
 func wrap(op string, err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
-		return fmt.Errorf("postgres: %s: %w", op, store.ErrAlreadyExists)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case uniqueViolation:
+			return fmt.Errorf("postgres: %s: %w", op, store.ErrAlreadyExists)
+		case badCharacter, untranslatable:
+			// Text the database cannot hold (a NUL byte, say) can name no
+			// stored record: the input is invalid, the database is fine.
+			return fmt.Errorf("postgres: %s: %w: text the database cannot store", op, store.ErrInvalid)
+		}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
+
+// SQLSTATEs of text PostgreSQL cannot store.
+const (
+	badCharacter   = "22021" // character_not_in_repertoire, e.g. a NUL byte
+	untranslatable = "22P05" // untranslatable_character
+)
 
 // checkExpiry refuses a record that would be unreadable as soon as it is
 // saved (see [store.ErrExpired]).
