@@ -126,3 +126,41 @@ func TestStartPurgerStops(t *testing.T) {
 
 	s.StartPurger(t.Context(), 0, nil)() // no interval, no loop, no panic
 }
+
+// A live code keeps its grant alive, so Purge keeps the grant's retired
+// refresh tokens (for reuse detection) and its tombstone.
+func TestPurgeKeepsWhatALiveCodeNeeds(t *testing.T) {
+	c := newClock(epoch)
+	s := newTestStore(t).withClock(c)
+	ctx := t.Context()
+
+	// Grant "g": a refresh family that ends at 1 h, and a code that lives 3 h.
+	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("r1", "g", 0)))
+	r2 := testRefresh("r2", "g", 1)
+	r2.ExpiresAt = epoch.Add(time.Hour)
+	_, err := s.RotateRefreshToken(ctx, "r1", r2)
+	require.NoError(t, err)
+	code := testCode("code-g", "g")
+	code.ExpiresAt = epoch.Add(3 * time.Hour)
+	require.NoError(t, s.SaveCode(ctx, code))
+
+	// Grant "late": revoked, then a code saved for it that lives 36 h.
+	require.NoError(t, s.RevokeGrant(ctx, "late"))
+	lateCode := testCode("code-late", "late")
+	lateCode.ExpiresAt = epoch.Add(36 * time.Hour)
+	require.NoError(t, s.SaveCode(ctx, lateCode))
+
+	c.set(epoch.Add(2 * time.Hour))
+	_, err = s.Purge(ctx)
+	require.NoError(t, err)
+	retired, err := s.RefreshToken(ctx, "r1")
+	require.NoError(t, err, "the code still lives, so the retired token stays recognisable")
+	assert.True(t, retired.Rotated())
+
+	c.set(epoch.Add(25 * time.Hour)) // past TombstoneMinAge
+	_, err = s.Purge(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rowCounts(t, s)["kunci_revoked_grants"], "the late code keeps its grant's tombstone")
+	_, err = s.ConsumeCode(ctx, "code-late")
+	assert.ErrorIs(t, err, store.ErrNotFound, "and so stays revoked")
+}

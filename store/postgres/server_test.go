@@ -45,11 +45,23 @@ func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
+// inCI reports whether the tests run in CI, where a missing PostgreSQL
+// fails the run instead of skipping: CI is set to a true value ("true", "1")
+// or to anything that is not a boolean at all.
+func inCI() bool {
+	v := os.Getenv("CI")
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	return err != nil || b
+}
+
 func runMain(m *testing.M) int {
 	srv, err := startServer()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintf(os.Stderr, "postgres tests: %v\n(CI=true: a missing PostgreSQL fails the run; install it with apt-get install postgresql)\n", err)
+		if inCI() {
+			fmt.Fprintf(os.Stderr, "postgres tests: %v\n(in CI a missing PostgreSQL fails the run; install it with apt-get install postgresql)\n", err)
 			return 1
 		}
 		env.skip = fmt.Sprintf("no PostgreSQL server: %v; install it with `apt-get install postgresql` (Debian/Ubuntu) to run these tests", err)
