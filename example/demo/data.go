@@ -89,8 +89,9 @@ func LoadData(path string) (Data, error) {
 }
 
 // ParseData decodes the JSON object {"clients": [...], "users": [...]} and
-// checks it with [Data.Validate]. Unknown fields, trailing data and files
-// over 1 MiB are errors.
+// checks it with [Data.Validate]. Unknown fields, a key repeated in one
+// object (RFC 8259 §4 says names SHOULD be unique; encoding/json would
+// silently keep the last), trailing data and files over 1 MiB are errors.
 func ParseData(r io.Reader) (Data, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, maxDataFile+1))
 	if err != nil {
@@ -105,13 +106,66 @@ func ParseData(r io.Reader) (Data, error) {
 	if err := dec.Decode(&d); err != nil {
 		return Data{}, fmt.Errorf("demo: clients file: %w", err)
 	}
-	if dec.More() {
+	// More reports false at a stray "}" or "]", so ask for the next token:
+	// only the end of the input is acceptable.
+	if _, err := dec.Token(); err != io.EOF {
 		return Data{}, errors.New("demo: clients file: unexpected data after the JSON object")
+	}
+	if err := checkDuplicateKeys(raw); err != nil {
+		return Data{}, err
 	}
 	if err := d.Validate(); err != nil {
 		return Data{}, err
 	}
 	return d, nil
+}
+
+// checkDuplicateKeys walks raw, which already decoded without error, and
+// reports the first object member name that appears twice in one object.
+// Names are compared case-insensitively, as encoding/json matches them to
+// struct fields.
+func checkDuplicateKeys(raw []byte) error {
+	type frame struct {
+		keys    map[string]bool // nil in an array
+		wantKey bool            // the next token in this object is a name
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("demo: clients file: %w", err)
+		}
+		if tok == json.Delim('}') || tok == json.Delim(']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.keys != nil {
+			if top.wantKey {
+				name := strings.ToLower(tok.(string))
+				if top.keys[name] {
+					return fmt.Errorf("demo: clients file: duplicate key %q", tok)
+				}
+				top.keys[name] = true
+				top.wantKey = false
+				continue
+			}
+			top.wantKey = true // after this value comes the next name
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{keys: map[string]bool{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		}
+	}
 }
 
 // Validate reports every missing required field, duplicate ID and

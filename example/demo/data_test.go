@@ -16,8 +16,8 @@ func TestParseDataRoundTripsDefaultData(t *testing.T) {
 	want := demo.DefaultData("http://127.0.0.1:8080")
 	b, err := json.Marshal(want)
 	require.NoError(t, err)
-	got, err := demo.ParseData(strings.NewReader(string(b)))
-	require.NoError(t, err)
+	got, err := demo.ParseData(strings.NewReader(string(b) + "\n\t \n"))
+	require.NoError(t, err, "trailing white space is fine")
 	assert.Equal(t, want, got)
 }
 
@@ -36,6 +36,20 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.grant_types of type []string"},
 		{"trailing data", `{"clients":[{"client_id":"a","grant_types":["password"]}]} {}`,
 			"demo: clients file: unexpected data after the JSON object"},
+		{"a stray closing brace", `{"clients":[{"client_id":"a","grant_types":["password"]}]}}`,
+			"demo: clients file: unexpected data after the JSON object"},
+		{"stray closers and garbage", `{"clients":[{"client_id":"a","grant_types":["password"]}]}]]]}garbage`,
+			"demo: clients file: unexpected data after the JSON object"},
+		{"a stray closing bracket", `{"clients":[{"client_id":"a","grant_types":["password"]}]}` + "\n]\n",
+			"demo: clients file: unexpected data after the JSON object"},
+		{"a duplicate top-level key", `{"clients":[],"clients":[{"client_id":"a","grant_types":["password"]}]}`,
+			`demo: clients file: duplicate key "clients"`},
+		{"a duplicate client key", `{"clients":[{"client_id":"a","grant_types":["password"],"client_id":"b"}]}`,
+			`demo: clients file: duplicate key "client_id"`},
+		{"a duplicate key differing in case", `{"clients":[{"client_id":"a","grant_types":["password"],"Client_ID":"b"}]}`,
+			`demo: clients file: duplicate key "Client_ID"`},
+		{"a duplicate user key", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","password":"q"}]}`,
+			`demo: clients file: duplicate key "password"`},
 		{"no clients", `{"users":[` + user + `]}`, "demo: clients file: no clients"},
 		{"a missing client_id", `{"clients":[{"grant_types":["password"]}]}`, "demo: clients file: clients[0]: missing client_id"},
 		{"missing grant_types", `{"clients":[{"client_id":"a"}]}`, "demo: clients file: clients[0]: missing grant_types"},
