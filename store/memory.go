@@ -65,6 +65,10 @@ type grantState struct {
 	// retired lists the hashes of rotated refresh tokens of the grant, which
 	// are deleted with it. Guarded by Memory.mu.
 	retired []string
+	// expires is the grant's end in Unix nanoseconds, exactly as saved;
+	// go-cache's own expiry of the entry may run a little later. Like
+	// revoked, it never changes once the state is stored.
+	expires int64
 }
 
 // codeEntry is a stored authorization code.
@@ -277,6 +281,13 @@ func (m *Memory) setGrant(grantID string, g *grantState, expiresAt time.Time) {
 			return
 		}
 	}
+	if g != nil {
+		// A new value each time, so that readers never see it change.
+		g = &grantState{revoked: g.revoked, retired: g.retired}
+		if !expiresAt.IsZero() {
+			g.expires = expiresAt.UnixNano()
+		}
+	}
 	m.grants.Set(grantID, g, d)
 }
 
@@ -311,7 +322,10 @@ func (m *Memory) revoked(grantID string) bool {
 // is not revoked.
 func (m *Memory) grantLive(grantID string) bool {
 	g, _, ok := m.grant(grantID)
-	return ok && (g == nil || !g.revoked)
+	if !ok || g == nil {
+		return ok
+	}
+	return !g.revoked && (g.expires == 0 || time.Now().UnixNano() < g.expires)
 }
 
 // Client implements [ClientStore].
