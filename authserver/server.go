@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -140,9 +139,4 @@ func (s *Server) Store() store.Store { return s.store }
 // Issuer returns the configured issuer identifier.
 func (s *Server) Issuer() string { return s.cfg.Issuer }
 
-// context-free helpers used by several endpoints.
 var _ http.Handler = (*Server)(nil)
-
-func (s *Server) logInfo(ctx context.Context, msg string, attrs ...slog.Attr) {
-	s.log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
-}
