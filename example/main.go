@@ -20,10 +20,11 @@
 //	HTTP/1.1 302 Found
 //	Location: /login?cancel_to=%2Foauth%2Fauthorize%3Frequest_id%3DJEIp...%26cancel%3D1&return_to=%2Foauth%2Fauthorize%3Frequest_id%3DJEIp...
 //
-//	# The login page sets a pre-session cookie and binds its CSRF token to it.
+//	# The login page sets a pre-session cookie (a nonce and its HMAC) and
+//	# binds its CSRF token to the nonce.
 //	$ curl -si -c jar -b jar "$B/login?return_to=...&cancel_to=..."
 //	HTTP/1.1 200 OK
-//	Set-Cookie: kunci_demo_login=DE5Z...; Path=/login; Max-Age=3600; HttpOnly; SameSite=Lax
+//	Set-Cookie: kunci_demo_login=DE5Z....x0Fq...; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax
 //	<input type="hidden" name="csrf_token" value="nSEt...">
 //	<input type="hidden" name="return_to" value="/oauth/authorize?request_id=JEIp...">
 //	<a href="/oauth/authorize?request_id=JEIp...&amp;cancel=1" id="cancel">Cancel</a>

@@ -659,6 +659,55 @@ func TestLoginCrossOriginAndLogout(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
 
+// TestSignInEndsTheOldSession: signing in while presenting a session ID,
+// such as one an attacker planted, ends that session, so the ID someone
+// knew before sign-in is worthless after it (session fixation).
+func TestSignInEndsTheOldSession(t *testing.T) {
+	e := newEnv(t, nil)
+	b, err := url.Parse(e.base)
+	require.NoError(t, err)
+	e.signIn("siti", "siti-password")
+	before := e.client.Jar.Cookies(b)
+	require.Len(t, before, 1)
+	require.Equal(t, "kunci_demo_session", before[0].Name)
+
+	e.signIn(userName, userPassword)
+	after := e.client.Jar.Cookies(b)
+	require.Len(t, after, 1)
+	assert.NotEqual(t, before[0].Value, after[0].Value, "a fresh session ID")
+	_, page := e.get("/")
+	assert.Contains(t, page, `Signed in as <strong id="user">budi</strong>`)
+
+	e.client.Jar.SetCookies(b, before)
+	_, page = e.get("/")
+	assert.Contains(t, page, "Not signed in.", "the session that existed before sign-in is gone")
+}
+
+// TestCrossSiteLogoutIsRefused: a logout form posted from another site is
+// refused with 403 and the session lives on, whether the browser says so
+// with Sec-Fetch-Site or only with Origin.
+func TestCrossSiteLogoutIsRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	e.signIn(userName, userPassword)
+	for name, h := range map[string]http.Header{
+		"Sec-Fetch-Site cross-site": {"Sec-Fetch-Site": {"cross-site"}},
+		"Sec-Fetch-Site same-site":  {"Sec-Fetch-Site": {"same-site"}},
+		"a foreign Origin":          {"Origin": {"https://evil.example"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, _ := e.do(http.MethodPost, "/logout", url.Values{}, h)
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+			assert.Empty(t, resp.Cookies(), "the session cookie is not cleared")
+			_, page := e.get("/")
+			assert.Contains(t, page, `Signed in as <strong id="user">budi</strong>`)
+		})
+	}
+	resp, _ := e.do(http.MethodPost, "/logout", url.Values{}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page := e.get("/")
+	assert.Contains(t, page, "Not signed in.")
+}
+
 // TestMetadata: discovery is served at the issuer's well-known path.
 func TestMetadata(t *testing.T) {
 	e := newEnv(t, nil)

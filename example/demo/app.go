@@ -45,7 +45,7 @@ type App struct {
 	store    *store.Memory
 	server   *authserver.Server
 	sessions *sessions
-	csrfKey  []byte
+	macKey   []byte // keys the login cookie's HMAC and the CSRF tokens
 	pages    *template.Template
 	mux      *http.ServeMux
 }
@@ -85,10 +85,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		data:     data,
 		users:    make(map[string]User, len(data.Users)),
 		sessions: newSessions(time.Now),
-		csrfKey:  make([]byte, 32),
+		macKey:   make([]byte, 32),
 		pages:    pages,
 	}
-	rand.Read(a.csrfKey)
+	rand.Read(a.macKey)
 	for _, user := range data.Users {
 		a.users[user.Username] = user
 	}

@@ -42,25 +42,72 @@ func localPath(p string) string {
 	return p
 }
 
-// csrfToken is the login form's CSRF token: an HMAC of the pre-session
-// cookie under a per-process key. A cross-site attacker can neither read
-// the cookie nor compute the HMAC, and a cookie planted by a sibling domain
-// is useless without the matching token.
-func (a *App) csrfToken(preSession string) string {
-	m := hmac.New(sha256.New, a.csrfKey)
-	m.Write([]byte("kunci-demo login\x00"))
-	m.Write([]byte(preSession))
+// The login form's pre-session cookie is nonce + "." + HMAC(nonce) under
+// a key drawn from crypto/rand when the app starts, and the form's CSRF
+// token is another HMAC of that nonce. What this guarantees:
+//
+//   - The MAC proves that this process minted the nonce. A cookie whose
+//     value nobody here issued (chosen by an attacker, forged, or left
+//     over from an earlier run) is replaced by a fresh one, so no one can
+//     pick the value a form is bound to, and a token for it would be
+//     refused.
+//   - It does not prove the nonce was minted for this browser. Someone
+//     who loads /login can copy their own cookie and token into another
+//     browser. Against that, on https the cookie is "__Host-" prefixed,
+//     which a sibling subdomain or a plain-http page cannot set, and POST
+//     /login sits behind http.CrossOriginProtection, which refuses form
+//     posts from other origins in browsers that send Sec-Fetch-Site or
+//     Origin. On plain http (loopback only) any page on the same host, at
+//     any port, can set the cookie.
+//
+// The two MACs have distinct labels, so a cookie's MAC is never a valid
+// CSRF token.
+const (
+	cookieLabel = "kunci-demo login cookie"
+	csrfLabel   = "kunci-demo login"
+)
+
+// mac returns the HMAC-SHA256 of label and value under the app's key, as
+// text. The label separates the cookie's MAC from the CSRF token.
+func (a *App) mac(label, value string) string {
+	m := hmac.New(sha256.New, a.macKey)
+	m.Write([]byte(label))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
 	return encodeMAC(m.Sum(nil))
 }
 
-// validCSRF checks the submitted token against the pre-session cookie in
-// constant time.
+// newPreSession mints a nonce and the pre-session cookie value that
+// carries it.
+func (a *App) newPreSession() (nonce, value string) {
+	nonce = randomID()
+	return nonce, nonce + "." + a.mac(cookieLabel, nonce)
+}
+
+// preSessionNonce returns the nonce of the request's pre-session cookie
+// when its MAC verifies (compared in constant time), else "".
+func (a *App) preSessionNonce(r *http.Request) string {
+	nonce, sum, ok := strings.Cut(a.readCookie(r, loginCookie), ".")
+	if !ok || nonce == "" || !hmac.Equal([]byte(sum), []byte(a.mac(cookieLabel, nonce))) {
+		return ""
+	}
+	return nonce
+}
+
+// csrfToken is the login form's CSRF token for a verified pre-session
+// nonce.
+func (a *App) csrfToken(nonce string) string {
+	return a.mac(csrfLabel, nonce)
+}
+
+// validCSRF checks that the pre-session cookie verifies and that the
+// submitted token is the one for its nonce, in constant time.
 func (a *App) validCSRF(r *http.Request) bool {
-	c, err := r.Cookie(loginCookie)
-	if err != nil || c.Value == "" {
+	nonce := a.preSessionNonce(r)
+	if nonce == "" {
 		return false
 	}
-	return hmac.Equal([]byte(a.csrfToken(c.Value)), []byte(r.PostForm.Get("csrf_token")))
+	return hmac.Equal([]byte(a.csrfToken(nonce)), []byte(r.PostForm.Get("csrf_token")))
 }
 
 // checkPassword compares the password with the user's in constant time
@@ -75,20 +122,20 @@ func (a *App) checkPassword(username, password string) (User, bool) {
 }
 
 // serveLoginForm shows the sign-in form. It sets the pre-session cookie the
-// form's CSRF token is bound to, reusing one the browser already has.
+// form's CSRF token is bound to, reusing one the browser already has only
+// when its MAC verifies, so that two tabs share one valid token.
 func (a *App) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pre := ""
-	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) >= 16 && len(c.Value) <= 64 {
-		pre = c.Value
-	} else {
-		pre = randomID()
-		http.SetCookie(w, a.cookie(loginCookie, pre, "/login", 3600))
+	nonce := a.preSessionNonce(r)
+	if nonce == "" {
+		var value string
+		nonce, value = a.newPreSession()
+		http.SetCookie(w, a.cookie(loginCookie, value, 3600))
 	}
 	a.render(w, http.StatusOK, "login.html", loginPage{
 		ReturnTo:  localPath(q.Get("return_to")),
 		CancelTo:  localPath(q.Get("cancel_to")),
-		CSRFToken: a.csrfToken(pre),
+		CSRFToken: a.csrfToken(nonce),
 	})
 }
 
@@ -120,11 +167,11 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A fresh session ID on every sign-in, so a planted cookie is useless.
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		a.sessions.end(c.Value)
+	if id := a.readCookie(r, sessionCookie); id != "" {
+		a.sessions.end(id)
 	}
-	http.SetCookie(w, a.cookie(sessionCookie, a.sessions.create(user.Username), "/", int(sessionTTL.Seconds())))
-	http.SetCookie(w, a.cookie(loginCookie, "", "/login", -1))
+	http.SetCookie(w, a.cookie(sessionCookie, a.sessions.create(user.Username), int(sessionTTL.Seconds())))
+	http.SetCookie(w, a.cookie(loginCookie, "", -1))
 	target := page.ReturnTo
 	if target == "" {
 		target = "/"
@@ -134,9 +181,9 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 
 // serveLogout ends the session.
 func (a *App) serveLogout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		a.sessions.end(c.Value)
+	if id := a.readCookie(r, sessionCookie); id != "" {
+		a.sessions.end(id)
 	}
-	http.SetCookie(w, a.cookie(sessionCookie, "", "/", -1))
+	http.SetCookie(w, a.cookie(sessionCookie, "", -1))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -9,11 +9,17 @@ import (
 )
 
 // Cookie names. The session cookie says who is signed in; the login cookie
-// is the pre-session value the login form's CSRF token is bound to.
+// is the pre-session value the login form's CSRF token is bound to. Behind
+// an https issuer both carry the "__Host-" prefix (see [App.cookieName]).
 const (
 	sessionCookie = "kunci_demo_session"
 	loginCookie   = "kunci_demo_login"
 )
+
+// hostPrefix is the cookie name prefix (RFC 6265bis §4.1.3.2) that browsers
+// accept only with Secure, Path=/ and no Domain, set by a secure origin: a
+// sibling subdomain or a plain-http page cannot set such a cookie.
+const hostPrefix = "__Host-"
 
 // sessionTTL is how long a sign-in lasts.
 const sessionTTL = 12 * time.Hour
@@ -86,20 +92,42 @@ func (s *sessions) end(id string) {
 // currentUser is authserver.Config.CurrentUser: the user of the request's
 // session cookie, if it names a live session.
 func (a *App) currentUser(r *http.Request) (string, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
+	id := a.readCookie(r, sessionCookie)
+	if id == "" {
 		return "", false
 	}
-	return a.sessions.lookup(c.Value)
+	return a.sessions.lookup(id)
 }
 
-// cookie returns a cookie with the app's attributes: HttpOnly, SameSite=Lax,
-// and Secure unless the app runs on plain http (loopback only).
-func (a *App) cookie(name, value, path string, maxAge int) *http.Cookie {
+// cookieName is name with the "__Host-" prefix when the app's cookies are
+// Secure (an https issuer). On plain http (loopback only) there is no
+// prefix to use.
+func (a *App) cookieName(name string) string {
+	if a.secure {
+		return hostPrefix + name
+	}
+	return name
+}
+
+// readCookie returns the value of the request's cookie called
+// cookieName(name), or "". An unprefixed cookie of the same name, which a
+// sibling subdomain could have planted, is ignored behind https.
+func (a *App) readCookie(r *http.Request, name string) string {
+	c, err := r.Cookie(a.cookieName(name))
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// cookie returns a cookie with the app's attributes: Path=/, HttpOnly,
+// SameSite=Lax, and, unless the app runs on plain http (loopback only),
+// Secure and the "__Host-" name prefix.
+func (a *App) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
-		Name:     name,
+		Name:     a.cookieName(name),
 		Value:    value,
-		Path:     path,
+		Path:     "/",
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		Secure:   a.secure,
@@ -107,5 +135,5 @@ func (a *App) cookie(name, value, path string, maxAge int) *http.Cookie {
 	}
 }
 
-// encodeMAC is the text form of a CSRF token.
+// encodeMAC is the text form of an HMAC in a cookie or a CSRF token.
 func encodeMAC(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
