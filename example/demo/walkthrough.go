@@ -24,7 +24,7 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	base := strings.TrimSuffix(issuer, "/")
 	p := &printer{w: w}
 	p.f("kunci demo: authorization server and API at %s\n", base)
-	p.f("Metadata:   curl -s %s/.well-known/oauth-authorization-server\n", base)
+	p.f("Metadata:   curl -s %s\n", endpoint(base, "/.well-known/oauth-authorization-server"))
 	p.f("Home page:  %s/ (sign in and out there)\n\n", base)
 
 	p.f("Clients:\n")
@@ -59,16 +59,16 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 			"code_challenge": {challenge}, "code_challenge_method": {"S256"},
 		}.Encode())
 		p.f("2. Within a minute, exchange the code shown on the callback page:\n")
-		p.f("   curl -s %s/oauth/token %s -d grant_type=authorization_code -d code=CODE \\\n"+
-			"     --data-urlencode redirect_uri=%s -d code_verifier=%s\n",
-			base, clientAuth(*code), shellQuote(code.RedirectURIs[0]), verifier)
+		p.f("   curl -s %s %s -d grant_type=authorization_code -d code=CODE \\\n"+
+			"     %s -d code_verifier=%s\n",
+			endpoint(base, "/oauth/token"), clientAuth(*code), field("redirect_uri", code.RedirectURIs[0]), verifier)
 		p.f("3. Call the API with the access_token:\n")
-		p.f("   curl -si %s/api/me -H 'Authorization: Bearer ACCESS_TOKEN'\n", base)
+		p.f("   curl -si %s -H 'Authorization: Bearer ACCESS_TOKEN'\n", endpoint(base, "/api/me"))
 		p.f("   (no token: 401; a token without basic_info: 403 insufficient_scope)\n")
 		if code.has(authserver.GrantRefreshToken) {
 			p.section("Refresh with rotation (%s)", code.ClientID)
-			p.f("   curl -s %s/oauth/refreshAccessToken %s -d grant_type=refresh_token -d refresh_token=REFRESH_TOKEN\n",
-				base, clientAuth(*code))
+			p.f("   curl -s %s %s -d grant_type=refresh_token -d refresh_token=REFRESH_TOKEN\n",
+				endpoint(base, "/oauth/refreshAccessToken"), clientAuth(*code))
 			p.f("   /oauth/refresh (Apigee) and /oauth/token work the same way. Each refresh returns a new\n" +
 				"   refresh token; presenting the old one again revokes the whole grant.\n")
 		}
@@ -83,9 +83,10 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	}
 	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantPassword) }); c != nil {
 		p.section("Password grant (%s)", c.ClientID)
-		p.f("   curl -s %s/oauth/token %s -d grant_type=password \\\n"+
-			"     -d username=%s -d password=%s -d scope=%s\n",
-			base, clientAuth(*c), shellQuote(user.Username), shellQuote(user.Password), shellQuote(c.Scope))
+		p.f("   curl -s %s %s -d grant_type=password \\\n"+
+			"     %s %s %s\n",
+			endpoint(base, "/oauth/token"), clientAuth(*c),
+			field("username", user.Username), field("password", user.Password), field("scope", c.Scope))
 	}
 	api := APIResource(base)
 	if c := find(d, func(c ClientSpec) bool {
@@ -93,25 +94,27 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	}); c != nil {
 		p.section("JWT access token for %s (%s)", api, c.ClientID)
 		if c.has(authserver.GrantPassword) {
-			p.f("   curl -s %s/oauth/token %s -d grant_type=password \\\n"+
-				"     -d username=%s -d password=%s -d scope=basic_info --data-urlencode resource=%s\n",
-				base, clientAuth(*c), shellQuote(user.Username), shellQuote(user.Password), api)
+			p.f("   curl -s %s %s -d grant_type=password \\\n"+
+				"     %s %s -d scope=basic_info %s\n",
+				endpoint(base, "/oauth/token"), clientAuth(*c),
+				field("username", user.Username), field("password", user.Password), field("resource", api))
 		} else {
-			p.f("   curl -s %s/oauth/token %s -d grant_type=client_credentials --data-urlencode resource=%s\n",
-				base, clientAuth(*c), api)
+			p.f("   curl -s %s %s -d grant_type=client_credentials %s\n",
+				endpoint(base, "/oauth/token"), clientAuth(*c), field("resource", api))
 		}
-		p.f("   curl -si %s/api/jwt/me -H 'Authorization: Bearer JWT'\n", base)
+		p.f("   curl -si %s -H 'Authorization: Bearer JWT'\n", endpoint(base, "/api/jwt/me"))
 		p.f("   /api/jwt/me checks the signature against %s/oauth/jwks and accepts only JWTs for %s.\n", base, api)
 	}
 	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantClientCredentials) }); c != nil {
 		p.section("Client credentials (%s)", c.ClientID)
-		p.f("   curl -s %s/oauth/token %s -d grant_type=client_credentials -d scope=basic_info\n", base, clientAuth(*c))
+		p.f("   curl -s %s %s -d grant_type=client_credentials -d scope=basic_info\n",
+			endpoint(base, "/oauth/token"), clientAuth(*c))
 		p.f("   /api/me answers such a token with 403: it acts for a client, not a user.\n")
 	}
 	if c := find(d, func(c ClientSpec) bool { return !c.Public() }); c != nil {
 		p.section("Introspection and revocation (%s)", c.ClientID)
-		p.f("   curl -s %s/oauth/introspect %s -d token=ACCESS_TOKEN\n", base, clientAuth(*c))
-		p.f("   curl -si %s/oauth/revoke %s -d token=ACCESS_TOKEN_OR_REFRESH_TOKEN\n", base, clientAuth(*c))
+		p.f("   curl -s %s %s -d token=ACCESS_TOKEN\n", endpoint(base, "/oauth/introspect"), clientAuth(*c))
+		p.f("   curl -si %s %s -d token=ACCESS_TOKEN_OR_REFRESH_TOKEN\n", endpoint(base, "/oauth/revoke"), clientAuth(*c))
 		p.f("   A client introspects and revokes only its own tokens; revoking a refresh token ends its grant.\n")
 	}
 	if c := find(d, func(c ClientSpec) bool { return c.LoginURI != "" && c.has(authserver.GrantAuthorizationCode) }); c != nil {
@@ -122,8 +125,8 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 		}.Encode())
 		p.f("   Cancel on the sign-in page goes back to the login_uri with error=access_denied;\n" +
 			"   signing in and allowing gives a code to exchange:\n")
-		p.f("   curl -s %s/oauth/token %s -d grant_type=authorization_code -d code=CODE \\\n"+
-			"     --data-urlencode redirect_uri=%s\n", base, clientAuth(*c), shellQuote(c.RedirectURIs[0]))
+		p.f("   curl -s %s %s -d grant_type=authorization_code -d code=CODE \\\n"+
+			"     %s\n", endpoint(base, "/oauth/token"), clientAuth(*c), field("redirect_uri", c.RedirectURIs[0]))
 	}
 	return p.err
 }
@@ -161,16 +164,28 @@ func find(d Data, ok func(ClientSpec) bool) *ClientSpec {
 func clientAuth(c ClientSpec) string {
 	switch {
 	case c.Public() || c.TokenEndpointAuthMethod == authserver.AuthMethodNone:
-		return "-d client_id=" + shellQuote(url.QueryEscape(c.ClientID))
+		return field("client_id", c.ClientID)
 	case c.TokenEndpointAuthMethod == authserver.AuthMethodPost:
-		return "-d client_id=" + shellQuote(url.QueryEscape(c.ClientID)) +
-			" -d client_secret=" + shellQuote(url.QueryEscape(c.ClientSecret))
+		return field("client_id", c.ClientID) + " " + field("client_secret", c.ClientSecret)
 	default:
 		return "-u " + shellQuote(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))
 	}
 }
 
-// shellQuote quotes s for a POSIX shell when it needs quoting.
+// field returns the curl argument that sends name=value as a form field
+// (application/x-www-form-urlencoded): curl's --data-urlencode percent-
+// encodes value, so "&", "+", "%" and "=" in it arrive intact, and the
+// argument is quoted for the shell.
+func field(name, value string) string {
+	return "--data-urlencode " + shellQuote(name+"="+value)
+}
+
+// endpoint is the URL base+path quoted for the shell.
+func endpoint(base, path string) string { return shellQuote(base + path) }
+
+// shellQuote quotes s for a POSIX shell when it needs quoting: inside
+// single quotes every character is literal, and a single quote in s
+// becomes: close the quotes, a backslash-escaped quote, reopen them.
 func shellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
