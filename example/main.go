@@ -10,7 +10,8 @@
 // grant_types, response_types, scope, token_endpoint_auth_method) plus
 // login_uri, pkce_optional and resources; users with username, password,
 // name, email and phone. -v logs at debug level (refused requests, never
-// tokens) to stderr. SIGINT or SIGTERM shuts it down gracefully.
+// tokens) to stderr. SIGINT or SIGTERM shuts it down gracefully; a second
+// one ends it at once.
 //
 // A session, abridged (tokens shortened, B=http://127.0.0.1:8080):
 //
@@ -124,6 +125,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts the graceful shutdown; stopping the relay
+	// then restores the default action, so a second one ends the process
+	// at once.
+	context.AfterFunc(ctx, stop)
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		stop()

@@ -824,10 +824,16 @@ func TestRunClientsFile(t *testing.T) {
 
 	err = run(t.Context(), []string{"-clients", filepath.Join(dir, "missing.json")}, io.Discard)
 	assert.ErrorIs(t, err, os.ErrNotExist)
-	err = run(t.Context(), []string{"-nope"}, io.Discard)
-	assert.EqualError(t, err, "example: flag provided but not defined: -nope")
+	var stdout strings.Builder
+	err = run(t.Context(), []string{"-nope"}, &stdout)
+	assert.EqualError(t, err, "example: flag provided but not defined: -nope (-h lists the flags)")
+	assert.Empty(t, stdout.String(), "a flag error is returned for stderr, not printed on stdout")
+	err = run(t.Context(), []string{"-addr"}, &stdout)
+	assert.EqualError(t, err, "example: flag needs an argument: -addr (-h lists the flags)")
+	assert.Empty(t, stdout.String())
 	var usage strings.Builder
 	assert.NoError(t, run(t.Context(), []string{"-h"}, &usage))
+	assert.True(t, strings.HasPrefix(usage.String(), "usage: example [flags]\n"), usage.String())
 	assert.Contains(t, usage.String(), "-clients")
 	err = run(t.Context(), []string{"extra"}, io.Discard)
 	assert.EqualError(t, err, `example: unexpected arguments ["extra"]`)

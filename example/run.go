@@ -25,16 +25,21 @@ const shutdownTimeout = 10 * time.Second
 // caller that passed -addr 127.0.0.1:0 learns the port.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	// A bad flag is returned as an error, which main prints on stderr;
+	// only -h writes, the usage, to stdout.
+	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	issuer := fs.String("issuer", "", "issuer identifier and public base URL (default: http://<addr>)")
 	clients := fs.String("clients", "", `JSON file {"clients": [...], "users": [...]} replacing the demo data`)
 	verbose := fs.Bool("v", false, "log requests the server refuses, at debug level, to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil // -h printed the usage
+			fmt.Fprintln(stdout, "usage: example [flags]")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return nil
 		}
-		return fmt.Errorf("example: %w", err)
+		return fmt.Errorf("example: %w (-h lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("example: unexpected arguments %q", fs.Args())

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +35,21 @@ const (
 	watchdog = 2 * time.Minute
 )
 
+// inCI reports whether the CI environment variable, whose value is ci,
+// says the tests run in CI: any value strconv.ParseBool reads as true, or
+// any other non-empty value it cannot read ("yes", "on", a build number).
+// Empty, "false" and "0" are not CI.
+func inCI(ci string) bool {
+	b, err := strconv.ParseBool(ci)
+	if err != nil {
+		return ci != ""
+	}
+	return b
+}
+
 // chromiumPath finds the browser. Outside CI a missing browser skips the
-// test; with CI=true it fails it, so CI can never pass without running it.
+// test; in CI (see [inCI]) it fails it, so CI can never pass without
+// running it.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	const want = "/usr/bin/chromium"
@@ -45,8 +59,8 @@ func chromiumPath(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("browsertest: Chromium not found at %s or on PATH, and CI=true: install it (apt-get install chromium)", want)
+	if ci := os.Getenv("CI"); inCI(ci) {
+		t.Fatalf("browsertest: Chromium not found at %s or on PATH, and CI=%s: install it (apt-get install chromium)", want, ci)
 	}
 	t.Skipf("browsertest: skipped: Chromium not found at %s or on PATH (apt-get install chromium to run it)", want)
 	return ""
@@ -264,4 +278,14 @@ func TestCancelAndDeny(t *testing.T) {
 		assert.False(t, cb.Query().Has("code"), tc.state)
 	}
 	assertOnlyLoopback(t, s, requests())
+}
+
+// TestInCI: which values of CI make a missing browser a failure.
+func TestInCI(t *testing.T) {
+	for ci, want := range map[string]bool{
+		"": false, "false": false, "0": false, "FALSE": false, "f": false,
+		"true": true, "TRUE": true, "1": true, "t": true, "yes": true, "on": true, "github-actions": true,
+	} {
+		assert.Equal(t, want, inCI(ci), "CI=%q", ci)
+	}
 }
