@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -89,5 +90,51 @@ func BenchmarkJWT(b *testing.B) {
 				serveLoop(b, h, req)
 			})
 		}
+	}
+}
+
+// BenchmarkJWTLoopback sends real HTTP requests over 127.0.0.1 with a cached
+// (repeat) ES256 JWT through Authenticate and RequireScope, beside the plain
+// handler over the same path, as a resource server sees them.
+func BenchmarkJWTLoopback(b *testing.B) {
+	f := newJWTFixture(b, JWTConfig{Now: time.Now})
+	tok := sign(b, f.keys[jose.ES256], "at+jwt", testClaims(time.Now()))
+	if _, err := f.v.VerifyAccessToken(b.Context(), tok); err != nil {
+		b.Fatal(err)
+	}
+	want := "Bearer " + tok
+	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != want {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		benchOK(w, r)
+	})
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", plain}, {"jwt", Authenticate(f.v)(RequireScope("read")(benchOK))}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ts := httptest.NewServer(tc.h)
+			defer ts.Close()
+			req, err := http.NewRequestWithContext(b.Context(), http.MethodGet, ts.URL+"/me", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header.Set("Authorization", want)
+			client := ts.Client()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+		})
 	}
 }
