@@ -132,6 +132,9 @@ func newBrowser(t *testing.T) (context.Context, func() []string) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Every host name resolves to nothing, so the browser can reach
+		// only the test's own server, which it is given as 127.0.0.1.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 		chromedp.UserDataDir(profile),
 	)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
