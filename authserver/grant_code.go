@@ -29,7 +29,9 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 	rec, err := s.store.ConsumeCode(ctx, hashToken(code))
 	switch {
 	case errors.Is(err, store.ErrReused):
-		s.revokeGrant(ctx, rec.GrantID, rec.ClientID, EventReuseDetected)
+		if err := s.revokeGrant(ctx, rec.GrantID, rec.ClientID, EventReuseDetected); err != nil {
+			return IssuedToken{}, err
+		}
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
 	case errors.Is(err, store.ErrNotFound):
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid code")
@@ -88,8 +90,7 @@ func (s *Server) revokeGrant(ctx context.Context, grantID, clientID string, why 
 		return nil
 	}
 	if err := s.store.RevokeGrant(ctx, grantID); err != nil {
-		s.logError(ctx, serverError(err))
-		return unavailable(err)
+		return unavailable(err) // the caller's error writer logs it
 	}
 	s.emit(ctx, Event{Kind: why, ClientID: clientID, GrantID: grantID})
 	if why != EventGrantRevoked {

@@ -3,7 +3,6 @@ package authserver
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -62,50 +61,29 @@ func (s *Server) IntrospectHandler() http.Handler {
 
 // introspect looks token up and decides what caller may learn of it.
 func (s *Server) introspect(ctx context.Context, caller store.Client, token string) (introspection, error) {
-	inactive := introspection{}
-	var (
-		info      TokenInfo
-		tokenType string
-		claims    []byte
-	)
-	if hash, ok := s.accessHash(token); ok {
-		rec, err := s.store.AccessToken(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return inactive, nil
-		}
-		if err != nil {
-			return inactive, unavailable(err)
-		}
-		info, tokenType, claims = accessInfo(rec), "Bearer", rec.Claims
-	} else if hasPrefix(token, prefixRefresh) {
-		rec, err := s.store.RefreshToken(ctx, hashToken(token))
-		if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Rotated()) {
-			return inactive, nil
-		}
-		if err != nil {
-			return inactive, unavailable(err)
-		}
-		info = TokenInfo{Subject: rec.Subject, ClientID: rec.ClientID, Scopes: rec.Scopes,
-			Audience: rec.Audience, ExpiresAt: rec.ExpiresAt, IssuedAt: rec.IssuedAt}
-		tokenType = "refresh_token"
-	} else {
-		return inactive, nil
+	t, found, err := s.findToken(ctx, token)
+	if err != nil {
+		return introspection{}, err
 	}
-	if !s.canIntrospect(caller, info) {
-		return inactive, nil
+	if !found || t.rotated || !s.canIntrospect(caller, t.info) {
+		return introspection{}, nil
 	}
-	return introspection{
+	resp := introspection{
 		Active:    true,
-		Scope:     strings.Join(info.Scopes, " "),
-		ClientID:  info.ClientID,
-		Subject:   info.Subject,
-		TokenType: tokenType,
-		ExpiresAt: info.ExpiresAt.Unix(),
-		IssuedAt:  info.IssuedAt.Unix(),
-		Audience:  info.Audience,
+		Scope:     strings.Join(t.info.Scopes, " "),
+		ClientID:  t.info.ClientID,
+		Subject:   t.info.Subject,
+		TokenType: "Bearer",
+		ExpiresAt: t.info.ExpiresAt.Unix(),
+		IssuedAt:  t.info.IssuedAt.Unix(),
+		Audience:  t.info.Audience,
 		Issuer:    s.cfg.Issuer,
-		Claims:    claims,
-	}, nil
+		Claims:    t.claims,
+	}
+	if t.refresh {
+		resp.TokenType = "refresh_token"
+	}
+	return resp, nil
 }
 
 // canIntrospect applies Config.CanIntrospect, or the default policy: a

@@ -2,10 +2,7 @@ package authserver
 
 import (
 	"context"
-	"errors"
 	"net/http"
-
-	"github.com/kunci/kunci/store"
 )
 
 // RevokeHandler returns the revocation endpoint (RFC 7009) on its own. The
@@ -40,29 +37,16 @@ func (s *Server) RevokeHandler() http.Handler {
 // empty clientID revokes it whoever holds it. Unknown tokens are not an
 // error (RFC 7009 §2.2).
 func (s *Server) revoke(ctx context.Context, token, clientID string) error {
-	if hash, ok := s.accessHash(token); ok {
-		rec, err := s.store.AccessToken(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
-			return nil
-		}
-		if err == nil {
-			err = s.store.DeleteToken(ctx, hash)
-		}
-		if err != nil {
-			return unavailable(err)
-		}
-		s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: rec.ClientID, Subject: rec.Subject, GrantID: rec.GrantID})
-		return nil
+	t, found, err := s.findToken(ctx, token)
+	if err != nil || !found || (clientID != "" && t.info.ClientID != clientID) {
+		return err
 	}
-	if hasPrefix(token, prefixRefresh) {
-		rec, err := s.store.RefreshToken(ctx, hashToken(token))
-		if errors.Is(err, store.ErrNotFound) || (err == nil && clientID != "" && rec.ClientID != clientID) {
-			return nil
-		}
-		if err != nil {
-			return unavailable(err)
-		}
-		return s.revokeGrant(ctx, rec.GrantID, rec.ClientID, EventGrantRevoked)
+	if t.refresh {
+		return s.revokeGrant(ctx, t.grantID, t.info.ClientID, EventGrantRevoked)
 	}
+	if err := s.store.DeleteToken(ctx, t.hash); err != nil {
+		return unavailable(err)
+	}
+	s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: t.info.ClientID, Subject: t.info.Subject, GrantID: t.grantID})
 	return nil
 }
