@@ -21,7 +21,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/kunci/kunci/example/demo"
+	"github.com/kunci/kunci/example/internal/demo"
 )
 
 // Demo credentials, as DefaultData registers them.

@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/kunci/kunci/example/demo"
+	"github.com/kunci/kunci/example/internal/demo"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish

@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kunci/kunci/example/demo"
+	"github.com/kunci/kunci/example/internal/demo"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kunci/kunci/example/demo"
+	"github.com/kunci/kunci/example/internal/demo"
 )
 
 // curlRe matches a printed curl command with its continuation lines.

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
-	"github.com/kunci/kunci/example/demo"
+	"github.com/kunci/kunci/example/internal/demo"
 )
 
 func TestParseDataRoundTripsDefaultData(t *testing.T) {
