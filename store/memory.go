@@ -662,6 +662,7 @@ func cloneClient(c Client) Client {
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.LoginURIs = slices.Clone(c.LoginURIs)
 	c.GrantTypes = slices.Clone(c.GrantTypes)
+	c.ResponseTypes = slices.Clone(c.ResponseTypes)
 	c.Scopes = slices.Clone(c.Scopes)
 	c.Resources = slices.Clone(c.Resources)
 	return c

@@ -20,11 +20,19 @@ type Client struct {
 	// names ("authorization_code", "refresh_token", "client_credentials",
 	// "password") plus "implicit" for response_type=token.
 	GrantTypes []string
+	// ResponseTypes lists the response types the client may use at the
+	// authorization endpoint (RFC 7591 §2): "code" for the authorization code
+	// grant, "token" for the implicit grant.
+	ResponseTypes []string
 	// Scopes lists the scopes the client may request. Empty means none.
 	Scopes []string
 	// AuthMethod is the registered token endpoint authentication method
 	// (RFC 7591 §2): "client_secret_basic", "client_secret_post" or "none".
 	AuthMethod string
+	// ApplicationType is "web" or "native" (OpenID Connect Registration §2);
+	// only native clients may use loopback redirect URIs with any port
+	// (RFC 8252 §7.3).
+	ApplicationType string
 	// PKCEOptional lets a confidential client skip PKCE. Public clients always
 	// need it (RFC 9700 §2.1.1).
 	PKCEOptional bool

@@ -38,6 +38,8 @@ func newClient() store.Client {
 		RedirectURIs:      []string{"https://app.example/cb", "https://app.example/cb2"},
 		LoginURIs:         []string{"https://app.example/login"},
 		GrantTypes:        []string{"authorization_code", "refresh_token"},
+		ResponseTypes:     []string{"code"},
+		ApplicationType:   "native",
 		Scopes:            []string{"basic_info", "email"},
 		AuthMethod:        "client_secret_basic",
 		PKCEOptional:      true,

@@ -17,10 +17,12 @@ func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 	var created *time.Time
 	err := s.pool.QueryRow(ctx, `
 		SELECT secret_hash, name, redirect_uris, login_uris, grant_types, scopes,
-		       auth_method, pkce_optional, access_token_format, resources, created_at
+		       auth_method, pkce_optional, access_token_format, resources, created_at,
+		       response_types, application_type
 		FROM kunci_clients WHERE id = $1`, id).Scan(
 		&c.SecretHash, &c.Name, &c.RedirectURIs, &c.LoginURIs, &c.GrantTypes, &c.Scopes,
-		&c.AuthMethod, &c.PKCEOptional, &c.AccessTokenFormat, &c.Resources, &created)
+		&c.AuthMethod, &c.PKCEOptional, &c.AccessTokenFormat, &c.Resources, &created,
+		&c.ResponseTypes, &c.ApplicationType)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Client{}, notFound("client")
 	}
@@ -39,17 +41,21 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO kunci_clients (id, secret_hash, name, redirect_uris, login_uris, grant_types,
-		       scopes, auth_method, pkce_optional, access_token_format, resources, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		       scopes, auth_method, pkce_optional, access_token_format, resources, created_at,
+		       response_types, application_type)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO UPDATE SET
 		       secret_hash = EXCLUDED.secret_hash, name = EXCLUDED.name,
 		       redirect_uris = EXCLUDED.redirect_uris, login_uris = EXCLUDED.login_uris,
 		       grant_types = EXCLUDED.grant_types, scopes = EXCLUDED.scopes,
 		       auth_method = EXCLUDED.auth_method, pkce_optional = EXCLUDED.pkce_optional,
 		       access_token_format = EXCLUDED.access_token_format,
-		       resources = EXCLUDED.resources, created_at = EXCLUDED.created_at`,
+		       resources = EXCLUDED.resources, created_at = EXCLUDED.created_at,
+		       response_types = EXCLUDED.response_types,
+		       application_type = EXCLUDED.application_type`,
 		c.ID, c.SecretHash, c.Name, c.RedirectURIs, c.LoginURIs, c.GrantTypes,
-		c.Scopes, c.AuthMethod, c.PKCEOptional, c.AccessTokenFormat, c.Resources, nullTime(c.CreatedAt))
+		c.Scopes, c.AuthMethod, c.PKCEOptional, c.AccessTokenFormat, c.Resources, nullTime(c.CreatedAt),
+		c.ResponseTypes, c.ApplicationType)
 	if err != nil {
 		return wrap("save client", err)
 	}
