@@ -3,7 +3,6 @@ package authserver
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/kunci/kunci/store"
 )
@@ -20,7 +19,7 @@ type TokenRequest struct {
 	// Refresh asks for a refresh token too, which needs a Subject and a client
 	// that registered the refresh_token grant.
 	Refresh bool
-	// GrantType selects the lifetimes of Config.GrantLifetimes; empty means
+	// GrantType selects the lifetimes of Config.Lifetimes.PerGrant; empty means
 	// the default lifetimes.
 	GrantType GrantType
 }
@@ -43,7 +42,7 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	}
 	ir := issueRequest{client: client, grantType: req.GrantType, subject: req.Subject, scopes: scopes}
 	if req.Refresh {
-		if req.Subject == "" || !slices.Contains(client.GrantTypes, GrantRefreshToken) {
+		if req.Subject == "" || !allows(client, GrantRefreshToken) {
 			return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
 		}
 		ir.refresh = true

@@ -11,18 +11,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kunci/kunci/internal/policy"
 	"github.com/kunci/kunci/store"
 )
 
 // maxStateLen bounds the state parameter; state is echoed back, so an
 // oversized one is refused rather than reflected.
 const maxStateLen = 1024
-
-// Response types of the authorization endpoint (RFC 6749 §3.1.1).
-const (
-	responseCode  = "code"
-	responseToken = "token"
-)
 
 // AuthorizeHandler returns the authorization endpoint (RFC 6749 §3.1) on its
 // own. It accepts GET, and POST with the same parameters in the query or an
@@ -31,7 +26,7 @@ const (
 // An unknown client or an unregistered redirect URI is answered with an
 // error page, never a redirect (§4.1.2.1); every later error redirects to the
 // client with error, state and iss (RFC 9207). A valid request is stored as a
-// pending request; a user who is not signed in is sent to Config.LoginURL
+// pending request; a user who is not signed in is sent to Config.Browser.LoginURL
 // ("login needed"), a signed-in user sees the consent page ("consent
 // needed") unless they already approved the same scopes for the client.
 func (s *Server) AuthorizeHandler() http.Handler {
@@ -72,13 +67,18 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.errorPage(w, r, &Error{Code: CodeTemporarilyUnavailable, Description: "too many authorization requests", Status: http.StatusTooManyRequests})
 		return
 	}
-	req, client, redirect := s.parseAuthorize(ctx, w, r, params, sso)
-	if req == nil {
+	req, client, to, e := s.parseAuthorize(ctx, params, sso)
+	switch {
+	case e != nil && to == nil:
+		s.errorPage(w, r, e)
+		return
+	case e != nil:
+		s.redirectError(w, r, to, e)
 		return
 	}
 	s.starts.count(key)
 	if err := s.store.SaveAuthRequest(ctx, *req); err != nil {
-		s.redirectError(w, r, redirect, unavailable(err))
+		s.redirectError(w, r, to, unavailable(err))
 		return
 	}
 	s.proceed(w, r, *req, client, http.StatusFound)
@@ -117,41 +117,63 @@ func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]strin
 }
 
 // parseAuthorize validates a fresh authorization request and returns it as
-// a pending request. When it returns nil it has already answered.
-func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *http.Request, params url.Values, sso bool) (*store.AuthRequest, store.Client, *authRedirect) {
+// a pending request, or the error to answer with. When to is nil the error
+// must be shown as a page: the client or its redirect URI cannot be trusted
+// (RFC 6749 §4.1.2.1); otherwise it is sent to the client at to.
+func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool) (req *store.AuthRequest, client store.Client, to *authRedirect, e *Error) {
+	client, redirectURI, loginURI, e := s.authorizeClient(ctx, params)
+	if e != nil {
+		return nil, client, nil, e
+	}
+	rt := ResponseType(params.Get("response_type"))
+	if rt == "" && sso && !params.Has("response_type") {
+		rt = ResponseCode
+	}
+	to = &authRedirect{uri: redirectURI, fragment: rt == ResponseToken}
+	// state is echoed only when it is well formed (RFC 6749 Appendix A.5).
+	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && vschar(st[0]) {
+		to.state = st[0]
+	}
+	req, e = s.authorizeRequest(client, params, rt)
+	if e != nil {
+		return nil, client, to, e
+	}
+	req.RedirectURI = params.Get("redirect_uri")
+	req.State = to.state
+	req.LoginURI = loginURI
+	return req, client, to, nil
+}
+
+// authorizeClient identifies the client of an authorization request and the
+// redirect URI its answer goes to. Every error it returns is shown as a page.
+func (s *Server) authorizeClient(ctx context.Context, params url.Values) (client store.Client, redirectURI, loginURI string, e *Error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
-		s.errorPage(w, r, oauthError(CodeInvalidRequest, "missing client_id"))
-		return nil, store.Client{}, nil
+		return client, "", "", oauthError(CodeInvalidRequest, "missing client_id")
 	}
 	client, err := s.store.Client(ctx, clientID)
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
-		s.errorPage(w, r, oauthError(CodeInvalidRequest, "unknown client"))
-		return nil, client, nil
+		return client, "", "", oauthError(CodeInvalidRequest, "unknown client")
 	case err != nil:
-		s.errorPage(w, r, unavailable(err))
-		return nil, client, nil
+		return client, "", "", unavailable(err)
 	}
-	sentRedirect := params.Get("redirect_uri")
-	redirectURI, ok := sentRedirect, true
-	if sentRedirect == "" {
+	redirectURI = params.Get("redirect_uri")
+	if redirectURI == "" {
 		// May be left out when exactly one is registered (RFC 6749 §3.1.2.3).
 		if len(client.RedirectURIs) != 1 {
-			s.errorPage(w, r, oauthError(CodeInvalidRequest, "missing redirect_uri"))
-			return nil, client, nil
+			return client, "", "", oauthError(CodeInvalidRequest, "missing redirect_uri")
 		}
 		redirectURI = client.RedirectURIs[0]
-	} else if redirectURI, ok = matchRedirectURI(client.RedirectURIs, sentRedirect); !ok {
-		s.errorPage(w, r, oauthError(CodeInvalidRequest, "redirect_uri is not registered for this client"))
-		return nil, client, nil
+	} else if matched, ok := matchRedirectURI(client.RedirectURIs, redirectURI); ok {
+		redirectURI = matched
+	} else {
+		return client, "", "", oauthError(CodeInvalidRequest, "redirect_uri is not registered for this client")
 	}
-	loginURI := ""
 	if params.Has("login_uri") {
 		lu := params.Get("login_uri")
 		if len(params["login_uri"]) > 1 || !slices.Contains(client.LoginURIs, lu) {
-			s.errorPage(w, r, oauthError(CodeInvalidRequest, "login_uri is not registered for this client"))
-			return nil, client, nil
+			return client, "", "", oauthError(CodeInvalidRequest, "login_uri is not registered for this client")
 		}
 		loginURI = lu
 	} else if len(client.LoginURIs) == 1 {
@@ -160,97 +182,79 @@ func (s *Server) parseAuthorize(ctx context.Context, w http.ResponseWriter, r *h
 	if params.Has("client_name") && params.Get("client_name") != client.Name {
 		// The registered name is what the user sees; a different one in the
 		// request is a misconfigured or forged link.
-		s.errorPage(w, r, oauthError(CodeInvalidRequest, "client_name does not match the registered client"))
-		return nil, client, nil
+		return client, "", "", oauthError(CodeInvalidRequest, "client_name does not match the registered client")
 	}
+	return client, redirectURI, loginURI, nil
+}
 
-	rt := params.Get("response_type")
-	if rt == "" && sso && !params.Has("response_type") {
-		rt = responseCode
-	}
-	red := &authRedirect{uri: redirectURI, fragment: rt == responseToken}
-	// state is echoed only when it is well formed (RFC 6749 Appendix A.5).
-	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && vschar(st[0]) {
-		red.state = st[0]
-	}
-	fail := func(e *Error) (*store.AuthRequest, store.Client, *authRedirect) {
-		s.redirectError(w, r, red, e)
-		return nil, client, nil
-	}
+// authorizeRequest validates the parameters of a request whose client and
+// redirect URI are trusted; its errors go to the client.
+func (s *Server) authorizeRequest(client store.Client, params url.Values, rt ResponseType) (*store.AuthRequest, *Error) {
 	for k, v := range params {
-		if len(v) > 1 {
-			return fail(oauthError(CodeInvalidRequest, "a parameter is repeated"))
+		if len(v) > 1 && k != "resource" {
+			return nil, oauthError(CodeInvalidRequest, "a parameter is repeated")
 		}
-		if !utf8.ValidString(k) || !utf8.ValidString(v[0]) {
-			return fail(oauthError(CodeInvalidRequest, "parameters must be UTF-8"))
+		for _, x := range v {
+			if !utf8.ValidString(k) || !utf8.ValidString(x) {
+				return nil, oauthError(CodeInvalidRequest, "parameters must be UTF-8")
+			}
 		}
 	}
 	if st := params.Get("state"); len(st) > maxStateLen || !vschar(st) {
-		return fail(oauthError(CodeInvalidRequest, "malformed state"))
+		return nil, oauthError(CodeInvalidRequest, "malformed state")
 	}
 	switch rt {
 	case "":
-		return fail(oauthError(CodeInvalidRequest, "missing response_type"))
-	case responseCode:
-		if !slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
-			return fail(oauthError(CodeUnsupportedResponseType, "unsupported response_type"))
+		return nil, oauthError(CodeInvalidRequest, "missing response_type")
+	case ResponseCode, ResponseToken:
+		if !slices.Contains(s.cfg.Grants, rt.grant()) {
+			return nil, oauthError(CodeUnsupportedResponseType, "unsupported response_type")
 		}
-		if !slices.Contains(client.GrantTypes, GrantAuthorizationCode) {
-			return fail(oauthError(CodeUnauthorizedClient, "client may not use the authorization code grant"))
-		}
-	case responseToken:
-		if !slices.Contains(s.cfg.Grants, GrantImplicit) {
-			return fail(oauthError(CodeUnsupportedResponseType, "unsupported response_type"))
-		}
-		if !slices.Contains(client.GrantTypes, GrantImplicit) {
-			return fail(oauthError(CodeUnauthorizedClient, "client may not use the implicit grant"))
+		if !allows(client, rt.grant()) {
+			return nil, oauthError(CodeUnauthorizedClient, "client may not use response_type "+string(rt))
 		}
 	default:
-		return fail(oauthError(CodeUnsupportedResponseType, "unsupported response_type"))
+		return nil, oauthError(CodeUnsupportedResponseType, "unsupported response_type")
 	}
-	requested, ok := parseScope(params.Get("scope"))
+	requested, ok := policy.ParseScope(params.Get("scope"))
 	if !ok {
-		return fail(oauthError(CodeInvalidScope, "malformed scope"))
+		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
 	scopes, e := s.grantScopes(requested, client.Scopes)
 	if e != nil {
-		return fail(e)
+		return nil, e
 	}
 	resources, e := s.checkResources(client, params["resource"])
 	if e != nil {
-		return fail(e)
+		return nil, e
 	}
 	challenge, method, e := s.checkPKCE(client, params, rt)
 	if e != nil {
-		return fail(e)
+		return nil, e
 	}
 	now := time.Now()
-	req := &store.AuthRequest{
+	return &store.AuthRequest{
 		ID:                  newToken(""),
 		ClientID:            client.ID,
-		RedirectURI:         sentRedirect,
-		ResponseType:        rt,
-		State:               red.state,
+		ResponseType:        string(rt),
 		Scopes:              scopes,
 		Resources:           resources,
 		CodeChallenge:       challenge,
-		CodeChallengeMethod: method,
-		LoginURI:            loginURI,
+		CodeChallengeMethod: string(method),
 		CreatedAt:           now,
-		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
-	}
-	return req, client, red
+		ExpiresAt:           now.Add(s.cfg.Lifetimes.AuthRequest),
+	}, nil
 }
 
 // checkPKCE validates the PKCE parameters (RFC 7636 §4.3). S256 is required
 // for public clients and for confidential ones that did not opt out; plain
-// is refused unless Config.AllowPlainPKCE. The implicit grant has no code to
+// is refused unless Config.Compat.AcceptPlainPKCE. The implicit grant has no code to
 // protect.
-func (s *Server) checkPKCE(client store.Client, params url.Values, rt string) (challenge, method string, e *Error) {
-	if rt != responseCode {
+func (s *Server) checkPKCE(client store.Client, params url.Values, rt ResponseType) (challenge string, method PKCEMethod, e *Error) {
+	if rt != ResponseCode {
 		return "", "", nil
 	}
-	challenge, method = params.Get("code_challenge"), params.Get("code_challenge_method")
+	challenge, method = params.Get("code_challenge"), PKCEMethod(params.Get("code_challenge_method"))
 	if challenge == "" {
 		if method != "" {
 			return "", "", oauthError(CodeInvalidRequest, "code_challenge_method without code_challenge")
@@ -268,7 +272,7 @@ func (s *Server) checkPKCE(client store.Client, params url.Values, rt string) (c
 		if len(challenge) != 43 || !validPKCEValue(challenge) {
 			return "", "", oauthError(CodeInvalidRequest, "malformed code_challenge")
 		}
-	case method == PKCEMethodPlain && s.cfg.AllowPlainPKCE:
+	case method == PKCEMethodPlain && s.cfg.Compat.AcceptPlainPKCE:
 		if !validPKCEValue(challenge) {
 			return "", "", oauthError(CodeInvalidRequest, "malformed code_challenge")
 		}
@@ -276,21 +280,6 @@ func (s *Server) checkPKCE(client store.Client, params url.Values, rt string) (c
 		return "", "", oauthError(CodeInvalidRequest, "code_challenge_method must be S256")
 	}
 	return challenge, method, nil
-}
-
-// checkResources validates RFC 8707 resource indicators against what the
-// client registered.
-func (s *Server) checkResources(client store.Client, resources []string) ([]string, *Error) {
-	resources, e := uniqueResources(resources)
-	if e != nil {
-		return nil, e
-	}
-	for _, res := range resources {
-		if checkResource(res) != nil || !slices.Contains(client.Resources, res) {
-			return nil, oauthError(CodeInvalidTarget, "resource not allowed")
-		}
-	}
-	return resources, nil
 }
 
 // resume continues a pending request after the user signed in, or cancels
@@ -329,12 +318,13 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 // scopes, or to the consent page.
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, status int) {
 	ctx := r.Context()
-	subject, ok := s.cfg.CurrentUser(r)
-	if !ok || subject == "" {
+	sess, ok := s.session(r)
+	if !ok {
 		s.loginNeeded(w, r, req)
 		return
 	}
-	if s.cfg.ConsentTTL > 0 {
+	subject := sess.Subject
+	if s.cfg.Lifetimes.Consent > 0 {
 		c, err := s.store.Consent(ctx, subject, client.ID)
 		if err == nil && subset(req.Scopes, c.Scopes) {
 			taken, err := s.store.ConsumeAuthRequest(ctx, req.ID)
@@ -342,7 +332,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 				s.errorPage(w, r, oauthError(CodeInvalidRequest, "authorization request expired or already used"))
 				return
 			}
-			s.approve(w, r, taken, client, subject, taken.Scopes, status)
+			s.approve(w, r, taken, client, sess, taken.Scopes, status)
 			return
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -353,13 +343,23 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 	s.consentNeeded(w, r, req, client, subject)
 }
 
+// session asks the host who is signed in. A session without a subject is
+// nobody.
+func (s *Server) session(r *http.Request) (Session, bool) {
+	sess, ok := s.cfg.Browser.Session(r)
+	if !ok || sess.Subject == "" {
+		return Session{}, false
+	}
+	return sess, true
+}
+
 // loginNeeded sends the browser to the host's login page with the address
 // that resumes the request and the one that cancels it.
 func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest) {
 	resume := mountPrefix(r) + s.cfg.Paths.Authorize + "?request_id=" + url.QueryEscape(req.ID)
 	q := url.Values{"return_to": {resume}, "cancel_to": {resume + "&cancel=1"}}
 	pageHeaders(w.Header())
-	http.Redirect(w, r, appendParams(s.cfg.LoginURL, q, false), http.StatusFound)
+	http.Redirect(w, r, appendParams(s.cfg.Browser.LoginURL, q, false), http.StatusFound)
 }
 
 // cancel ends a pending request the user abandoned at the login page: back

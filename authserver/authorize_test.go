@@ -211,7 +211,7 @@ func TestConsentTamperedForeignOrReplayed(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
 	issued := 0
 	srv2, _ := newTestServer(t, func(c *authserver.Config) {
-		c.Events = func(_ context.Context, e authserver.Event) {
+		c.Hooks.Events = func(_ context.Context, e authserver.Event) {
 			if e.Kind == authserver.EventTokenIssued {
 				issued++
 			}
@@ -249,7 +249,7 @@ func TestConsentTamperedForeignOrReplayed(t *testing.T) {
 }
 
 func TestImplicitFragment(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.ConsentTTL = -1 })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Lifetimes.Consent = -1 })
 	b := newBrowser(t, srv)
 	b.signIn("user-alice")
 	_, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{"response_type": {"token"}, "code_challenge": nil, "code_challenge_method": nil}), nil)
@@ -288,7 +288,7 @@ func TestConsentSSO(t *testing.T) {
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{
 		ID: "partner", Secret: "partner-secret-0123456789", Name: "Mitra Pelatihan", PKCEOptional: true,
 		RedirectURIs: []string{"https://partner.example/sso/callback"}, LoginURIs: []string{"https://partner.example/login"},
-		GrantTypes: []string{"authorization_code"}, Scopes: []string{"name", "email", "prakerjaid", "notelp"},
+		GrantTypes: grants("authorization_code"), Scopes: []string{"name", "email", "prakerjaid", "notelp"},
 	}))
 	sso := func(extra url.Values) string {
 		q := url.Values{
@@ -452,8 +452,13 @@ func TestAuthorizeUnderPrefix(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 }
 
-func TestAuthorizeNotServedWithoutHostHooks(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.CurrentUser = nil })
+// Without the browser side the authorization endpoint is not served, and a
+// config that asks for the code grant anyway is an error from New.
+func TestAuthorizeNotServedWithoutBrowser(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.Browser = authserver.Browser{}
+		c.Grants = []authserver.GrantType{authserver.GrantClientCredentials, authserver.GrantPassword}
+	})
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, req)
@@ -464,10 +469,10 @@ func TestAuthorizeMoreCases(t *testing.T) {
 	custom := template.Must(template.New("consent").Parse(`CUSTOM {{.ClientName}} {{range .Scopes}}[{{.Name}}]{{end}} <form><input type="hidden" name="request_id" value="{{.RequestID}}"><input type="hidden" name="csrf_token" value="{{.CSRFToken}}"></form>`))
 	customErr := template.Must(template.New("error").Parse(`OOPS {{.Status}} {{.Code}}`))
 	srv, _ := newTestServer(t, func(c *authserver.Config) {
-		c.ConsentTemplate, c.ErrorTemplate = custom, customErr
+		c.Browser.ConsentTemplate, c.Browser.ErrorTemplate = custom, customErr
 	})
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "one-uri", Secret: "one-uri-secret-0123456",
-		RedirectURIs: []string{"https://one.example/cb?app=1"}, GrantTypes: []string{"authorization_code"},
+		RedirectURIs: []string{"https://one.example/cb?app=1"}, GrantTypes: grants("authorization_code"),
 		Scopes: []string{"basic_info"}, Resources: []string{"https://api.example.com/"}}))
 	b := newBrowser(t, srv)
 	b.signIn("user-alice")

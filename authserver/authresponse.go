@@ -24,7 +24,7 @@ func redirectFor(req store.AuthRequest, client store.Client) *authRedirect {
 	if uri == "" && len(client.RedirectURIs) > 0 {
 		uri = client.RedirectURIs[0]
 	}
-	return &authRedirect{uri: uri, state: req.State, fragment: req.ResponseType == responseToken}
+	return &authRedirect{uri: uri, state: req.State, fragment: ResponseType(req.ResponseType) == ResponseToken}
 }
 
 // redirect sends the browser to the client with params plus state and iss
@@ -57,12 +57,16 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 // approve issues what an approved request asked for: a code (RFC 6749
 // §4.1.2) or, for the implicit grant, an access token in the fragment
 // (§4.2.2, never with a refresh token).
-func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, subject string, scopes []string, status int) {
+//
+// The grant records who approved and when they authenticated, from the
+// host's session.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
 	now := time.Now()
 	grantID := newGrantID()
-	if req.ResponseType == responseToken {
+	subject := sess.Subject
+	if ResponseType(req.ResponseType) == ResponseToken {
 		it, err := s.mint(ctx, issueRequest{
 			client:    client,
 			grantType: GrantImplicit,
@@ -70,7 +74,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 			scopes:    scopes,
 			audience:  req.Resources,
 			grantID:   grantID,
-			authTime:  now,
+			authTime:  sess.AuthTime,
 		})
 		if err != nil {
 			s.redirectErrorStatus(w, r, to, asError(err), status)
@@ -98,9 +102,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 		Resources:           req.Resources,
 		CodeChallenge:       req.CodeChallenge,
 		CodeChallengeMethod: req.CodeChallengeMethod,
-		AuthTime:            now,
+		AuthTime:            sess.AuthTime,
 		IssuedAt:            now,
-		ExpiresAt:           now.Add(s.cfg.CodeTTL),
+		ExpiresAt:           now.Add(s.cfg.Lifetimes.Code),
 	})
 	if err != nil {
 		s.redirectErrorStatus(w, r, to, unavailable(err), status)

@@ -36,7 +36,7 @@ func newBenchServer(b *testing.B) *authserver.Server {
 	}
 	ctx := context.Background()
 	if err := srv.RegisterClient(ctx, authserver.Client{ID: serviceID, Secret: servicePass, Name: "Service",
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info", "keys_op"}}); err != nil {
+		GrantTypes: grants("client_credentials"), Scopes: []string{"basic_info", "keys_op"}}); err != nil {
 		b.Fatal(err)
 	}
 	for range backgroundTokens {
@@ -229,12 +229,12 @@ func BenchmarkTokenJWT(b *testing.B) {
 				b.Fatal(err)
 			}
 			srv, err := authserver.New(authserver.Config{Issuer: testIssuer, Scopes: testScopes,
-				SigningKeys: []jose.JSONWebKey{key}}, store.NewMemoryWithCleanup(0))
+				JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{key}}}, store.NewMemoryWithCleanup(0))
 			if err != nil {
 				b.Fatal(err)
 			}
 			if err := srv.RegisterClient(context.Background(), authserver.Client{ID: serviceID, Secret: servicePass,
-				GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info"}, AccessTokenFormat: "jwt"}); err != nil {
+				GrantTypes: grants("client_credentials"), Scopes: []string{"basic_info"}, AccessTokenFormat: "jwt"}); err != nil {
 				b.Fatal(err)
 			}
 			authz := basic(serviceID, servicePass)

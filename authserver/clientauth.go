@@ -14,7 +14,7 @@ import (
 
 // credentials are what a request presented to identify its client.
 type credentials struct {
-	method string // AuthMethodBasic, AuthMethodPost or AuthMethodNone
+	method AuthMethod
 	id     string
 	secret string
 }
@@ -112,7 +112,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 	case err != nil:
 		return store.Client{}, unavailable(err)
 	}
-	method := client.AuthMethod
+	method := AuthMethod(client.AuthMethod)
 	if method == "" {
 		method = defaultAuthMethod(client)
 	}
@@ -148,7 +148,7 @@ func (s *Server) clientAuthFailed(ctx context.Context, key string, creds credent
 
 // defaultAuthMethod is the method of a client that registered none:
 // client_secret_basic with a secret (RFC 7591 §2), none without.
-func defaultAuthMethod(c store.Client) string {
+func defaultAuthMethod(c store.Client) AuthMethod {
 	if c.Public() {
 		return AuthMethodNone
 	}

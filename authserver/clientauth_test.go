@@ -53,7 +53,7 @@ func TestClientAuthMethods(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, _ := newTestServer(t, nil)
 			if tc.id != "" {
-				require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: tc.id, Secret: oddSecret, GrantTypes: []string{"client_credentials"}}))
+				require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: tc.id, Secret: oddSecret, GrantTypes: grants("client_credentials")}))
 			}
 			rec := postForm(t, srv, "/oauth/token", tc.form, tc.authz)
 			if tc.err == "" {
@@ -118,9 +118,9 @@ func TestClientAuthThrottle(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var log eventLog
 		srv, _ := newTestServer(t, func(c *authserver.Config) {
-			c.FailureLimit = 3
-			c.FailureWindow = time.Minute
-			c.Events = log.record
+			c.Limits.FailureLimit = 3
+			c.Limits.FailureWindow = time.Minute
+			c.Hooks.Events = log.record
 		})
 		const addr, otherAddr = "198.51.100.7:5555", "[2001:db8::1]:443"
 		for range 3 {
@@ -155,7 +155,7 @@ func TestClientAuthThrottle(t *testing.T) {
 // Unknown client IDs are throttled like known ones, so probing for IDs is
 // slowed down too; the revocation and introspection endpoints share the count.
 func TestClientAuthThrottleUnknownClientAndOtherEndpoints(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.FailureLimit = 2 })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = 2 })
 	for _, path := range []string{"/oauth/revoke", "/oauth/introspect"} {
 		rec := postForm(t, srv, path, url.Values{"token": {"kat_x"}}, basic("ghost", "wrong-secret-0123456789"))
 		assertOAuthError(t, rec, 401, "invalid_client")
@@ -165,7 +165,7 @@ func TestClientAuthThrottleUnknownClientAndOtherEndpoints(t *testing.T) {
 }
 
 func TestClientAuthThrottleDisabled(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.FailureLimit = -1 })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = -1 })
 	for range 40 {
 		rec := postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, "wrong-secret-0123456789"))
 		assertOAuthError(t, rec, 401, "invalid_client")
@@ -176,8 +176,8 @@ func TestClientAuthThrottleDisabled(t *testing.T) {
 // Config.ClientIP replaces RemoteAddr as the throttling address.
 func TestClientAuthThrottleClientIP(t *testing.T) {
 	srv, _ := newTestServer(t, func(c *authserver.Config) {
-		c.FailureLimit = 1
-		c.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
+		c.Limits.FailureLimit = 1
+		c.Limits.ClientIP = func(r *http.Request) string { return r.Header.Get("X-Test-Client") }
 	})
 	send := func(client, authz string) int {
 		req := postReq(t, "/oauth/token", ccForm().Encode(), "application/x-www-form-urlencoded", authz)

@@ -14,33 +14,48 @@ import (
 
 // Client is a client registration as a host writes it: like [store.Client],
 // but with the plain secret, which [Server.RegisterClient] hashes before it
-// reaches the store. Field names follow RFC 7591 §2 client metadata.
+// reaches the store. Field names follow the client metadata of RFC 7591 §2
+// and OpenID Connect Registration §2.
 type Client struct {
 	// ID is the client_id. Required.
 	ID string
-	// Secret is the client_secret, at least 16 characters; empty for a public
-	// client (RFC 6749 §2.1).
+	// Secret is the client_secret, at least 16 characters. It is required
+	// unless AuthMethod is AuthMethodNone: an empty secret never turns a
+	// client into a public one by accident.
 	Secret string
+	// AuthMethod is the token_endpoint_auth_method. Empty means
+	// client_secret_basic; a public client (RFC 6749 §2.1) must say
+	// AuthMethodNone and have no Secret.
+	AuthMethod AuthMethod
 	// Name is the client_name shown on the consent page.
 	Name string
-	// RedirectURIs are the redirect_uris; required for the authorization code
-	// and implicit grants.
+	// ApplicationType is "web" (the default) or "native" (OpenID Connect
+	// Registration §2).
+	ApplicationType ApplicationType
+	// RedirectURIs are the redirect_uris, compared exactly (RFC 9700
+	// §4.1.3); required for the authorization code and implicit grants. An
+	// http URI must be on a loopback host (RFC 9700 §2.1, OAuth 2.1 §2.3.1)
+	// unless Config.Development.AllowHTTPRedirectURIs.
 	RedirectURIs []string
-	// LoginURIs are pages to return to when sign-in is cancelled (Prakerja's
-	// login_uri).
+	// LoginURIs are pages to return to when the user abandons sign-in, as
+	// Prakerja's login_uri.
 	LoginURIs []string
-	// GrantTypes are the grant_types the client may use; see the Grant
-	// constants. "implicit" enables response_type=token.
-	GrantTypes []string
-	// Scopes are the scopes the client may request.
+	// GrantTypes are the grant_types the client may use. GrantImplicit
+	// enables response_type=token.
+	GrantTypes []GrantType
+	// ResponseTypes are the response_types the client may use. Nil means
+	// the ones its GrantTypes imply (RFC 7591 §2.1: code for
+	// authorization_code, token for implicit); when set they must agree.
+	ResponseTypes []ResponseType
+	// Scopes are the scopes the client may request; each must be in
+	// Config.Scopes.
 	Scopes []string
-	// AuthMethod is the token_endpoint_auth_method; empty means
-	// client_secret_basic with a secret and none without.
-	AuthMethod string
-	// PKCEOptional lets a confidential client skip PKCE.
+	// PKCEOptional lets a confidential client skip PKCE. A public client
+	// always needs it (RFC 9700 §2.1.1); setting it there is an error.
 	PKCEOptional bool
-	// AccessTokenFormat is "jwt" for RFC 9068 access tokens, empty for opaque.
-	AccessTokenFormat string
+	// AccessTokenFormat is TokenFormatJWT for RFC 9068 access tokens, or
+	// TokenFormatOpaque (the zero value).
+	AccessTokenFormat TokenFormat
 	// Resources are the RFC 8707 resource indicators the client may request.
 	Resources []string
 }
@@ -50,8 +65,9 @@ type Client struct {
 // cannot be guessed.
 const minSecretLen = 16
 
-// RegisterClient validates c and saves it, with its secret hashed, replacing
-// any client with the same ID.
+// RegisterClient validates c and saves it, with its secret hashed. A client
+// with the same ID is replaced: registering is also how a host updates a
+// client. Every problem is a [*FieldError].
 func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 	rec, err := s.clientRecord(c)
 	if err != nil {
@@ -65,97 +81,155 @@ func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 
 // clientRecord validates a registration and turns it into a store record.
 func (s *Server) clientRecord(c Client) (store.Client, error) {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("authserver: client %q: "+format, append([]any{c.ID}, args...)...))
+	p := problems{client: c.ID}
+	if c.ID == "" || !vschar(c.ID) {
+		p.add("ID", "must be non-empty visible ASCII (RFC 6749 Appendix A)")
 	}
-	if c.ID == "" || !vschar(c.ID) || !vschar(c.Secret) {
-		bad("client_id and client_secret must be non-empty visible ASCII (RFC 6749 Appendix A)")
+	if !vschar(c.Secret) {
+		p.add("Secret", "must be visible ASCII (RFC 6749 Appendix A)")
 	}
 	method := c.AuthMethod
-	switch {
-	case method == "" && c.Secret == "":
-		method = AuthMethodNone
-	case method == "":
+	if method == "" {
 		method = AuthMethodBasic
 	}
 	switch method {
 	case AuthMethodNone:
 		if c.Secret != "" {
-			bad("a public client (auth method none) has no secret")
+			p.add("Secret", "must be empty for a public client (AuthMethod none)")
+		}
+		if c.PKCEOptional {
+			p.add("PKCEOptional", "a public client always needs PKCE (RFC 9700 §2.1.1)")
 		}
 	case AuthMethodBasic, AuthMethodPost:
-		if len(c.Secret) < minSecretLen {
-			bad("secret must be at least %d characters", minSecretLen)
+		switch {
+		case c.Secret == "":
+			p.add("Secret", "is required for AuthMethod %s; a public client says AuthMethod none", method)
+		case len(c.Secret) < minSecretLen:
+			p.add("Secret", "must be at least %d characters", minSecretLen)
 		}
 	default:
-		bad("unknown token_endpoint_auth_method %q", method)
+		p.add("AuthMethod", "unknown token_endpoint_auth_method %q", method)
+	}
+	appType := c.ApplicationType
+	switch appType {
+	case "":
+		appType = ApplicationWeb
+	case ApplicationWeb, ApplicationNative:
+	default:
+		p.add("ApplicationType", "must be web or native, not %q", appType)
 	}
 	for _, g := range c.GrantTypes {
 		switch g {
 		case GrantAuthorizationCode, GrantRefreshToken, GrantPassword, GrantImplicit:
 		case GrantClientCredentials:
 			if method == AuthMethodNone {
-				bad("client_credentials needs a confidential client")
+				p.add("GrantTypes", "client_credentials needs a confidential client (RFC 6749 §4.4)")
 			}
 		default:
-			bad("unknown grant type %q", g)
+			p.add("GrantTypes", "unknown grant type %q", g)
 		}
 	}
+	responseTypes := s.checkResponseTypes(&p, c)
 	if (slices.Contains(c.GrantTypes, GrantAuthorizationCode) || slices.Contains(c.GrantTypes, GrantImplicit)) && len(c.RedirectURIs) == 0 {
-		bad("redirect_uris are required for authorization_code and implicit")
+		p.add("RedirectURIs", "are required for authorization_code and implicit")
 	}
 	for _, u := range c.RedirectURIs {
-		if err := checkRedirectURI(u); err != nil {
-			bad("redirect_uri %q: %v", u, err)
+		if err := s.checkRedirectURI(u); err != nil {
+			p.add("RedirectURIs", "%q: %v", u, err)
 		}
 	}
 	for _, u := range c.LoginURIs {
-		if err := checkRedirectURI(u); err != nil {
-			bad("login_uri %q: %v", u, err)
+		if err := s.checkRedirectURI(u); err != nil {
+			p.add("LoginURIs", "%q: %v", u, err)
 		}
 	}
 	for _, sc := range c.Scopes {
 		if _, ok := s.scopes[sc]; !ok {
-			bad("scope %q is not in Config.Scopes", sc)
+			p.add("Scopes", "%q is not in Config.Scopes", sc)
 		}
 	}
 	switch {
-	case c.AccessTokenFormat != "" && c.AccessTokenFormat != "jwt":
-		bad("access token format must be empty or \"jwt\"")
-	case c.AccessTokenFormat == "jwt" && s.keys == nil:
-		bad("JWT access tokens need Config.SigningKeys")
+	case c.AccessTokenFormat != TokenFormatOpaque && c.AccessTokenFormat != TokenFormatJWT:
+		p.add("AccessTokenFormat", "must be empty or %q", TokenFormatJWT)
+	case c.AccessTokenFormat == TokenFormatJWT && s.keys == nil:
+		p.add("AccessTokenFormat", "JWT access tokens need Config.JWT.SigningKeys")
 	}
 	for _, r := range c.Resources {
 		if err := checkResource(r); err != nil {
-			bad("resource %q: %v", r, err)
+			p.add("Resources", "%q: %v", r, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
 	rec := store.Client{
 		ID:                c.ID,
 		Name:              c.Name,
+		ApplicationType:   string(appType),
 		RedirectURIs:      slices.Clone(c.RedirectURIs),
 		LoginURIs:         slices.Clone(c.LoginURIs),
-		GrantTypes:        slices.Clone(c.GrantTypes),
+		GrantTypes:        names(c.GrantTypes),
+		ResponseTypes:     names(responseTypes),
 		Scopes:            slices.Clone(c.Scopes),
-		AuthMethod:        method,
+		AuthMethod:        string(method),
 		PKCEOptional:      c.PKCEOptional,
-		AccessTokenFormat: c.AccessTokenFormat,
+		AccessTokenFormat: string(c.AccessTokenFormat),
 		Resources:         slices.Clone(c.Resources),
 		CreatedAt:         time.Now(),
 	}
 	if c.Secret != "" {
-		rec.SecretHash = HashSecret(c.Secret)
+		rec.SecretHash = hashToken(c.Secret)
 	}
 	return rec, nil
 }
 
-// checkRedirectURI enforces RFC 6749 §3.1.2: an absolute URI without a
-// fragment. Schemes that run code in the browser are refused.
-func checkRedirectURI(raw string) error {
+// checkResponseTypes returns the client's response types, derived from its
+// grant types when it names none, and reports a pair that disagrees
+// (RFC 7591 §2.1).
+func (s *Server) checkResponseTypes(p *problems, c Client) []ResponseType {
+	implied := func(rt ResponseType) bool { return slices.Contains(c.GrantTypes, rt.grant()) }
+	if c.ResponseTypes == nil {
+		var out []ResponseType
+		for _, rt := range []ResponseType{ResponseCode, ResponseToken} {
+			if implied(rt) {
+				out = append(out, rt)
+			}
+		}
+		return out
+	}
+	for _, rt := range c.ResponseTypes {
+		switch {
+		case rt != ResponseCode && rt != ResponseToken:
+			p.add("ResponseTypes", "unknown response type %q", rt)
+		case !implied(rt):
+			p.add("ResponseTypes", "%s needs grant type %s (RFC 7591 §2.1)", rt, rt.grant())
+		}
+	}
+	for _, rt := range []ResponseType{ResponseCode, ResponseToken} {
+		if implied(rt) && !slices.Contains(c.ResponseTypes, rt) {
+			p.add("GrantTypes", "%s needs response type %s (RFC 7591 §2.1)", rt.grant(), rt)
+		}
+	}
+	return c.ResponseTypes
+}
+
+// names converts typed protocol values to the strings a store record keeps.
+func names[T ~string](vs []T) []string {
+	if vs == nil {
+		return nil
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// checkRedirectURI enforces RFC 6749 §3.1.2 (an absolute URI without a
+// fragment) and RFC 9700 §2.1 (http only on loopback hosts unless
+// Development.AllowHTTPRedirectURIs). Schemes that run code in the browser
+// are refused.
+func (s *Server) checkRedirectURI(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return errors.New("not a URI")
@@ -169,19 +243,17 @@ func checkRedirectURI(raw string) error {
 	switch strings.ToLower(u.Scheme) {
 	case "javascript", "data", "vbscript", "file":
 		return fmt.Errorf("scheme %q is not allowed", u.Scheme)
-	case "http", "https":
+	case "https":
 		if u.Host == "" {
 			return errors.New("must have a host")
 		}
-	}
-	return nil
-}
-
-// checkResource enforces RFC 8707 §2: an absolute URI without a fragment.
-func checkResource(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(raw, "#") {
-		return errors.New("must be an absolute URI without fragment")
+	case "http":
+		if u.Host == "" {
+			return errors.New("must have a host")
+		}
+		if !isLoopbackHost(u.Hostname()) && !s.cfg.Development.AllowHTTPRedirectURIs {
+			return errors.New("http is allowed only on a loopback host (RFC 9700 §2.1); use https")
+		}
 	}
 	return nil
 }

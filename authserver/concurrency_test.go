@@ -98,7 +98,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // Within a grace period every concurrent refresh is answered, with one and
 // the same successor.
 func TestConcurrentRefreshWithGracePeriod(t *testing.T) {
-	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second })
+	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshRotation.GracePeriod = 30 * time.Second })
 	first := redeem(t, srv, st)
 	statuses, bodies := race(t, srv, refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass))
 	successors := map[string]bool{}

@@ -86,7 +86,8 @@ func (s *Server) ConsentHandler() http.Handler {
 			s.errorPage(w, r, unavailable(err))
 			return
 		}
-		subject, signedIn := s.cfg.CurrentUser(r)
+		sess, signedIn := s.session(r)
+		subject := sess.Subject
 		if err != nil || req.CSRFHash == "" || !signedIn || subject != req.Subject ||
 			subtle.ConstantTimeCompare([]byte(hashToken(csrf)), []byte(req.CSRFHash)) != 1 ||
 			(decision != "approve" && decision != "deny") {
@@ -111,11 +112,11 @@ func (s *Server) ConsentHandler() http.Handler {
 		}
 		// The user may approve fewer scopes than were asked for, never more.
 		approved := intersect(req.Scopes, vals["scope"])
-		if s.cfg.ConsentTTL > 0 {
+		if s.cfg.Lifetimes.Consent > 0 {
 			s.rememberConsent(ctx, subject, client.ID, approved)
 		}
 		s.emit(ctx, Event{Kind: EventConsentGranted, ClientID: client.ID, Subject: subject, Scopes: approved})
-		s.approve(w, r, req, client, subject, approved, http.StatusSeeOther)
+		s.approve(w, r, req, client, sess, approved, http.StatusSeeOther)
 	})
 }
 
@@ -128,7 +129,7 @@ func (s *Server) rememberConsent(ctx context.Context, subject, clientID string, 
 		ClientID:  clientID,
 		Scopes:    slices.Clone(scopes),
 		GrantedAt: now,
-		ExpiresAt: now.Add(s.cfg.ConsentTTL),
+		ExpiresAt: now.Add(s.cfg.Lifetimes.Consent),
 	})
 	if err != nil {
 		s.logError(ctx, serverError(err))

@@ -5,7 +5,7 @@ import "context"
 // EventKind says what happened in an [Event].
 type EventKind int
 
-// The kinds of events a Server reports through Config.Events.
+// The kinds of events a Server reports through Config.Hooks.Events.
 const (
 	// EventTokenIssued: an access token (and maybe a refresh token) was issued.
 	EventTokenIssued EventKind = iota + 1
@@ -68,9 +68,9 @@ type Event struct {
 	Scopes []string
 }
 
-// emit reports e to Config.Events.
+// emit reports e to Config.Hooks.Events.
 func (s *Server) emit(ctx context.Context, e Event) {
-	if s.cfg.Events != nil {
-		s.cfg.Events(ctx, e)
+	if s.cfg.Hooks.Events != nil {
+		s.cfg.Hooks.Events(ctx, e)
 	}
 }

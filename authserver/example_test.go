@@ -29,7 +29,7 @@ func Example() {
 	}
 	err = srv.RegisterClient(ctx, authserver.Client{
 		ID: "billing", Secret: "billing-secret-0123456789",
-		GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: []string{"reports"},
+		GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials}, Scopes: []string{"reports"},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -71,13 +71,14 @@ func ExampleServer_TokenHandler() {
 	defer st.Close()
 	srv, err := authserver.New(authserver.Config{
 		Issuer: "https://nu.example/api",
-		Paths:  authserver.Paths{Token: "/oauth/token", Refresh: []string{"/oauth/refreshAccessToken"}},
+		Paths:  authserver.Paths{Token: "/oauth/token"},
+		Compat: authserver.Compat{RefreshAliases: []string{"/oauth/refreshAccessToken"}},
 	}, st)
 	if err != nil {
 		log.Fatal(err)
 	}
 	if err := srv.RegisterClient(ctx, authserver.Client{
-		ID: "svc", Secret: "svc-secret-0123456789", GrantTypes: []string{authserver.GrantClientCredentials},
+		ID: "svc", Secret: "svc-secret-0123456789", GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials},
 	}); err != nil {
 		log.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,24 +28,6 @@ func (f form) resources() []string {
 		return nil
 	}
 	return strings.Split(f["resource"], " ")
-}
-
-// maxResources bounds how many resource indicators one request may name.
-const maxResources = 16
-
-// uniqueResources drops repeated resource indicators and refuses requests
-// that name too many (RFC 8707 §2).
-func uniqueResources(resources []string) ([]string, *Error) {
-	var out []string
-	for _, r := range resources {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	if len(out) > maxResources {
-		return nil, oauthError(CodeInvalidTarget, "too many resources")
-	}
-	return out, nil
 }
 
 // has reports whether key was sent, even with an empty value.

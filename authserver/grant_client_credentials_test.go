@@ -72,7 +72,7 @@ func TestGrantClientCredentialsWithPostAuth(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{
 		ID: "post-service", Secret: "post-service-secret-01", AuthMethod: authserver.AuthMethodPost,
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"keys_op"},
+		GrantTypes: grants("client_credentials"), Scopes: []string{"keys_op"},
 	}))
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"post-service"}, "client_secret": {"post-service-secret-01"}}
 	body := tokenOK(t, postForm(t, srv, "/oauth/token", form, ""))

@@ -52,7 +52,7 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 	}
 	verifier := f.get("code_verifier")
 	switch {
-	case rec.CodeChallenge != "" && !verifyPKCE(verifier, rec.CodeChallenge, rec.CodeChallengeMethod):
+	case rec.CodeChallenge != "" && !verifyPKCE(verifier, rec.CodeChallenge, PKCEMethod(rec.CodeChallengeMethod)):
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "code_verifier does not match the challenge")
 	case rec.CodeChallenge == "" && verifier != "":
 		// A verifier for a code issued without a challenge signals a PKCE
@@ -79,22 +79,6 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		audience:    audience,
 		grantID:     rec.GrantID,
 		authTime:    rec.AuthTime,
-		refresh:     slices.Contains(client.GrantTypes, GrantRefreshToken),
+		refresh:     allows(client, GrantRefreshToken),
 	})
-}
-
-// revokeGrant revokes every token of a grant and reports why. A store
-// failure is logged: the request is refused either way.
-func (s *Server) revokeGrant(ctx context.Context, grantID, clientID string, why EventKind) error {
-	if grantID == "" {
-		return nil
-	}
-	if err := s.store.RevokeGrant(ctx, grantID); err != nil {
-		return unavailable(err) // the caller's error writer logs it
-	}
-	s.emit(ctx, Event{Kind: why, ClientID: clientID, GrantID: grantID})
-	if why != EventGrantRevoked {
-		s.emit(ctx, Event{Kind: EventGrantRevoked, ClientID: clientID, GrantID: grantID})
-	}
-	return nil
 }

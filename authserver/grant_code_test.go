@@ -243,7 +243,7 @@ func TestGrantCodeNUIDVersion1MissingGrantType(t *testing.T) {
 		return url.Values{"client_id": {postID}, "client_secret": {postPass}, "code": {code}, "redirect_uri": {testRedirect}}
 	}
 	t.Run("accepted with AllowMissingGrantType", func(t *testing.T) {
-		srv, st := newTestServer(t, func(c *authserver.Config) { c.AllowMissingGrantType = true })
+		srv, st := newTestServer(t, func(c *authserver.Config) { c.Compat.AcceptMissingGrantType = true })
 		code := issueCode(t, st, codeSpec{clientID: postID, redirectURI: testRedirect, scopes: []string{"basic_info"}})
 		body := tokenOK(t, postForm(t, srv, "/oauth/token", v1(code), ""))
 		assert.NotEmpty(t, str(body, "refresh_token"))
@@ -262,7 +262,7 @@ func TestGrantCodeNUIDVersion1MissingGrantType(t *testing.T) {
 		tokenOK(t, postForm(t, srv, "/oauth/token", form, ""))
 	})
 	t.Run("without a code it is still invalid_request", func(t *testing.T) {
-		srv, _ := newTestServer(t, func(c *authserver.Config) { c.AllowMissingGrantType = true })
+		srv, _ := newTestServer(t, func(c *authserver.Config) { c.Compat.AcceptMissingGrantType = true })
 		form := url.Values{"client_id": {postID}, "client_secret": {postPass}, "redirect_uri": {testRedirect}}
 		assertOAuthError(t, postForm(t, srv, "/oauth/token", form, ""), 400, "invalid_request")
 	})
@@ -272,7 +272,7 @@ func TestGrantCodeNUIDVersion1MissingGrantType(t *testing.T) {
 // (RFC 6749 §4.1.2).
 func TestGrantCodeReplayRevokesGrant(t *testing.T) {
 	var log eventLog
-	srv, st := newTestServer(t, func(c *authserver.Config) { c.Events = log.record })
+	srv, st := newTestServer(t, func(c *authserver.Config) { c.Hooks.Events = log.record })
 	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
 	first := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass)))
 	assertActive(t, srv, str(first, "access_token"), true)
@@ -301,7 +301,7 @@ func TestGrantCodeWithoutRefreshGrant(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{
 		ID: "no-refresh", Secret: "no-refresh-secret-0123", RedirectURIs: []string{testRedirect},
-		GrantTypes: []string{"authorization_code"}, Scopes: []string{"basic_info"},
+		GrantTypes: grants("authorization_code"), Scopes: []string{"basic_info"},
 	}))
 	code := issueCode(t, st, codeSpec{clientID: "no-refresh", redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
 	body := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic("no-refresh", "no-refresh-secret-0123")))

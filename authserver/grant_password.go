@@ -3,7 +3,6 @@ package authserver
 import (
 	"context"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/kunci/kunci/store"
@@ -47,6 +46,6 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		audience:  resources,
 		grantID:   newGrantID(),
 		authTime:  time.Now(),
-		refresh:   slices.Contains(client.GrantTypes, GrantRefreshToken),
+		refresh:   allows(client, GrantRefreshToken),
 	})
 }

@@ -104,7 +104,7 @@ func TestGrantPasswordCheckFailureIs503(t *testing.T) {
 // Failed passwords are throttled per username and source address.
 func TestGrantPasswordThrottle(t *testing.T) {
 	var log eventLog
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.FailureLimit = 3; c.Events = log.record })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = 3; c.Hooks.Events = log.record })
 	const addr, otherAddr = "198.51.100.7:5555", "203.0.113.9:5555"
 	authz := basic(confidentialID, confidentialPass)
 
@@ -130,7 +130,7 @@ func TestGrantPasswordThrottle(t *testing.T) {
 }
 
 func TestGrantPasswordThrottleDisabled(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.FailureLimit = -1 })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = -1 })
 	for range 30 {
 		rec := postForm(t, srv, "/oauth/token", passwordForm("alice", "wrong"), basic(confidentialID, confidentialPass))
 		assertOAuthError(t, rec, 400, "invalid_grant")

@@ -12,7 +12,7 @@ import (
 // grantRefresh exchanges a refresh token for a new access token and a new
 // refresh token (RFC 6749 §6). Every use rotates the refresh token: the old
 // one stops working, and presenting it again revokes the whole grant
-// (RFC 9700 §4.14.2), unless Config.RefreshGracePeriod lets a client that
+// (RFC 9700 §4.14.2), unless Config.RefreshRotation.GracePeriod lets a client that
 // lost the response retry.
 func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	token := f.get("refresh_token")
@@ -53,7 +53,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	}
 
 	successor := newToken(prefixRefresh)
-	if s.cfg.RefreshGracePeriod > 0 {
+	if s.cfg.RefreshRotation.GracePeriod > 0 {
 		successor = successorToken(s.refreshKey, token)
 	}
 	_, refreshTTL := s.cfg.lifetime(GrantRefreshToken)
@@ -88,7 +88,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 // grace period it hands out the same successor again, provided the successor
 // has not been used; otherwise it revokes the grant.
 func (s *Server) refreshAgain(ctx context.Context, client store.Client, token string, rec store.RefreshToken, scopes []string, scopeOK bool) (IssuedToken, error) {
-	if grace := s.cfg.RefreshGracePeriod; grace > 0 && scopeOK && time.Since(rec.RotatedAt) <= grace {
+	if grace := s.cfg.RefreshRotation.GracePeriod; grace > 0 && scopeOK && time.Since(rec.RotatedAt) <= grace {
 		successor := successorToken(s.refreshKey, token)
 		h := hashToken(successor)
 		if subtle.ConstantTimeCompare([]byte(h), []byte(rec.SuccessorHash)) == 1 {

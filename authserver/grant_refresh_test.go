@@ -59,7 +59,7 @@ func TestGrantRefreshReuseWithBadScopeStillRevokes(t *testing.T) {
 }
 
 func TestGrantRefreshGracePeriod(t *testing.T) {
-	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second })
+	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshRotation.GracePeriod = 30 * time.Second })
 	first := redeem(t, srv, st)
 	old := str(first, "refresh_token")
 	second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass)))
@@ -85,7 +85,7 @@ func TestGrantRefreshGracePeriod(t *testing.T) {
 // testing/synctest's.
 func TestGrantRefreshGracePeriodEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second })
+		srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshRotation.GracePeriod = 30 * time.Second })
 		first := redeem(t, srv, st)
 		old := str(first, "refresh_token")
 		second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(old), basic(confidentialID, confidentialPass)))
@@ -100,8 +100,12 @@ func TestGrantRefreshGracePeriodEnds(t *testing.T) {
 // Two servers that share a store and a RefreshKey derive the same successor.
 func TestGrantRefreshGracePeriodSharedKey(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
-	srvA, st := newTestServer(t, func(c *authserver.Config) { c.RefreshGracePeriod = 30 * time.Second; c.RefreshKey = key })
-	cfgB := authserver.Config{Issuer: testIssuer, Scopes: testScopes, RefreshGracePeriod: 30 * time.Second, RefreshKey: key}
+	srvA, st := newTestServer(t, func(c *authserver.Config) {
+		c.RefreshRotation.GracePeriod = 30 * time.Second
+		c.RefreshRotation.Key = key
+	})
+	cfgB := testConfig()
+	cfgB.RefreshRotation = authserver.RefreshRotation{GracePeriod: 30 * time.Second, Key: key}
 	srvB, err := authserver.New(cfgB, st)
 	require.NoError(t, err)
 
@@ -176,8 +180,8 @@ func TestGrantRefreshErrors(t *testing.T) {
 func TestGrantRefreshExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, st := newTestServer(t, func(c *authserver.Config) {
-			c.AccessTokenTTL = time.Minute
-			c.RefreshTokenTTL = time.Hour
+			c.Lifetimes.AccessToken = time.Minute
+			c.Lifetimes.RefreshToken = time.Hour
 		})
 		first := redeem(t, srv, st)
 		time.Sleep(59 * time.Minute)
@@ -195,8 +199,8 @@ func TestGrantRefreshExpiry(t *testing.T) {
 // GrantLifetimes sets the lifetimes per grant type.
 func TestGrantRefreshLifetimes(t *testing.T) {
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.ExtendedTokenResponse = true
-		c.GrantLifetimes = map[authserver.GrantType]authserver.Lifetime{
+		c.Compat.ExtendedTokenResponse = true
+		c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{
 			authserver.GrantAuthorizationCode: {Access: 10 * time.Minute, Refresh: 8 * time.Hour},
 			authserver.GrantRefreshToken:      {Access: 5 * time.Minute},
 		}

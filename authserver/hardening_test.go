@@ -20,7 +20,7 @@ import (
 // authenticate without the secret (and so pass as confidential).
 func TestNoneClientWithSecretDoesNotAuthenticate(t *testing.T) {
 	srv, st := newTestServer(t, nil)
-	require.NoError(t, st.SaveClient(t.Context(), store.Client{ID: "legacy", SecretHash: authserver.HashSecret("legacy-secret-0123456"),
+	require.NoError(t, st.SaveClient(t.Context(), store.Client{ID: "legacy", SecretHash: hashOf("legacy-secret-0123456"),
 		AuthMethod: "none", GrantTypes: []string{"client_credentials"}}))
 	rec := postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {"legacy"}}, "")
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
@@ -37,7 +37,10 @@ func TestTokenEndpointOtherSchemeGetsChallenge(t *testing.T) {
 }
 
 func TestMetadataWithoutBrowserSide(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.LoginURL = "" })
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.Browser = authserver.Browser{}
+		c.Grants = []authserver.GrantType{authserver.GrantRefreshToken, authserver.GrantClientCredentials, authserver.GrantPassword}
+	})
 	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
 	assert.Equal(t, []any{"refresh_token", "client_credentials", "password"}, m["grant_types_supported"])
 	assert.NotContains(t, m, "authorization_endpoint")
@@ -62,7 +65,7 @@ func TestNewRejectsPathsThatClashWithMetadataOrIssuer(t *testing.T) {
 
 func TestTokenOnlyRevocation(t *testing.T) {
 	for _, allow := range []bool{false, true} {
-		srv, _ := newTestServer(t, func(c *authserver.Config) { c.AllowTokenOnlyRevocation = allow })
+		srv, _ := newTestServer(t, func(c *authserver.Config) { c.Compat.AcceptTokenOnlyRevocation = allow })
 		it, err := srv.IssueToken(t.Context(), authserver.TokenRequest{ClientID: serviceID, Scopes: []string{"basic_info"}})
 		require.NoError(t, err)
 		rec := postForm(t, srv, "/oauth/revoke", url.Values{"token": {it.AccessToken}}, "")
@@ -84,7 +87,7 @@ func TestTokenOnlyRevocation(t *testing.T) {
 func TestRepeatedResourcesAreMergedAndBounded(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "rs-user", Secret: "rs-user-secret-0123456",
-		GrantTypes: []string{"client_credentials"}, Resources: []string{"https://a.example/", "https://b.example/"}}))
+		GrantTypes: grants("client_credentials"), Resources: []string{"https://a.example/", "https://b.example/"}}))
 	form := url.Values{"grant_type": {"client_credentials"}, "resource": {"https://a.example/", "https://a.example/", "https://b.example/"}}
 	rec := postForm(t, srv, "/oauth/token", form, basic("rs-user", "rs-user-secret-0123456"))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
@@ -124,12 +127,12 @@ func TestConsentPageCannotResurrectConsumedRequest(t *testing.T) {
 	st := &interceptStore{Store: mem}
 	codes := 0
 	srv, err := authserver.New(authserver.Config{
-		Issuer: testIssuer, Scopes: testScopes, LoginURL: "/login", ConsentTTL: -1,
-		CurrentUser: func(*http.Request) (string, bool) { return "user-alice", true },
+		Issuer: testIssuer, Scopes: testScopes, Lifetimes: authserver.Lifetimes{Consent: -1},
+		Browser: authserver.Browser{LoginURL: "/login", Session: signedIn("user-alice")},
 	}, st)
 	require.NoError(t, err)
-	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: publicID, RedirectURIs: []string{testRedirect},
-		GrantTypes: []string{"authorization_code"}, Scopes: []string{"basic_info"}}))
+	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: publicID, AuthMethod: authserver.AuthMethodNone, RedirectURIs: []string{testRedirect},
+		GrantTypes: grants("authorization_code"), Scopes: []string{"basic_info"}}))
 
 	get := func(target string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
@@ -165,7 +168,7 @@ func TestConsentPageCannotResurrectConsumedRequest(t *testing.T) {
 // Anonymous traffic cannot fill the store with pending requests: each source
 // address may start only so many per minute.
 func TestAuthorizeRateLimit(t *testing.T) {
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.AuthorizeRateLimit = 2 })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.AuthorizeRateLimit = 2 })
 	start := func(addr string) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
 		req.RemoteAddr = addr
@@ -221,5 +224,5 @@ func TestControlCharactersStopAtTheEdge(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusForbidden, rec.Code)
 
-	assert.Error(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "bad\x00id", GrantTypes: []string{"refresh_token"}}))
+	assert.Error(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "bad\x00id", GrantTypes: grants("refresh_token")}))
 }

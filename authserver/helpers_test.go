@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,12 +41,10 @@ var testScopes = []authserver.Scope{
 	{Name: "update_basic_info", Description: "Change your name and photo"},
 }
 
-// newTestServer returns a server on a fresh memory store with the standard
-// test clients registered. mutate, if not nil, adjusts the config first.
-func newTestServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.Server, *store.Memory) {
-	t.Helper()
-	st := store.NewMemoryWithCleanup(0)
-	cfg := authserver.Config{
+// testConfig is the standard test configuration: the browser side through a
+// "user" cookie, every grant, the password grant for alice.
+func testConfig() authserver.Config {
+	return authserver.Config{
 		Issuer: testIssuer,
 		Scopes: testScopes,
 		CheckPassword: func(_ context.Context, username, password string) (string, bool, error) {
@@ -53,15 +53,27 @@ func newTestServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.S
 			}
 			return "", false, nil
 		},
-		CurrentUser: func(r *http.Request) (string, bool) {
-			c, err := r.Cookie("user")
-			if err != nil {
-				return "", false
-			}
-			return c.Value, true
+		Grants: []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken,
+			authserver.GrantClientCredentials, authserver.GrantPassword, authserver.GrantImplicit},
+		Browser: authserver.Browser{
+			Session: func(r *http.Request) (authserver.Session, bool) {
+				c, err := r.Cookie("user")
+				if err != nil {
+					return authserver.Session{}, false
+				}
+				return authserver.Session{Subject: c.Value, AuthTime: testAuthTime}, true
+			},
+			LoginURL: "/login",
 		},
-		LoginURL: "/login",
 	}
+}
+
+// newTestServer returns a server on a fresh memory store with the standard
+// test clients registered. mutate, if not nil, adjusts the config first.
+func newTestServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.Server, *store.Memory) {
+	t.Helper()
+	st := store.NewMemoryWithCleanup(0)
+	cfg := testConfig()
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -70,16 +82,45 @@ func newTestServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.S
 	all := []string{"basic_info", "phone", "keys_op", "update_basic_info"}
 	for _, c := range []authserver.Client{
 		{ID: confidentialID, Secret: confidentialPass, Name: "Confidential App", RedirectURIs: []string{testRedirect},
-			GrantTypes: []string{"authorization_code", "refresh_token", "password"}, Scopes: all},
+			GrantTypes: grants("authorization_code", "refresh_token", "password"), Scopes: all},
 		{ID: postID, Secret: postPass, Name: "Post App", AuthMethod: authserver.AuthMethodPost, RedirectURIs: []string{testRedirect},
-			GrantTypes: []string{"authorization_code", "refresh_token"}, Scopes: all},
-		{ID: publicID, Name: "Public App", RedirectURIs: []string{testRedirect, "http://127.0.0.1/cb"},
-			GrantTypes: []string{"authorization_code", "refresh_token", "implicit"}, Scopes: all},
-		{ID: serviceID, Secret: servicePass, Name: "Service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info", "keys_op"}},
+			GrantTypes: grants("authorization_code", "refresh_token"), Scopes: all},
+		{ID: publicID, Name: "Public App", AuthMethod: authserver.AuthMethodNone, ApplicationType: authserver.ApplicationNative,
+			RedirectURIs: []string{testRedirect, "http://127.0.0.1/cb"},
+			GrantTypes:   grants("authorization_code", "refresh_token", "implicit"), Scopes: all},
+		{ID: serviceID, Secret: servicePass, Name: "Service", GrantTypes: grants("client_credentials"), Scopes: []string{"basic_info", "keys_op"}},
 	} {
 		require.NoError(t, srv.RegisterClient(t.Context(), c))
 	}
 	return srv, st
+}
+
+// signedIn is a Browser.Session callback for which subject is always signed
+// in.
+func signedIn(subject string) func(*http.Request) (authserver.Session, bool) {
+	return func(*http.Request) (authserver.Session, bool) {
+		return authserver.Session{Subject: subject, AuthTime: testAuthTime}, true
+	}
+}
+
+// testAuthTime is when the test users signed in.
+var testAuthTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// grants converts grant type names for Client.GrantTypes.
+func grants(names ...string) []authserver.GrantType {
+	out := make([]authserver.GrantType, len(names))
+	for i, n := range names {
+		out[i] = authserver.GrantType(n)
+	}
+	return out
+}
+
+// hashOf is the hash under which the server stores a token, code or client
+// secret (SHA-256, unpadded base64url), for tests that write store records
+// themselves.
+func hashOf(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // basic returns an Authorization header value for HTTP Basic client

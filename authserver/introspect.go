@@ -27,7 +27,7 @@ type introspection struct {
 
 // IntrospectHandler returns the introspection endpoint (RFC 7662) on its own.
 // Only authenticated confidential clients may call it (§2.1). A token that
-// is unknown, expired, revoked, rotated, or that Config.CanIntrospect does
+// is unknown, expired, revoked, rotated, or that Config.Hooks.CanIntrospect does
 // not let the caller see is answered with exactly {"active":false} (§2.2).
 func (s *Server) IntrospectHandler() http.Handler {
 	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
@@ -86,11 +86,11 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 	return resp, nil
 }
 
-// canIntrospect applies Config.CanIntrospect, or the default policy: a
+// canIntrospect applies Config.Hooks.CanIntrospect, or the default policy: a
 // client may see its own tokens and tokens whose audience names it.
 func (s *Server) canIntrospect(caller store.Client, info TokenInfo) bool {
-	if s.cfg.CanIntrospect != nil {
-		return s.cfg.CanIntrospect(caller, info)
+	if s.cfg.Hooks.CanIntrospect != nil {
+		return s.cfg.Hooks.CanIntrospect(caller, info)
 	}
 	return info.ClientID == caller.ID || slices.Contains(info.Audience, caller.ID)
 }

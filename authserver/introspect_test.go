@@ -153,7 +153,7 @@ func TestIntrospectCallerMustBeConfidential(t *testing.T) {
 func TestIntrospectCanIntrospect(t *testing.T) {
 	var calls []string
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.CanIntrospect = func(caller store.Client, info middleware.TokenInfo) bool {
+		c.Hooks.CanIntrospect = func(caller store.Client, info middleware.TokenInfo) bool {
 			calls = append(calls, caller.ID+">"+info.ClientID)
 			return caller.ID == serviceID
 		}

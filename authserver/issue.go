@@ -1,13 +1,9 @@
 package authserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kunci/kunci/store"
@@ -145,129 +141,4 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		return unavailable(err)
 	}
 	return nil
-}
-
-// tokenResponse is the JSON body of a successful token response (RFC 6749
-// §5.1), with Apigee's extended fields when configured.
-type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int64  `json:"expires_in"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
-
-	IssuedAt              string `json:"issued_at,omitempty"`
-	RefreshTokenIssuedAt  string `json:"refresh_token_issued_at,omitempty"`
-	RefreshTokenExpiresIn string `json:"refresh_token_expires_in,omitempty"`
-	RefreshCount          string `json:"refresh_count,omitempty"`
-	RefreshTokenStatus    string `json:"refresh_token_status,omitempty"`
-	ClientID              string `json:"client_id,omitempty"`
-	ApplicationName       string `json:"application_name,omitempty"`
-	Status                string `json:"status,omitempty"`
-	State                 string `json:"state,omitempty"`
-}
-
-// reservedResponseFields are set by the server; TokenResponseHook cannot
-// replace them.
-var reservedResponseFields = []string{
-	"access_token", "token_type", "expires_in", "refresh_token", "scope",
-	"issued_at", "refresh_token_issued_at", "refresh_token_expires_in",
-	"refresh_count", "refresh_token_status", "client_id", "application_name",
-	"status", "state", "error", "error_description", "error_uri",
-}
-
-// appendStandardBody writes the RFC 6749 §5.1 fields of resp as JSON without
-// reflection: the hot path of every token request. Every value is known to
-// need no escaping: tokens are base64url (a JWT adds dots), token_type is a
-// constant and scope tokens exclude '"', '\\' and control characters
-// (RFC 6749 §3.3).
-func appendStandardBody(b []byte, resp tokenResponse) []byte {
-	b = append(b, `{"access_token":"`...)
-	b = append(b, resp.AccessToken...)
-	b = append(b, `","token_type":"`...)
-	b = append(b, resp.TokenType...)
-	b = append(b, `","expires_in":`...)
-	b = strconv.AppendInt(b, resp.ExpiresIn, 10)
-	if resp.RefreshToken != "" {
-		b = append(b, `,"refresh_token":"`...)
-		b = append(b, resp.RefreshToken...)
-		b = append(b, '"')
-	}
-	if resp.Scope != "" {
-		b = append(b, `,"scope":"`...)
-		b = append(b, resp.Scope...)
-		b = append(b, '"')
-	}
-	return append(b, '}')
-}
-
-// dropReserved removes from m every key that matches a reserved name without
-// regard to case: encoding/json, and so most Go clients, match object keys
-// case-insensitively with the last duplicate winning, so "Access_Token"
-// would otherwise replace access_token.
-func dropReserved(m map[string]any, reserved []string) map[string]any {
-	for k := range m {
-		for _, r := range reserved {
-			if strings.EqualFold(k, r) {
-				delete(m, k)
-				break
-			}
-		}
-	}
-	return m
-}
-
-// millis formats t as Unix milliseconds, as Apigee's issued_at fields do.
-func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
-
-// tokenBody builds the JSON body for it. requested is the scope list the
-// client asked for; scope is included when the granted scopes differ from it
-// (RFC 6749 §5.1). state is echoed in the extended response.
-func (s *Server) tokenBody(ctx context.Context, it IssuedToken, requested []string, state string) []byte {
-	resp := tokenResponse{
-		AccessToken:  it.AccessToken,
-		TokenType:    it.TokenType,
-		ExpiresIn:    int64(it.ExpiresAt.Sub(it.IssuedAt) / time.Second),
-		RefreshToken: it.RefreshToken,
-	}
-	if !slices.Equal(requested, it.Scopes) {
-		resp.Scope = strings.Join(it.Scopes, " ")
-	}
-	if s.cfg.ExtendedTokenResponse {
-		resp.IssuedAt = millis(it.IssuedAt)
-		resp.ClientID = it.ClientID
-		resp.ApplicationName = it.ClientName
-		resp.Status = "approved"
-		resp.State = state
-		if it.RefreshToken != "" {
-			resp.RefreshTokenIssuedAt = millis(it.RefreshIssuedAt)
-			resp.RefreshTokenExpiresIn = strconv.FormatInt(int64(it.RefreshExpiresAt.Sub(it.RefreshIssuedAt)/time.Second), 10)
-			resp.RefreshCount = strconv.Itoa(it.RefreshCount)
-			resp.RefreshTokenStatus = "approved"
-		}
-	}
-	if !s.cfg.ExtendedTokenResponse && s.cfg.TokenResponseHook == nil {
-		return appendStandardBody(make([]byte, 0, 256), resp)
-	}
-	body, _ := json.Marshal(resp) // a struct of strings and ints always marshals
-	if s.cfg.TokenResponseHook == nil {
-		return body
-	}
-	view := it
-	view.AccessToken, view.RefreshToken = "", ""
-	extra := dropReserved(s.cfg.TokenResponseHook(ctx, view), reservedResponseFields)
-	if len(extra) == 0 {
-		return body
-	}
-	more, err := json.Marshal(extra)
-	if err != nil {
-		s.logError(ctx, serverError(err))
-		return body
-	}
-	// Splice {"a":1} and {"b":2} into {"a":1,"b":2}.
-	var buf bytes.Buffer
-	buf.Write(body[:len(body)-1])
-	buf.WriteByte(',')
-	buf.Write(more[1:])
-	return buf.Bytes()
 }

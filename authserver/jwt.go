@@ -9,6 +9,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/kunci/kunci/internal/policy"
 	"github.com/kunci/kunci/store"
 )
 
@@ -36,13 +37,13 @@ type jwtClaims struct {
 }
 
 // useJWT decides whether an access token is a JWT: the client asked for JWTs,
-// or the token is for a resource listed in Config.JWTResources.
+// or the token is for a resource listed in Config.JWT.Resources.
 func (s *Server) useJWT(client store.Client, audience []string) bool {
-	if client.AccessTokenFormat == "jwt" {
+	if TokenFormat(client.AccessTokenFormat) == TokenFormatJWT {
 		return true
 	}
 	for _, a := range audience {
-		for _, r := range s.cfg.JWTResources {
+		for _, r := range s.cfg.JWT.Resources {
 			if a == r {
 				return true
 			}
@@ -107,7 +108,7 @@ func (s *Server) jwtID(token string) (string, bool) {
 	if s.keys == nil || !looksLikeJWT(token) {
 		return "", false
 	}
-	parsed, err := jwt.ParseSigned(token, signingAlgorithms)
+	parsed, err := jwt.ParseSigned(token, policy.SigningAlgorithms())
 	if err != nil || len(parsed.Headers) != 1 {
 		return "", false
 	}
@@ -146,15 +147,15 @@ func (s *Server) accessHash(token string) (string, bool) {
 	return "", false
 }
 
-// extraClaims runs Config.AccessTokenClaims and drops the names the server
+// extraClaims runs Config.Hooks.AccessTokenClaims and drops the names the server
 // owns.
 func (s *Server) extraClaims(ctx context.Context, it IssuedToken) map[string]any {
-	if s.cfg.AccessTokenClaims == nil {
+	if s.cfg.Hooks.AccessTokenClaims == nil {
 		return nil
 	}
 	view := it
 	view.AccessToken, view.RefreshToken = "", ""
-	extra := dropReserved(s.cfg.AccessTokenClaims(ctx, view), registeredClaims)
+	extra := dropReserved(s.cfg.Hooks.AccessTokenClaims(ctx, view), registeredClaims)
 	if len(extra) == 0 {
 		return nil
 	}

@@ -31,14 +31,14 @@ const (
 // client that asks for JWT access tokens.
 func newJWTServer(t *testing.T, st store.Store, keys []jose.JSONWebKey, mutate func(*authserver.Config)) *authserver.Server {
 	t.Helper()
-	cfg := authserver.Config{Issuer: testIssuer, Scopes: testScopes, SigningKeys: keys}
+	cfg := authserver.Config{Issuer: testIssuer, Scopes: testScopes, JWT: authserver.JWT{SigningKeys: keys}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	srv, err := authserver.New(cfg, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{
-		ID: jwtClientID, Secret: jwtClientPass, Name: "JWT Service", GrantTypes: []string{"client_credentials"},
+		ID: jwtClientID, Secret: jwtClientPass, Name: "JWT Service", GrantTypes: grants("client_credentials"),
 		Scopes: []string{"basic_info", "keys_op"}, AccessTokenFormat: "jwt", Resources: []string{apiResource},
 	}))
 	return srv
@@ -196,7 +196,7 @@ func TestJWTKeyRotation(t *testing.T) {
 func TestJWTRevocationAndIntrospectionWithExtraClaims(t *testing.T) {
 	key := genKey(t, jose.ES256)
 	srv := newJWTServer(t, store.NewMemoryWithCleanup(0), []jose.JSONWebKey{key}, func(c *authserver.Config) {
-		c.AccessTokenClaims = func(_ context.Context, it authserver.IssuedToken) map[string]any {
+		c.Hooks.AccessTokenClaims = func(_ context.Context, it authserver.IssuedToken) map[string]any {
 			return map[string]any{"tenant": "acme", "role": "admin", "sub": "forged", "scope": "everything", "exp": 1}
 		}
 	})
@@ -231,7 +231,7 @@ func TestResourceIndicators(t *testing.T) {
 	key := genKey(t, jose.ES256)
 	otherAPI := "https://other.example.com/"
 	srv := newJWTServer(t, store.NewMemoryWithCleanup(0), []jose.JSONWebKey{key}, func(c *authserver.Config) {
-		c.JWTResources = []string{otherAPI}
+		c.JWT.Resources = []string{otherAPI}
 	})
 	token := issueJWT(t, srv, url.Values{"resource": {apiResource}})
 	info, err := srv.VerifyAccessToken(t.Context(), token)
@@ -245,7 +245,7 @@ func TestResourceIndicators(t *testing.T) {
 
 	// A resource listed in JWTResources gets a JWT even for an opaque client.
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "opaque", Secret: "opaque-secret-0123456",
-		GrantTypes: []string{"client_credentials"}, Resources: []string{otherAPI, apiResource}}))
+		GrantTypes: grants("client_credentials"), Resources: []string{otherAPI, apiResource}}))
 	rec = postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "resource": {otherAPI}}, basic("opaque", "opaque-secret-0123456"))
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.True(t, strings.HasPrefix(decodeJSON(t, rec)["access_token"].(string), "eyJ"))
@@ -263,13 +263,13 @@ func TestSigningKeyConfigErrors(t *testing.T) {
 	noKid := ec
 	noKid.KeyID = ""
 	cases := map[string]authserver.Config{
-		"public key only":           {SigningKeys: []jose.JSONWebKey{pub}},
-		"HMAC key":                  {SigningKeys: []jose.JSONWebKey{hmac}},
-		"algorithm does not fit":    {SigningKeys: []jose.JSONWebKey{mismatch}},
-		"missing key ID":            {SigningKeys: []jose.JSONWebKey{noKid}},
-		"duplicate key ID":          {SigningKeys: []jose.JSONWebKey{ec, ec}},
-		"JWT resources, no keys":    {JWTResources: []string{apiResource}},
-		"relative default audience": {SigningKeys: []jose.JSONWebKey{ec}, DefaultResource: "api"},
+		"public key only":           {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{pub}}},
+		"HMAC key":                  {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{hmac}}},
+		"algorithm does not fit":    {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{mismatch}}},
+		"missing key ID":            {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{noKid}}},
+		"duplicate key ID":          {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{ec, ec}}},
+		"JWT resources, no keys":    {JWT: authserver.JWT{Resources: []string{apiResource}}},
+		"relative default audience": {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{ec}, DefaultResource: "api"}},
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -280,7 +280,7 @@ func TestSigningKeyConfigErrors(t *testing.T) {
 	}
 	srv, err := authserver.New(authserver.Config{Issuer: testIssuer}, store.NewMemoryWithCleanup(0))
 	require.NoError(t, err)
-	err = srv.RegisterClient(t.Context(), authserver.Client{ID: "j", Secret: "0123456789abcdefgh", GrantTypes: []string{"client_credentials"}, AccessTokenFormat: "jwt"})
+	err = srv.RegisterClient(t.Context(), authserver.Client{ID: "j", Secret: "0123456789abcdefgh", GrantTypes: grants("client_credentials"), AccessTokenFormat: "jwt"})
 	assert.ErrorContains(t, err, "SigningKeys")
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/jwks", nil))

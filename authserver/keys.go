@@ -11,17 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
-// signingAlgorithms are the JWS algorithms kunci signs and accepts access
-// tokens with: asymmetric only, never "none" and never HMAC (RFC 8725 §3.1).
-var signingAlgorithms = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.EdDSA, jose.RS256, jose.PS256}
-
-// GenerateSigningKey returns a new private key for Config.SigningKeys, with
-// its algorithm and a key ID (the RFC 7638 thumbprint) set. ES256 and EdDSA
-// are recommended; RS256 uses a 2048-bit key. It is meant for development
+// GenerateSigningKey returns a new private key for Config.JWT.SigningKeys,
+// with its algorithm and a key ID (the RFC 7638 thumbprint) set. alg is one
+// of ES256, ES384, ES512, EdDSA, RS256 and PS256; ES256 and EdDSA are
+// recommended, RS256 and PS256 use a 2048-bit key. It is meant for development
 // and tests: production keys should be created once, kept secret and loaded
 // at start, so that tokens outlive a restart.
 func GenerateSigningKey(alg jose.SignatureAlgorithm) (jose.JSONWebKey, error) {
@@ -32,6 +32,8 @@ func GenerateSigningKey(alg jose.SignatureAlgorithm) (jose.JSONWebKey, error) {
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case jose.ES384:
 		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case jose.ES512:
+		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	case jose.EdDSA:
 		_, key, err = ed25519.GenerateKey(rand.Reader)
 	case jose.RS256, jose.PS256:
@@ -60,7 +62,7 @@ type keySet struct {
 	jwks   []byte // the served JWK Set
 }
 
-// newKeySet validates Config.SigningKeys. The first key signs; every key is
+// newKeySet validates Config.JWT.SigningKeys. The first key signs; every key is
 // published, so that tokens signed by a retired key stay verifiable and a
 // key can be published before it becomes the first.
 func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
@@ -70,21 +72,22 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 	ks := &keySet{public: make(map[string]jose.JSONWebKey, len(keys))}
 	var set jose.JSONWebKeySet
 	for i, k := range keys {
-		if !k.Valid() || k.IsPublic() {
-			return nil, fmt.Errorf("SigningKeys[%d] must be a valid private key", i)
-		}
-		if !keyFitsAlgorithm(k) {
-			return nil, fmt.Errorf("SigningKeys[%d]: algorithm %q is not one of %v or does not fit the key", i, k.Algorithm, signingAlgorithms)
-		}
-		if k.KeyID == "" {
-			return nil, fmt.Errorf("SigningKeys[%d] has no key ID", i)
+		field := fmt.Sprintf("JWT.SigningKeys[%d]", i)
+		alg := jose.SignatureAlgorithm(k.Algorithm)
+		switch {
+		case !k.Valid() || k.IsPublic():
+			return nil, &FieldError{Field: field, Problem: "must be a valid private key"}
+		case !slices.Contains(policy.SigningAlgorithms(), alg) || !policy.KeyFits(k.Key, alg):
+			return nil, &FieldError{Field: field, Problem: fmt.Sprintf("algorithm %q is not one of %v or does not fit the key", k.Algorithm, policy.SigningAlgorithms())}
+		case k.KeyID == "":
+			return nil, &FieldError{Field: field, Problem: "has no key ID"}
 		}
 		if _, dup := ks.public[k.KeyID]; dup {
-			return nil, fmt.Errorf("SigningKeys[%d]: key ID %q is used twice", i, k.KeyID)
+			return nil, &FieldError{Field: field, Problem: fmt.Sprintf("key ID %q is used twice", k.KeyID)}
 		}
 		pub := k.Public()
 		if !pub.Valid() {
-			return nil, fmt.Errorf("SigningKeys[%d] has no public key", i)
+			return nil, &FieldError{Field: field, Problem: "has no public key"}
 		}
 		pub.Use = "sig"
 		ks.public[k.KeyID] = pub
@@ -94,7 +97,7 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 	opts := (&jose.SignerOptions{}).WithType("at+jwt").WithHeader(jose.HeaderKey("kid"), ks.active.KeyID)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(ks.active.Algorithm), Key: ks.active.Key}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("SigningKeys[0]: %w", err)
+		return nil, &FieldError{Field: "JWT.SigningKeys[0]", Problem: err.Error()}
 	}
 	ks.signer = signer
 	jwks, err := json.Marshal(set)
@@ -105,29 +108,9 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 	return ks, nil
 }
 
-// keyFitsAlgorithm reports whether k's algorithm is allowed and matches its
-// key type.
-func keyFitsAlgorithm(k jose.JSONWebKey) bool {
-	switch jose.SignatureAlgorithm(k.Algorithm) {
-	case jose.ES256:
-		key, ok := k.Key.(*ecdsa.PrivateKey)
-		return ok && key.Curve == elliptic.P256()
-	case jose.ES384:
-		key, ok := k.Key.(*ecdsa.PrivateKey)
-		return ok && key.Curve == elliptic.P384()
-	case jose.EdDSA:
-		_, ok := k.Key.(ed25519.PrivateKey)
-		return ok
-	case jose.RS256, jose.PS256:
-		key, ok := k.Key.(*rsa.PrivateKey)
-		return ok && key.N.BitLen() >= 2048
-	}
-	return false
-}
-
 // JWKSHandler returns the endpoint that publishes the public signing keys as
 // a JWK Set (RFC 7517 §5). It never contains private key material.
-// Without Config.SigningKeys the set is empty.
+// Without Config.JWT.SigningKeys the set is empty.
 func (s *Server) JWKSHandler() http.Handler {
 	if s.keys == nil {
 		return staticDocument("application/jwk-set+json", []byte(`{"keys":[]}`))

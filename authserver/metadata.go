@@ -57,37 +57,36 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		TokenEndpoint:                          s.endpoint(p.Token),
 		RevocationEndpoint:                     s.endpoint(p.Revoke),
 		IntrospectionEndpoint:                  s.endpoint(p.Introspect),
-		TokenEndpointAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
-		RevocationEndpointAuthMethodsSupported: []string{AuthMethodBasic, AuthMethodPost, AuthMethodNone},
-		IntrospectionAuthMethodsSupported:      []string{AuthMethodBasic, AuthMethodPost},
-		AuthorizationResponseIssSupported:      s.browserEnabled(),
+		TokenEndpointAuthMethodsSupported:      names([]AuthMethod{AuthMethodBasic, AuthMethodPost, AuthMethodNone}),
+		RevocationEndpointAuthMethodsSupported: names([]AuthMethod{AuthMethodBasic, AuthMethodPost, AuthMethodNone}),
+		IntrospectionAuthMethodsSupported:      names([]AuthMethod{AuthMethodBasic, AuthMethodPost}),
+		AuthorizationResponseIssSupported:      s.cfg.browserEnabled(),
 		ResponseTypesSupported:                 []string{},
 	}
 	for _, sc := range s.cfg.Scopes {
 		m.ScopesSupported = append(m.ScopesSupported, sc.Name)
 	}
 	for _, g := range s.cfg.Grants {
-		// Without the authorization endpoint no code can be obtained.
-		if g == GrantImplicit || (g == GrantAuthorizationCode && !s.browserEnabled()) {
-			continue
-		}
-		m.GrantTypesSupported = append(m.GrantTypesSupported, g)
+		m.GrantTypesSupported = append(m.GrantTypesSupported, string(g))
 	}
 	if s.keys != nil {
 		m.JWKSURI = s.endpoint(p.JWKS)
 	}
-	if s.browserEnabled() {
+	if s.cfg.browserEnabled() {
 		m.AuthorizationEndpoint = s.endpoint(p.Authorize)
 		if slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
-			m.ResponseTypesSupported = append(m.ResponseTypesSupported, responseCode)
+			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseCode))
 			m.ResponseModesSupported = append(m.ResponseModesSupported, "query")
-			m.CodeChallengeMethodsSupported = []string{PKCEMethodS256}
-			if s.cfg.AllowPlainPKCE {
-				m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, PKCEMethodPlain)
+			m.CodeChallengeMethodsSupported = []string{string(PKCEMethodS256)}
+			if s.cfg.Compat.AcceptPlainPKCE {
+				m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, string(PKCEMethodPlain))
 			}
 		}
+		// "implicit" is listed exactly when a response type other than code
+		// is offered (RFC 8414 §2, OpenID Connect Registration §2): config
+		// validation makes GrantImplicit imply the browser side.
 		if slices.Contains(s.cfg.Grants, GrantImplicit) {
-			m.ResponseTypesSupported = append(m.ResponseTypesSupported, responseToken)
+			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseToken))
 			m.ResponseModesSupported = append(m.ResponseModesSupported, "fragment")
 		}
 	}

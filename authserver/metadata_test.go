@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -27,7 +28,7 @@ func getMetadata(t *testing.T, h http.Handler, path string) map[string]any {
 
 func TestMetadataDefault(t *testing.T) {
 	key := genKey(t, jose.ES256)
-	srv, _ := newTestServer(t, func(c *authserver.Config) { c.SigningKeys = []jose.JSONWebKey{key} })
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.JWT.SigningKeys = []jose.JSONWebKey{key} })
 	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
 	want := map[string]any{
 		"issuer":                                         testIssuer,
@@ -39,7 +40,7 @@ func TestMetadataDefault(t *testing.T) {
 		"scopes_supported":                               []any{"basic_info", "phone", "keys_op", "update_basic_info"},
 		"response_types_supported":                       []any{"code", "token"},
 		"response_modes_supported":                       []any{"query", "fragment"},
-		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password"},
+		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
 		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none"},
 		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none"},
 		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post"},
@@ -47,6 +48,30 @@ func TestMetadataDefault(t *testing.T) {
 		"authorization_response_iss_parameter_supported": true,
 	}
 	assert.Equal(t, want, m)
+}
+
+// With Grants left nil the implicit grant is off (RFC 9700 §2.1.2): the
+// metadata offers response type code only and lists no "implicit".
+func TestMetadataDefaultGrantsOmitImplicit(t *testing.T) {
+	cfg := testConfig()
+	cfg.Grants, cfg.CheckPassword = nil, nil
+	srv, err := authserver.New(cfg, store.NewMemoryWithCleanup(0))
+	require.NoError(t, err)
+	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
+	assert.Equal(t, []any{"authorization_code", "refresh_token", "client_credentials"}, m["grant_types_supported"])
+	assert.Equal(t, []any{"code"}, m["response_types_supported"])
+	assert.Equal(t, []any{"query"}, m["response_modes_supported"])
+
+	// A client that registers implicit is still refused response_type=token.
+	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "spa", AuthMethod: authserver.AuthMethodNone,
+		RedirectURIs: []string{testRedirect}, GrantTypes: grants("implicit")}))
+	b := newBrowser(t, srv)
+	resp, _ := b.do(http.MethodGet, "/oauth/authorize?"+url.Values{"response_type": {"token"}, "client_id": {"spa"},
+		"redirect_uri": {testRedirect}, "state": {"s"}}.Encode(), nil)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	frag, err := url.ParseQuery(location(t, resp).Fragment)
+	require.NoError(t, err)
+	assert.Equal(t, "unsupported_response_type", frag.Get("error"))
 }
 
 func TestMetadataFollowsConfig(t *testing.T) {

@@ -5,12 +5,6 @@ import (
 	"crypto/subtle"
 )
 
-// PKCE methods (RFC 7636 §4.2).
-const (
-	PKCEMethodS256  = "S256"
-	PKCEMethodPlain = "plain"
-)
-
 // validPKCEValue reports whether v is a code_verifier or S256 code_challenge
 // of the right form: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" /
 // "." / "_" / "~" (RFC 7636 §4.1, §4.2).
@@ -32,7 +26,7 @@ func validPKCEValue(v string) bool {
 
 // verifyPKCE checks a code_verifier against the stored challenge
 // (RFC 7636 §4.6), in constant time.
-func verifyPKCE(verifier, challenge, method string) bool {
+func verifyPKCE(verifier, challenge string, method PKCEMethod) bool {
 	if !validPKCEValue(verifier) {
 		return false
 	}

@@ -12,13 +12,13 @@ import (
 // clients' tokens. Revoking a refresh token revokes its whole grant, access
 // tokens included; revoking an access token revokes that token. A store
 // failure is 503 (§2.2.1), never 200. token_type_hint is advisory: the token's
-// own prefix tells its type. With Config.AllowTokenOnlyRevocation a request
+// own prefix tells its type. With Config.Compat.AcceptTokenOnlyRevocation a request
 // without any client credentials revokes the token it names.
 func (s *Server) RevokeHandler() http.Handler {
 	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		ctx := r.Context()
 		clientID := ""
-		if !s.cfg.AllowTokenOnlyRevocation || r.Header.Get("Authorization") != "" || f.has("client_id") {
+		if !s.cfg.Compat.AcceptTokenOnlyRevocation || r.Header.Get("Authorization") != "" || f.has("client_id") {
 			client, e := s.authenticateClient(ctx, r, f)
 			if e != nil {
 				return nil, e
@@ -48,5 +48,21 @@ func (s *Server) revoke(ctx context.Context, token, clientID string) error {
 		return unavailable(err)
 	}
 	s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: t.info.ClientID, Subject: t.info.Subject, GrantID: t.grantID})
+	return nil
+}
+
+// revokeGrant revokes every token of a grant and reports why. A store
+// failure is logged: the request is refused either way.
+func (s *Server) revokeGrant(ctx context.Context, grantID, clientID string, why EventKind) error {
+	if grantID == "" {
+		return nil
+	}
+	if err := s.store.RevokeGrant(ctx, grantID); err != nil {
+		return unavailable(err) // the caller's error writer logs it
+	}
+	s.emit(ctx, Event{Kind: why, ClientID: clientID, GrantID: grantID})
+	if why != EventGrantRevoked {
+		s.emit(ctx, Event{Kind: EventGrantRevoked, ClientID: clientID, GrantID: grantID})
+	}
 	return nil
 }

@@ -97,7 +97,7 @@ func newFailingServer(t *testing.T, methods ...string) (*authserver.Server, *fai
 	for _, m := range methods {
 		fs.fail[m] = true
 	}
-	srv, err := authserver.New(authserver.Config{Issuer: testIssuer, Scopes: testScopes}, fs)
+	srv, err := authserver.New(testConfig(), fs)
 	require.NoError(t, err)
 	return srv, fs
 }

@@ -1,50 +1,6 @@
 package authserver
 
-import (
-	"slices"
-	"strings"
-)
-
-// maxScopeLen bounds the scope parameter.
-const maxScopeLen = 2048
-
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// one or more of %x21 / %x23-5B / %x5D-7E.
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// parseScope splits a scope parameter (RFC 6749 §3.3) into its tokens,
-// dropping duplicates and keeping their order. It reports false for a
-// malformed value: a bad token, or separators other than single spaces.
-func parseScope(s string) ([]string, bool) {
-	if s == "" {
-		return nil, true
-	}
-	if len(s) > maxScopeLen {
-		return nil, false
-	}
-	parts := strings.Split(s, " ")
-	out := make([]string, 0, len(parts))
-	for _, p := range parts {
-		if !validScopeToken(p) {
-			return nil, false
-		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	return out, true
-}
+import "slices"
 
 // subset reports whether every element of a is in b.
 func subset(a, b []string) bool {

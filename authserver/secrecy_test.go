@@ -71,8 +71,10 @@ func TestStoreNeverSeesSecrets(t *testing.T) {
 	spy := &spyStore{Store: store.NewMemoryWithCleanup(0)}
 	key := genKey(t, jose.ES256)
 	srv, err := authserver.New(authserver.Config{
-		Issuer: testIssuer, Scopes: testScopes, SigningKeys: []jose.JSONWebKey{key}, LoginURL: "/login",
-		CurrentUser: func(*http.Request) (string, bool) { return "user-alice", true },
+		Issuer: testIssuer, Scopes: testScopes, JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{key}},
+		Browser: authserver.Browser{LoginURL: "/login", Session: signedIn("user-alice")},
+		Grants: []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken,
+			authserver.GrantClientCredentials, authserver.GrantPassword},
 		CheckPassword: func(_ context.Context, u, p string) (string, bool, error) {
 			return "user-alice", u == "alice" && p == "wonderland", nil
 		},
@@ -80,9 +82,9 @@ func TestStoreNeverSeesSecrets(t *testing.T) {
 	require.NoError(t, err)
 	secrets := []string{confidentialPass, servicePass}
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: confidentialID, Secret: confidentialPass,
-		RedirectURIs: []string{testRedirect}, GrantTypes: []string{"authorization_code", "refresh_token", "password"}, Scopes: []string{"basic_info"}}))
+		RedirectURIs: []string{testRedirect}, GrantTypes: grants("authorization_code", "refresh_token", "password"), Scopes: []string{"basic_info"}}))
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: serviceID, Secret: servicePass,
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info"}, AccessTokenFormat: "jwt"}))
+		GrantTypes: grants("client_credentials"), Scopes: []string{"basic_info"}, AccessTokenFormat: "jwt"}))
 	collect := func(body map[string]any) {
 		for _, k := range []string{"access_token", "refresh_token"} {
 			if v, ok := body[k].(string); ok {
@@ -132,7 +134,7 @@ func TestUnexpectedErrorIsServerError(t *testing.T) {
 	key := genKey(t, jose.ES256)
 	srv := newJWTServer(t, store.NewMemoryWithCleanup(0), []jose.JSONWebKey{key}, func(c *authserver.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-		c.AccessTokenClaims = func(context.Context, authserver.IssuedToken) map[string]any {
+		c.Hooks.AccessTokenClaims = func(context.Context, authserver.IssuedToken) map[string]any {
 			return map[string]any{"bad": func() {}} // cannot be encoded
 		}
 	})

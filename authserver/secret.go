@@ -65,10 +65,6 @@ func hashToken(token string) string {
 	return string(out[:])
 }
 
-// HashSecret returns the hash under which a client secret is stored, for
-// hosts that write [store.Client] records themselves.
-func HashSecret(secret string) string { return hashToken(secret) }
-
 // secretMatches compares a presented secret with a stored hash in constant
 // time.
 func secretMatches(presented, storedHash string) bool {

@@ -14,8 +14,8 @@ import (
 )
 
 // Server is an embeddable OAuth 2.0 authorization server. It is an
-// [http.Handler] that answers on the paths of Config.Paths and 404s on every
-// other path, so it can be mounted on a mux with http.StripPrefix when it
+// [http.Handler] that answers on the paths of Config.Paths (and those of
+// Config.Compat) and 404s on every other path, so it can be mounted on a mux with http.StripPrefix when it
 // lives under a prefix.
 //
 // A Server is safe for concurrent use. Two Servers never share state except
@@ -58,29 +58,29 @@ func New(config Config, st store.Store) (*Server, error) {
 		log:      cfg.Logger,
 		realm:    cfg.Issuer,
 		scopes:   make(map[string]Scope, len(cfg.Scopes)),
-		failures: newThrottle(cfg.FailureLimit, cfg.FailureWindow),
-		starts:   newThrottle(cfg.AuthorizeRateLimit, time.Minute),
+		failures: newThrottle(cfg.Limits.FailureLimit, cfg.Limits.FailureWindow),
+		starts:   newThrottle(cfg.Limits.AuthorizeRateLimit, time.Minute),
 	}
 	for _, sc := range cfg.Scopes {
 		s.scopes[sc.Name] = sc
 	}
 	s.dummySecretHash = hashToken(newToken(""))
-	s.refreshKey = slices.Clone(cfg.RefreshKey)
+	s.refreshKey = slices.Clone(cfg.RefreshRotation.Key)
 	if s.refreshKey == nil {
 		s.refreshKey = make([]byte, 32)
 		rand.Read(s.refreshKey)
 	}
-	if s.keys, err = newKeySet(cfg.SigningKeys); err != nil {
-		return nil, fmt.Errorf("authserver: config: %w", err)
+	if s.keys, err = newKeySet(cfg.JWT.SigningKeys); err != nil {
+		return nil, err
 	}
-	s.defaultResource = cfg.DefaultResource
+	s.defaultResource = cfg.JWT.DefaultResource
 	if s.defaultResource == "" {
 		s.defaultResource = cfg.Issuer
 	}
 	if s.metadata, err = s.buildMetadata(); err != nil {
 		return nil, fmt.Errorf("authserver: metadata: %w", err)
 	}
-	s.consentTmpl, s.errorTmpl = cfg.ConsentTemplate, cfg.ErrorTemplate
+	s.consentTmpl, s.errorTmpl = cfg.Browser.ConsentTemplate, cfg.Browser.ErrorTemplate
 	if s.consentTmpl == nil || s.errorTmpl == nil {
 		consent, errPage, err := defaultTemplates()
 		if err != nil {
@@ -102,8 +102,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	p := s.cfg.Paths
 	mux.Handle(p.Token, s.TokenHandler())
-	for _, alias := range p.Refresh {
-		mux.Handle(alias, s.refreshAliasHandler())
+	if !s.cfg.Compat.NoRefreshAliases {
+		for _, alias := range s.cfg.Compat.RefreshAliases {
+			mux.Handle(alias, s.refreshAliasHandler())
+		}
 	}
 	mux.Handle(p.Revoke, s.RevokeHandler())
 	mux.Handle(p.Introspect, s.IntrospectHandler())
@@ -115,26 +117,20 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	// The browser side needs the host to say who is signed in and where
 	// users sign in; without both it is not served.
-	if s.browserEnabled() {
+	if s.cfg.browserEnabled() {
 		mux.Handle(p.Authorize, s.AuthorizeHandler())
-		mux.Handle(p.ConsentSSO, s.consentSSOHandler())
 		mux.Handle(p.Consent, s.ConsentHandler())
+		if !s.cfg.Compat.NoConsentSSO {
+			mux.Handle(s.cfg.Compat.ConsentSSOPath, s.consentSSOHandler())
+		}
 	}
 	return mux
-}
-
-// browserEnabled reports whether the authorization endpoint is served.
-func (s *Server) browserEnabled() bool {
-	return s.cfg.CurrentUser != nil && s.cfg.LoginURL != ""
 }
 
 // ServeHTTP dispatches r to the endpoint its path names.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
-
-// Store returns the store the server keeps its state in.
-func (s *Server) Store() store.Store { return s.store }
 
 // Issuer returns the configured issuer identifier.
 func (s *Server) Issuer() string { return s.cfg.Issuer }

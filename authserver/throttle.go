@@ -105,8 +105,8 @@ func throttleKey(kind, id, addr string) string {
 
 // sourceIP returns the throttling address of r.
 func (s *Server) sourceIP(r *http.Request) string {
-	if s.cfg.ClientIP != nil {
-		return s.cfg.ClientIP(r)
+	if s.cfg.Limits.ClientIP != nil {
+		return s.cfg.Limits.ClientIP(r)
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"slices"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 // TokenHandler returns the token endpoint (RFC 6749 §3.2) on its own, for
@@ -29,10 +31,10 @@ func (s *Server) refreshAliasHandler() http.Handler {
 
 // token runs one token request and returns the response body.
 func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly bool) ([]byte, error) {
-	grant := f.get("grant_type")
+	grant := GrantType(f.get("grant_type"))
 	if grant == "" {
 		// Version 1 of the NU.ID API sends a code exchange without grant_type.
-		if refreshOnly || !s.cfg.AllowMissingGrantType || !f.has("code") {
+		if refreshOnly || !s.cfg.Compat.AcceptMissingGrantType || !f.has("code") {
 			return nil, oauthError(CodeInvalidRequest, "missing grant_type")
 		}
 		grant = GrantAuthorizationCode
@@ -47,10 +49,10 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	if e != nil {
 		return nil, e
 	}
-	if !slices.Contains(client.GrantTypes, grant) {
+	if !allows(client, grant) {
 		return nil, oauthError(CodeUnauthorizedClient, "grant type not allowed for this client")
 	}
-	requested, ok := parseScope(f.get("scope"))
+	requested, ok := policy.ParseScope(f.get("scope"))
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
@@ -81,18 +83,6 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 		return nil, err
 	}
 	return s.tokenBody(ctx, it, requested, f.get("state")), nil
-}
-
-// narrowResources applies RFC 8707 §2.2 at the token endpoint: requested
-// resources must be among those allowed; none requested means all allowed.
-func narrowResources(requested, allowed []string) ([]string, *Error) {
-	if len(requested) == 0 {
-		return allowed, nil
-	}
-	if !subset(requested, allowed) {
-		return nil, oauthError(CodeInvalidTarget, "resource not allowed")
-	}
-	return requested, nil
 }
 
 // grantEnabled reports whether the server offers grant at all; each client

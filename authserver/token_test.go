@@ -48,7 +48,7 @@ func issueCode(t *testing.T, st store.Store, c codeSpec) string {
 	}
 	now := time.Now()
 	require.NoError(t, st.SaveCode(t.Context(), store.AuthCode{
-		Hash:                authserver.HashSecret(code),
+		Hash:                hashOf(code),
 		GrantID:             "grant-" + randomString(),
 		ClientID:            c.clientID,
 		Subject:             c.subject,
@@ -194,7 +194,10 @@ func TestTokenGrantTypeDispatch(t *testing.T) {
 		{"the implicit pseudo grant is not a grant_type", nil,
 			url.Values{"grant_type": {"implicit"}}, basic(confidentialID, confidentialPass), 400, "unsupported_grant_type"},
 		{"password without CheckPassword is unsupported_grant_type",
-			func(c *authserver.Config) { c.CheckPassword = nil },
+			func(c *authserver.Config) {
+				c.CheckPassword = nil
+				c.Grants = []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken, authserver.GrantClientCredentials}
+			},
 			url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"wonderland"}}, basic(confidentialID, confidentialPass), 400, "unsupported_grant_type"},
 		{"a grant the client did not register is unauthorized_client", nil,
 			url.Values{"grant_type": {"client_credentials"}}, basic(confidentialID, confidentialPass), 400, "unauthorized_client"},
@@ -232,7 +235,7 @@ func TestRefreshAliases(t *testing.T) {
 				assertOAuthError(t, rec, 400, "unsupported_grant_type")
 			}
 			// No grant_type at all is never read as a code exchange here.
-			srv2, _ := newTestServer(t, func(c *authserver.Config) { c.AllowMissingGrantType = true })
+			srv2, _ := newTestServer(t, func(c *authserver.Config) { c.Compat.AcceptMissingGrantType = true })
 			rec = postForm(t, srv2, path, url.Values{"code": {"kac_x"}, "client_id": {postID}, "client_secret": {postPass}}, "")
 			assertOAuthError(t, rec, 400, "invalid_request")
 		})
@@ -241,7 +244,8 @@ func TestRefreshAliases(t *testing.T) {
 
 func TestCustomPathsAndStripPrefix(t *testing.T) {
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.Paths = authserver.Paths{Token: "/v2/token", Refresh: []string{"/v2/refresh"}, Revoke: "/v2/revoke", Introspect: "/v2/introspect"}
+		c.Paths = authserver.Paths{Token: "/v2/token", Revoke: "/v2/revoke", Introspect: "/v2/introspect"}
+		c.Compat.RefreshAliases = []string{"/v2/refresh"}
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.StripPrefix("/api", srv))
@@ -270,9 +274,9 @@ func TestCustomPathsAndStripPrefix(t *testing.T) {
 
 func TestExtendedTokenResponse(t *testing.T) {
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.ExtendedTokenResponse = true
-		c.AccessTokenTTL = 30 * time.Minute
-		c.RefreshTokenTTL = 8 * time.Hour
+		c.Compat.ExtendedTokenResponse = true
+		c.Lifetimes.AccessToken = 30 * time.Minute
+		c.Lifetimes.RefreshToken = 8 * time.Hour
 	})
 	before := time.Now().UnixMilli()
 	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
@@ -339,7 +343,7 @@ func parseMillis(t *testing.T, s string) int64 {
 func TestTokenResponseHook(t *testing.T) {
 	var seen []authserver.IssuedToken
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.TokenResponseHook = func(_ context.Context, it authserver.IssuedToken) map[string]any {
+		c.Hooks.TokenResponse = func(_ context.Context, it authserver.IssuedToken) map[string]any {
 			seen = append(seen, it)
 			return map[string]any{
 				"tenant":        "acme",
@@ -377,7 +381,7 @@ func TestTokenResponseHook(t *testing.T) {
 // replaces the access token for such clients.
 func TestTokenResponseHookCaseFolding(t *testing.T) {
 	srv, _ := newTestServer(t, func(c *authserver.Config) {
-		c.TokenResponseHook = func(context.Context, authserver.IssuedToken) map[string]any {
+		c.Hooks.TokenResponse = func(context.Context, authserver.IssuedToken) map[string]any {
 			return map[string]any{"Access_Token": "forged", "TOKEN_TYPE": "MAC"}
 		}
 	})
@@ -395,8 +399,8 @@ func TestTokenResponseHookCaseFolding(t *testing.T) {
 func TestEvents(t *testing.T) {
 	var log eventLog
 	srv, st := newTestServer(t, func(c *authserver.Config) {
-		c.Events = log.record
-		c.FailureLimit = 1
+		c.Hooks.Events = log.record
+		c.Limits.FailureLimit = 1
 	})
 
 	first := redeem(t, srv, st, "basic_info")
@@ -404,7 +408,7 @@ func TestEvents(t *testing.T) {
 	issued := log.events[0]
 	assert.Equal(t, confidentialID, issued.ClientID)
 	assert.Equal(t, "user-alice", issued.Subject)
-	assert.Equal(t, "authorization_code", issued.GrantType)
+	assert.Equal(t, authserver.GrantAuthorizationCode, issued.GrantType)
 	assert.Equal(t, []string{"basic_info"}, issued.Scopes)
 	assert.NotEmpty(t, issued.GrantID)
 
@@ -461,8 +465,8 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, st := newTestServer(t, func(c *authserver.Config) {
 		c.Logger = logger
-		c.FailureLimit = 2
-		c.RefreshGracePeriod = 30 * time.Second
+		c.Limits.FailureLimit = 2
+		c.RefreshRotation.GracePeriod = 30 * time.Second
 	})
 	secrets := []string{confidentialPass, postPass, servicePass, "wonderland", "wrong-password", "wrong-secret-0123456789", testVerifier}
 
@@ -521,7 +525,7 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 	}
 	// The hashes of tokens are stored, but have no business in logs either.
 	for _, s := range secrets {
-		assert.NotContains(t, logs, authserver.HashSecret(s))
+		assert.NotContains(t, logs, hashOf(s))
 	}
 }
 

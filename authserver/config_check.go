@@ -1,0 +1,308 @@
+package authserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	gopath "path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kunci/kunci/internal/policy"
+)
+
+// FieldError reports a setting that cannot work or is unsafe: a field of
+// [Config] (Field is its path, such as "Browser.LoginURL") or of a [Client]
+// given to [Server.RegisterClient] (Client is then its ID). [New] and
+// RegisterClient return every problem they find, joined with
+// [errors.Join]; match one with [errors.As].
+type FieldError struct {
+	// Client is the client ID for a registration error, empty for Config.
+	Client string
+	// Field names the offending field, as a Go selector path.
+	Field string
+	// Problem says what is wrong, in lower case.
+	Problem string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string {
+	if e.Client != "" {
+		return fmt.Sprintf("authserver: client %q: %s: %s", e.Client, e.Field, e.Problem)
+	}
+	return "authserver: config: " + e.Field + ": " + e.Problem
+}
+
+// Defaults applied by New.
+const (
+	defaultAccessTTL          = 30 * time.Minute
+	defaultRefreshTTL         = 24 * time.Hour
+	defaultCodeTTL            = time.Minute
+	maxCodeTTL                = 10 * time.Minute
+	defaultAuthRequestTTL     = 15 * time.Minute
+	defaultConsentTTL         = 30 * 24 * time.Hour
+	defaultFailureLimit       = 20
+	defaultFailureWindow      = time.Minute
+	defaultAuthorizeRateLimit = 300
+	maxGracePeriod            = time.Minute
+	defaultConsentSSOPath     = "/consent-sso"
+)
+
+// problems collects the FieldErrors of one check.
+type problems struct {
+	client string
+	errs   []error
+}
+
+func (p *problems) add(field, format string, args ...any) {
+	p.errs = append(p.errs, &FieldError{Client: p.client, Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+// withDefaults returns a copy of c with defaults filled in, or an error
+// naming every invalid field.
+func (c Config) withDefaults() (Config, error) {
+	var p problems
+	if err := checkIssuer(c.Issuer, c.Development.AllowHTTPIssuer); err != nil {
+		p.add("Issuer", "%v", err)
+	}
+	ttl := func(name string, d *time.Duration, def time.Duration) {
+		switch {
+		case *d < 0:
+			p.add(name, "must not be negative")
+		case *d == 0:
+			*d = def
+		}
+	}
+	l := &c.Lifetimes
+	ttl("Lifetimes.AccessToken", &l.AccessToken, defaultAccessTTL)
+	ttl("Lifetimes.RefreshToken", &l.RefreshToken, defaultRefreshTTL)
+	ttl("Lifetimes.Code", &l.Code, defaultCodeTTL)
+	if l.Code > maxCodeTTL {
+		p.add("Lifetimes.Code", "must be at most %v (RFC 6749 §4.1.2)", maxCodeTTL)
+	}
+	ttl("Lifetimes.AuthRequest", &l.AuthRequest, defaultAuthRequestTTL)
+	if l.Consent == 0 {
+		l.Consent = defaultConsentTTL
+	}
+	for g, lt := range l.PerGrant {
+		if lt.Access < 0 || lt.Refresh < 0 {
+			p.add(fmt.Sprintf("Lifetimes.PerGrant[%q]", g), "must not be negative")
+		}
+	}
+	ttl("Limits.FailureWindow", &c.Limits.FailureWindow, defaultFailureWindow)
+	if c.Limits.FailureLimit == 0 {
+		c.Limits.FailureLimit = defaultFailureLimit
+	}
+	if c.Limits.AuthorizeRateLimit == 0 {
+		c.Limits.AuthorizeRateLimit = defaultAuthorizeRateLimit
+	}
+	if g := c.RefreshRotation.GracePeriod; g < 0 || g > maxGracePeriod {
+		p.add("RefreshRotation.GracePeriod", "must be between 0 and %v", maxGracePeriod)
+	}
+	if k := c.RefreshRotation.Key; k != nil && len(k) < 32 {
+		p.add("RefreshRotation.Key", "must be at least 32 bytes")
+	}
+
+	seen := map[string]bool{}
+	for _, sc := range c.Scopes {
+		if !policy.ValidScopeToken(sc.Name) {
+			p.add("Scopes", "%q is not a valid scope token (RFC 6749 §3.3)", sc.Name)
+		}
+		if seen[sc.Name] {
+			p.add("Scopes", "%q is listed twice", sc.Name)
+		}
+		seen[sc.Name] = true
+	}
+	for _, sc := range c.DefaultScopes {
+		if !seen[sc] {
+			p.add("DefaultScopes", "%q is not in Scopes", sc)
+		}
+	}
+
+	c.checkBrowser(&p)
+	c.checkGrants(&p)
+
+	if len(c.JWT.Resources) > 0 && len(c.JWT.SigningKeys) == 0 {
+		p.add("JWT.Resources", "need JWT.SigningKeys")
+	}
+	for _, r := range c.JWT.Resources {
+		if checkResource(r) != nil {
+			p.add("JWT.Resources", "%q is not an absolute URI", r)
+		}
+	}
+	if c.JWT.DefaultResource != "" && checkResource(c.JWT.DefaultResource) != nil {
+		p.add("JWT.DefaultResource", "must be an absolute URI")
+	}
+
+	c.Paths = c.Paths.withDefaults()
+	if c.Compat.ConsentSSOPath == "" {
+		c.Compat.ConsentSSOPath = defaultConsentSSOPath
+	}
+	if c.Compat.RefreshAliases == nil {
+		c.Compat.RefreshAliases = []string{"/oauth/refresh", "/oauth/refreshAccessToken"}
+	}
+	if err := checkPaths(c.routePaths()); err != nil {
+		p.add("Paths", "%v", err)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, p.err()
+}
+
+// checkBrowser checks that the browser side is configured whole or not at
+// all.
+func (c *Config) checkBrowser(p *problems) {
+	b := c.Browser
+	switch {
+	case b.Session != nil && b.LoginURL == "":
+		p.add("Browser.LoginURL", "is required with Browser.Session: users who are not signed in need a login page")
+	case b.Session == nil && b.LoginURL != "":
+		p.add("Browser.Session", "is required with Browser.LoginURL: the authorization endpoint must know who signed in")
+	}
+	if b.LoginURL != "" {
+		if u, err := url.Parse(b.LoginURL); err != nil || u.Fragment != "" || (u.Scheme == "" && !isAbsPath(u.Path)) {
+			p.add("Browser.LoginURL", "must be an absolute URL or an absolute path without fragment")
+		}
+	}
+}
+
+// browserEnabled reports whether the browser side is configured.
+func (c *Config) browserEnabled() bool {
+	return c.Browser.Session != nil && c.Browser.LoginURL != ""
+}
+
+// checkGrants fills in the default grants and checks that each offered one
+// can work.
+func (c *Config) checkGrants(p *problems) {
+	if c.Grants == nil {
+		if c.browserEnabled() {
+			c.Grants = []GrantType{GrantAuthorizationCode, GrantRefreshToken}
+		}
+		c.Grants = append(c.Grants, GrantClientCredentials)
+	}
+	for _, g := range c.Grants {
+		switch g {
+		case GrantRefreshToken, GrantClientCredentials:
+		case GrantAuthorizationCode, GrantImplicit:
+			if !c.browserEnabled() {
+				p.add("Grants", "%s needs the authorization endpoint: set Browser.Session and Browser.LoginURL", g)
+			}
+		case GrantPassword:
+			if c.CheckPassword == nil {
+				p.add("CheckPassword", "is required when Grants offers password")
+			}
+		default:
+			p.add("Grants", "unknown grant type %q", g)
+		}
+	}
+	if c.CheckPassword != nil && !slices.Contains(c.Grants, GrantPassword) {
+		p.add("CheckPassword", "is set but Grants does not offer password")
+	}
+}
+
+func isAbsPath(p string) bool { return len(p) > 0 && p[0] == '/' }
+
+// checkIssuer enforces RFC 8414 §2: https, no query, no fragment.
+func checkIssuer(issuer string, allowHTTP bool) error {
+	if issuer == "" {
+		return errors.New("required")
+	}
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if u.RawQuery != "" || u.ForceQuery || strings.Contains(issuer, "?") {
+		return errors.New("must not have a query (RFC 8414 §2)")
+	}
+	if u.Fragment != "" || strings.Contains(issuer, "#") {
+		return errors.New("must not have a fragment (RFC 8414 §2)")
+	}
+	if u.Host == "" || u.User != nil || u.Opaque != "" {
+		return errors.New("must be an absolute URL without user info")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if allowHTTP && isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return errors.New("must use https (http is allowed only on a loopback host with Development.AllowHTTPIssuer)")
+	}
+	return errors.New("must use https")
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (p Paths) withDefaults() Paths {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&p.Authorize, "/oauth/authorize")
+	def(&p.Consent, "/oauth/consent")
+	def(&p.Token, "/oauth/token")
+	def(&p.Revoke, "/oauth/revoke")
+	def(&p.Introspect, "/oauth/introspect")
+	def(&p.JWKS, "/oauth/jwks")
+	return p
+}
+
+// routePaths lists every path the server answers on, the compatibility
+// routes and the well-known metadata paths included.
+func (c *Config) routePaths() []string {
+	p := c.Paths
+	paths := []string{p.Authorize, p.Consent, p.Token, p.Revoke, p.Introspect, p.JWKS}
+	if !c.Compat.NoConsentSSO {
+		paths = append(paths, c.Compat.ConsentSSOPath)
+	}
+	if !c.Compat.NoRefreshAliases {
+		paths = append(paths, c.Compat.RefreshAliases...)
+	}
+	return append(paths, metadataPaths(c.Issuer)...)
+}
+
+// checkPaths refuses paths that a ServeMux would read as patterns or that
+// collide.
+func checkPaths(paths []string) error {
+	var seen []string
+	for _, path := range paths {
+		// Paths are matched literally: no ServeMux wildcards, methods or
+		// hosts, and nothing path.Clean would change.
+		if !isAbsPath(path) || path != gopath.Clean(path) || strings.ContainsAny(path, "{} \t\n\r") {
+			return fmt.Errorf("%q must be a clean absolute path without wildcards or spaces", path)
+		}
+		if slices.Contains(seen, path) {
+			return fmt.Errorf("%q is used twice", path)
+		}
+		seen = append(seen, path)
+	}
+	return nil
+}
+
+// lifetime returns the token lifetimes for grant.
+func (c *Config) lifetime(grant GrantType) (access, refresh time.Duration) {
+	access, refresh = c.Lifetimes.AccessToken, c.Lifetimes.RefreshToken
+	if l, ok := c.Lifetimes.PerGrant[grant]; ok {
+		if l.Access > 0 {
+			access = l.Access
+		}
+		if l.Refresh > 0 {
+			refresh = l.Refresh
+		}
+	}
+	return access, refresh
+}
