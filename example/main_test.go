@@ -814,7 +814,7 @@ func TestRunClientsFile(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, `demo: clients file: json: unknown field "secret" (in `+bad+`)`, err.Error())
 
-	require.NoError(t, os.WriteFile(bad, []byte(`{"clients": [{"client_name": "x", "grant_types": ["password"]}], "users": [{"username": "u"}]}`), 0o600))
+	require.NoError(t, os.WriteFile(bad, []byte(`{"clients": [{"client_name": "x", "grant_types": ["password"], "token_endpoint_auth_method": "none"}], "users": [{"username": "u"}]}`), 0o600))
 	err = run(t.Context(), []string{"-addr", "127.0.0.1:0", "-clients", bad}, io.Discard)
 	require.Error(t, err)
 	assert.Equal(t, "demo: clients file: clients[0]: missing client_id\n"+

@@ -32,6 +32,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives the app's and the server's logs. Nil discards them.
 	Logger *slog.Logger
+	// Compat switches the authorization server's compatibility behaviours
+	// (authserver.Compat); the zero value keeps the server's defaults.
+	Compat authserver.Compat
 }
 
 // App is the demo: an authorization server, the host pages around it and
@@ -95,18 +98,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	a.store = store.NewMemory()
 	a.server, err = authserver.New(authserver.Config{
-		Issuer:          issuer,
-		AllowHTTPIssuer: u.Scheme == "http",
-		Scopes:          Scopes(),
-		DefaultScopes:   []string{"basic_info"},
-		SigningKeys:     []jose.JSONWebKey{key},
-		JWTResources:    []string{APIResource(issuer)},
+		Issuer:        issuer,
+		Scopes:        Scopes(),
+		DefaultScopes: []string{"basic_info"},
+		// The demo shows every grant, the legacy ones included.
+		Grants: []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken,
+			authserver.GrantClientCredentials, authserver.GrantPassword, authserver.GrantImplicit},
 		CheckPassword: func(_ context.Context, username, password string) (string, bool, error) {
 			user, ok := a.checkPassword(username, password)
 			return user.Username, ok, nil
 		},
-		CurrentUser: a.currentUser,
-		LoginURL:    "/login",
+		Browser: authserver.Browser{Session: a.currentSession, LoginURL: "/login"},
+		JWT: authserver.JWT{
+			SigningKeys: []jose.JSONWebKey{key},
+			Resources:   []string{APIResource(issuer)},
+		},
+		Compat:      cfg.Compat,
+		Development: authserver.Development{AllowHTTPIssuer: u.Scheme == "http"},
 		Logger:      log,
 	}, a.store)
 	if err != nil {

@@ -47,9 +47,13 @@ type ClientSpec struct {
 	// (RFC 7591 §2, RFC 6749 §3.3).
 	Scope string `json:"scope,omitempty"`
 	// TokenEndpointAuthMethod is client_secret_basic, client_secret_post or
-	// none (RFC 7591 §2); absent means none without a secret and
-	// client_secret_basic with one.
+	// none (RFC 7591 §2); absent means client_secret_basic, so a public
+	// client must say none.
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// ApplicationType is "web" (the default) or "native" (OpenID Connect
+	// Registration §2); only native clients may use loopback redirect URIs
+	// with any port.
+	ApplicationType string `json:"application_type,omitempty"`
 	// LoginURI is Prakerja's login_uri: where a user who abandons sign-in
 	// at /consent-sso is sent back to.
 	LoginURI string `json:"login_uri,omitempty"`
@@ -191,11 +195,14 @@ func (d Data) Validate() error {
 		if len(c.GrantTypes) == 0 && len(c.ResponseTypes) == 0 {
 			bad("%s: missing grant_types", at)
 		}
-		switch c.TokenEndpointAuthMethod {
-		case "", authserver.AuthMethodNone:
-		case authserver.AuthMethodBasic, authserver.AuthMethodPost:
+		switch m := authserver.AuthMethod(c.TokenEndpointAuthMethod); m {
+		case authserver.AuthMethodNone:
+		case "", authserver.AuthMethodBasic, authserver.AuthMethodPost:
+			if m == "" {
+				m = authserver.AuthMethodBasic
+			}
 			if c.ClientSecret == "" {
-				bad("%s: missing client_secret (token_endpoint_auth_method %s)", at, c.TokenEndpointAuthMethod)
+				bad("%s: missing client_secret (token_endpoint_auth_method %s; a public client says none)", at, m)
 			}
 		default:
 			bad("%s: unknown token_endpoint_auth_method %q", at, c.TokenEndpointAuthMethod)
@@ -205,11 +212,11 @@ func (d Data) Validate() error {
 				bad("%s: unsupported response_type %q", at, rt)
 			}
 		}
-		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, authserver.GrantAuthorizationCode) {
+		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, string(authserver.GrantAuthorizationCode)) {
 			bad("%s: response_type code needs grant_type authorization_code", at)
 		}
 		if g := c.grants(); len(c.RedirectURIs) == 0 &&
-			(slices.Contains(g, authserver.GrantAuthorizationCode) || slices.Contains(g, authserver.GrantImplicit)) {
+			(slices.Contains(g, string(authserver.GrantAuthorizationCode)) || slices.Contains(g, string(authserver.GrantImplicit))) {
 			bad("%s: missing redirect_uris", at)
 		}
 	}
@@ -235,8 +242,8 @@ func (d Data) Validate() error {
 // types include "token" (RFC 7591 §2.1 pairs them).
 func (c ClientSpec) grants() []string {
 	g := slices.Clone(c.GrantTypes)
-	if slices.Contains(c.ResponseTypes, "token") && !slices.Contains(g, authserver.GrantImplicit) {
-		g = append(g, authserver.GrantImplicit)
+	if slices.Contains(c.ResponseTypes, "token") && !slices.Contains(g, string(authserver.GrantImplicit)) {
+		g = append(g, string(authserver.GrantImplicit))
 	}
 	return g
 }
@@ -247,17 +254,34 @@ func (c ClientSpec) Client() authserver.Client {
 	if c.LoginURI != "" {
 		login = []string{c.LoginURI}
 	}
+	var responseTypes []authserver.ResponseType
+	for _, rt := range c.ResponseTypes {
+		responseTypes = append(responseTypes, authserver.ResponseType(rt))
+	}
+	var grants []authserver.GrantType
+	for _, g := range c.grants() {
+		grants = append(grants, authserver.GrantType(g))
+	}
+	if responseTypes == nil && slices.Contains(grants, authserver.GrantImplicit) {
+		responseTypes = []authserver.ResponseType{authserver.ResponseToken}
+	}
+	if responseTypes != nil && slices.Contains(grants, authserver.GrantAuthorizationCode) &&
+		!slices.Contains(responseTypes, authserver.ResponseCode) {
+		responseTypes = append(responseTypes, authserver.ResponseCode)
+	}
 	return authserver.Client{
-		ID:           c.ClientID,
-		Secret:       c.ClientSecret,
-		Name:         c.ClientName,
-		RedirectURIs: slices.Clone(c.RedirectURIs),
-		LoginURIs:    login,
-		GrantTypes:   c.grants(),
-		Scopes:       strings.Fields(c.Scope),
-		AuthMethod:   c.TokenEndpointAuthMethod,
-		PKCEOptional: c.PKCEOptional,
-		Resources:    slices.Clone(c.Resources),
+		ID:              c.ClientID,
+		Secret:          c.ClientSecret,
+		Name:            c.ClientName,
+		ApplicationType: authserver.ApplicationType(c.ApplicationType),
+		RedirectURIs:    slices.Clone(c.RedirectURIs),
+		LoginURIs:       login,
+		GrantTypes:      grants,
+		ResponseTypes:   responseTypes,
+		Scopes:          strings.Fields(c.Scope),
+		AuthMethod:      authserver.AuthMethod(c.TokenEndpointAuthMethod),
+		PKCEOptional:    c.PKCEOptional,
+		Resources:       slices.Clone(c.Resources),
 	}
 }
 
@@ -297,7 +321,7 @@ func DefaultData(issuer string) Data {
 				GrantTypes:              []string{"authorization_code", "refresh_token"},
 				ResponseTypes:           []string{"code", "token"},
 				Scope:                   "basic_info phone",
-				TokenEndpointAuthMethod: authserver.AuthMethodNone,
+				TokenEndpointAuthMethod: string(authserver.AuthMethodNone),
 			},
 			{
 				ClientID:                "nuid-web",
@@ -307,7 +331,7 @@ func DefaultData(issuer string) Data {
 				GrantTypes:              []string{"authorization_code", "refresh_token", "password"},
 				ResponseTypes:           []string{"code"},
 				Scope:                   "basic_info phone keys_op update_basic_info",
-				TokenEndpointAuthMethod: authserver.AuthMethodBasic,
+				TokenEndpointAuthMethod: string(authserver.AuthMethodBasic),
 				Resources:               []string{APIResource(base)},
 			},
 			{
@@ -316,7 +340,7 @@ func DefaultData(issuer string) Data {
 				ClientName:              "Reporting Service",
 				GrantTypes:              []string{"client_credentials"},
 				Scope:                   "basic_info keys_op",
-				TokenEndpointAuthMethod: authserver.AuthMethodBasic,
+				TokenEndpointAuthMethod: string(authserver.AuthMethodBasic),
 			},
 			{
 				ClientID:                "prakerja-partner",
@@ -326,7 +350,7 @@ func DefaultData(issuer string) Data {
 				GrantTypes:              []string{"authorization_code"},
 				ResponseTypes:           []string{"code"},
 				Scope:                   "name email prakerjaid notelp",
-				TokenEndpointAuthMethod: authserver.AuthMethodPost,
+				TokenEndpointAuthMethod: string(authserver.AuthMethodPost),
 				LoginURI:                base + "/partner/login",
 				PKCEOptional:            true,
 			},

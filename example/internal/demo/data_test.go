@@ -30,48 +30,50 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 	}{
 		{"not JSON", `clients:`, "demo: clients file: invalid character 'c' looking for beginning of value"},
 		{"an unknown top-level field", `{"clients":[],"groups":[]}`, `demo: clients file: json: unknown field "groups"`},
-		{"an unknown client field", `{"clients":[{"client_id":"a","grant_types":["password"],"redirect_uri":"x"}]}`,
+		{"an unknown client field", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"redirect_uri":"x"}]}`,
 			`demo: clients file: json: unknown field "redirect_uri"`},
-		{"a wrong type", `{"clients":[{"client_id":"a","grant_types":"password"}]}`,
+		{"a wrong type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":"password"}]}`,
 			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.grant_types of type []string"},
-		{"trailing data", `{"clients":[{"client_id":"a","grant_types":["password"]}]} {}`,
+		{"trailing data", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}]} {}`,
 			"demo: clients file: unexpected data after the JSON object"},
-		{"a stray closing brace", `{"clients":[{"client_id":"a","grant_types":["password"]}]}}`,
+		{"a stray closing brace", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}]}}`,
 			"demo: clients file: unexpected data after the JSON object"},
-		{"stray closers and garbage", `{"clients":[{"client_id":"a","grant_types":["password"]}]}]]]}garbage`,
+		{"stray closers and garbage", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}]}]]]}garbage`,
 			"demo: clients file: unexpected data after the JSON object"},
-		{"a stray closing bracket", `{"clients":[{"client_id":"a","grant_types":["password"]}]}` + "\n]\n",
+		{"a stray closing bracket", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}]}` + "\n]\n",
 			"demo: clients file: unexpected data after the JSON object"},
 		{"a duplicate top-level key", `{"clients":[],"clients":[{"client_id":"a","grant_types":["password"]}]}`,
 			`demo: clients file: duplicate key "clients"`},
-		{"a duplicate client key", `{"clients":[{"client_id":"a","grant_types":["password"],"client_id":"b"}]}`,
+		{"a duplicate client key", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"client_id":"b"}]}`,
 			`demo: clients file: duplicate key "client_id"`},
-		{"a duplicate key differing in case", `{"clients":[{"client_id":"a","grant_types":["password"],"Client_ID":"b"}]}`,
+		{"a duplicate key differing in case", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"Client_ID":"b"}]}`,
 			`demo: clients file: duplicate key "Client_ID"`},
-		{"a duplicate user key", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","password":"q"}]}`,
+		{"a duplicate user key", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","password":"q"}]}`,
 			`demo: clients file: duplicate key "password"`},
 		{"no clients", `{"users":[` + user + `]}`, "demo: clients file: no clients"},
-		{"a missing client_id", `{"clients":[{"grant_types":["password"]}]}`, "demo: clients file: clients[0]: missing client_id"},
-		{"missing grant_types", `{"clients":[{"client_id":"a"}]}`, "demo: clients file: clients[0]: missing grant_types"},
-		{"a duplicate client_id", `{"clients":[{"client_id":"a","grant_types":["password"]},{"client_id":"a","grant_types":["password"]}]}`,
+		{"a missing client_id", `{"clients":[{"token_endpoint_auth_method":"none","grant_types":["password"]}]}`, "demo: clients file: clients[0]: missing client_id"},
+		{"missing grant_types", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a"}]}`, "demo: clients file: clients[0]: missing grant_types"},
+		{"a duplicate client_id", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]},{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}]}`,
 			`demo: clients file: clients[1]: duplicate client_id "a"`},
 		{"a secret method without a secret", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"client_secret_post"}]}`,
-			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_post)"},
+			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_post; a public client says none)"},
+		{"no secret and no auth method", `{"clients":[{"client_id":"a","grant_types":["password"]}]}`,
+			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_basic; a public client says none)"},
 		{"an unknown auth method", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"private_key_jwt"}]}`,
 			`demo: clients file: clients[0]: unknown token_endpoint_auth_method "private_key_jwt"`},
-		{"an unknown response type", `{"clients":[{"client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
+		{"an unknown response type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
 			`demo: clients file: clients[0]: unsupported response_type "id_token"`},
-		{"response type code without the grant", `{"clients":[{"client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
+		{"response type code without the grant", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
 			"demo: clients file: clients[0]: response_type code needs grant_type authorization_code"},
-		{"code without redirect_uris", `{"clients":[{"client_id":"a","grant_types":["authorization_code"]}]}`,
+		{"code without redirect_uris", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"]}]}`,
 			"demo: clients file: clients[0]: missing redirect_uris"},
-		{"implicit without redirect_uris", `{"clients":[{"client_id":"a","grant_types":["refresh_token"],"response_types":["token"]}]}`,
+		{"implicit without redirect_uris", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["refresh_token"],"response_types":["token"]}]}`,
 			"demo: clients file: clients[0]: missing redirect_uris"},
-		{"a user without fields", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[{"username":"u","phone":"1"}]}`,
+		{"a user without fields", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","phone":"1"}]}`,
 			"demo: clients file: users[0]: missing password\ndemo: clients file: users[0]: missing name\ndemo: clients file: users[0]: missing email"},
-		{"a duplicate username", `{"clients":[{"client_id":"a","grant_types":["password"]}],"users":[` + user + `,` + user + `]}`,
+		{"a duplicate username", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[` + user + `,` + user + `]}`,
 			`demo: clients file: users[1]: duplicate username "u"`},
-		{"too large", `{"clients":[{"client_id":"` + strings.Repeat("a", 1<<20) + `"}]}`, "demo: clients file: larger than 1 MiB"},
+		{"too large", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"` + strings.Repeat("a", 1<<20) + `"}]}`, "demo: clients file: larger than 1 MiB"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,21 +89,23 @@ func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
 		ClientID: "spa", ClientName: "SPA", RedirectURIs: []string{"https://spa.example/cb"},
 		GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code", "token"},
 		Scope: "basic_info  phone", LoginURI: "https://spa.example/login",
-		Resources: []string{"https://api.example/"},
+		Resources: []string{"https://api.example/"}, TokenEndpointAuthMethod: "none", ApplicationType: "native",
 	}
 	assert.Equal(t, authserver.Client{
 		ID: "spa", Name: "SPA", RedirectURIs: []string{"https://spa.example/cb"},
-		LoginURIs:  []string{"https://spa.example/login"},
-		GrantTypes: []string{"authorization_code", "refresh_token", "implicit"},
-		Scopes:     []string{"basic_info", "phone"},
-		Resources:  []string{"https://api.example/"},
+		AuthMethod: authserver.AuthMethodNone, ApplicationType: authserver.ApplicationNative,
+		LoginURIs:     []string{"https://spa.example/login"},
+		GrantTypes:    []authserver.GrantType{"authorization_code", "refresh_token", "implicit"},
+		ResponseTypes: []authserver.ResponseType{"code", "token"},
+		Scopes:        []string{"basic_info", "phone"},
+		Resources:     []string{"https://api.example/"},
 	}, spec.Client())
 	assert.True(t, spec.Public())
 
 	// "implicit" named directly in grant_types is kept once.
 	spec.GrantTypes = []string{"implicit"}
 	spec.ResponseTypes = []string{"token"}
-	assert.Equal(t, []string{"implicit"}, spec.Client().GrantTypes)
+	assert.Equal(t, []authserver.GrantType{"implicit"}, spec.Client().GrantTypes)
 }
 
 func TestLoadDataNamesTheFile(t *testing.T) {
@@ -118,8 +122,8 @@ func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
 	_, err := demo.New(t.Context(), demo.Config{Issuer: "http://127.0.0.1:8080", Data: &d})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "demo: registering clients: ")
-	assert.Contains(t, err.Error(), `client "short": secret must be at least 16 characters`)
-	assert.Contains(t, err.Error(), `client "scoped": scope "admin" is not in Config.Scopes`)
+	assert.Contains(t, err.Error(), `client "short": Secret: must be at least 16 characters`)
+	assert.Contains(t, err.Error(), `client "scoped": Scopes: "admin" is not in Config.Scopes`)
 
 	_, err = demo.New(t.Context(), demo.Config{Issuer: "ftp://127.0.0.1"})
 	assert.EqualError(t, err, `demo: issuer "ftp://127.0.0.1" is not an absolute http(s) URL`)

@@ -60,7 +60,8 @@ func (a *App) renderMessage(w http.ResponseWriter, status int, title, text strin
 
 // serveHome says who is signed in.
 func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
-	user, _ := a.currentUser(r)
+	sess, _ := a.currentSession(r)
+	user := sess.Subject
 	a.render(w, http.StatusOK, "message.html", messagePage{
 		Title: "kunci demo",
 		Text:  "An OAuth 2.0 authorization server and a protected API. The walkthrough printed at start shows every flow.",

@@ -2,10 +2,13 @@ package demo
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kunci/kunci/authserver"
 )
 
 // Cookie names. The session cookie says who is signed in; the login cookie
@@ -38,6 +41,7 @@ type sessions struct {
 
 type session struct {
 	username string
+	signedIn time.Time
 	expires  time.Time
 }
 
@@ -63,23 +67,23 @@ func (s *sessions) create(username string) string {
 			}
 		}
 	}
-	s.m[id] = session{username: username, expires: now.Add(sessionTTL)}
+	s.m[id] = session{username: username, signedIn: now, expires: now.Add(sessionTTL)}
 	return id
 }
 
-// lookup returns the username of a live session.
-func (s *sessions) lookup(id string) (string, bool) {
+// lookup returns a live session.
+func (s *sessions) lookup(id string) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.m[id]
 	if !ok {
-		return "", false
+		return session{}, false
 	}
 	if !s.now().Before(v.expires) {
 		delete(s.m, id)
-		return "", false
+		return session{}, false
 	}
-	return v.username, true
+	return v, true
 }
 
 // end forgets a session.
@@ -89,14 +93,26 @@ func (s *sessions) end(id string) {
 	delete(s.m, id)
 }
 
-// currentUser is authserver.Config.CurrentUser: the user of the request's
-// session cookie, if it names a live session.
-func (a *App) currentUser(r *http.Request) (string, bool) {
+// currentSession is authserver.Config.Browser.Session: the user of the
+// request's session cookie, if it names a live session, signed in with a
+// password ("pwd", RFC 8176).
+func (a *App) currentSession(r *http.Request) (authserver.Session, bool) {
 	id := a.readCookie(r, sessionCookie)
 	if id == "" {
-		return "", false
+		return authserver.Session{}, false
 	}
-	return a.sessions.lookup(id)
+	s, ok := a.sessions.lookup(id)
+	if !ok {
+		return authserver.Session{}, false
+	}
+	return authserver.Session{Subject: s.username, AuthTime: s.signedIn, AMR: []string{"pwd"}, ID: sessionRef(id)}, true
+}
+
+// sessionRef is the session's "sid": a hash of the cookie value, so the
+// cookie itself never leaves the app.
+func sessionRef(id string) string {
+	sum := sha256.Sum256([]byte("sid:" + id))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // cookieName is name with the "__Host-" prefix when the app's cookies are

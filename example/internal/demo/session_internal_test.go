@@ -16,9 +16,10 @@ func TestSessionsExpire(t *testing.T) {
 	other := s.create("siti")
 	assert.NotEqual(t, id, other)
 
-	user, ok := s.lookup(id)
+	sess, ok := s.lookup(id)
 	assert.True(t, ok)
-	assert.Equal(t, "budi", user)
+	assert.Equal(t, "budi", sess.username)
+	assert.Equal(t, now, sess.signedIn)
 
 	now = now.Add(sessionTTL - time.Nanosecond)
 	_, ok = s.lookup(id)
@@ -45,7 +46,7 @@ func TestSessionsArePrunedWhenMany(t *testing.T) {
 	now = now.Add(sessionTTL)
 	fresh := s.create("siti")
 	assert.Equal(t, 1, len(s.m), "expired sessions are pruned once the map is large")
-	user, ok := s.lookup(fresh)
+	sess, ok := s.lookup(fresh)
 	assert.True(t, ok)
-	assert.Equal(t, "siti", user)
+	assert.Equal(t, "siti", sess.username)
 }

@@ -147,7 +147,9 @@ func (p *printer) section(format string, args ...any) {
 	p.f("\n== "+format+" ==\n", args...)
 }
 
-func (c ClientSpec) has(grant string) bool { return slices.Contains(c.grants(), grant) }
+func (c ClientSpec) has(grant authserver.GrantType) bool {
+	return slices.Contains(c.grants(), string(grant))
+}
 
 func find(d Data, ok func(ClientSpec) bool) *ClientSpec {
 	for i := range d.Clients {
@@ -163,9 +165,9 @@ func find(d Data, ok func(ClientSpec) bool) *ClientSpec {
 // form fields, or just client_id for a public client.
 func clientAuth(c ClientSpec) string {
 	switch {
-	case c.Public() || c.TokenEndpointAuthMethod == authserver.AuthMethodNone:
+	case c.Public() || authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodNone:
 		return field("client_id", c.ClientID)
-	case c.TokenEndpointAuthMethod == authserver.AuthMethodPost:
+	case authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPost:
 		return field("client_id", c.ClientID) + " " + field("client_secret", c.ClientSecret)
 	default:
 		return "-u " + shellQuote(url.QueryEscape(c.ClientID)+":"+url.QueryEscape(c.ClientSecret))
