@@ -18,14 +18,15 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	srv, err := authserver.New(authserver.Config{
 		Issuer:        "https://auth.example.com",
 		Scopes:        []authserver.Scope{{Name: "basic_info"}},
-		FailureLimit:  -1,
+		Grants:        []authserver.GrantType{authserver.GrantPassword, authserver.GrantRefreshToken},
+		Limits:        authserver.Limits{FailureLimit: -1},
 		CheckPassword: func(_ context.Context, u, p string) (string, bool, error) { return "user-" + u, p == "pw", nil },
 	}, newTestStore(b))
 	if err != nil {
 		b.Fatal(err)
 	}
 	if err := srv.RegisterClient(b.Context(), authserver.Client{ID: "app", Secret: "app-secret-0123456789",
-		GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"basic_info"}}); err != nil {
+		GrantTypes: []authserver.GrantType{authserver.GrantPassword, authserver.GrantRefreshToken}, Scopes: []string{"basic_info"}}); err != nil {
 		b.Fatal(err)
 	}
 	request := func() *http.Request {

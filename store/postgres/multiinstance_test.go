@@ -40,14 +40,16 @@ func TestTwoServerInstancesShareOneDatabase(t *testing.T) {
 		srv, err := authserver.New(authserver.Config{
 			Issuer: issuer,
 			Scopes: []authserver.Scope{{Name: "basic_info", Description: "Read your name and email"}},
-			CurrentUser: func(r *http.Request) (string, bool) {
-				c, err := r.Cookie("user")
-				if err != nil {
-					return "", false
-				}
-				return c.Value, true
+			Browser: authserver.Browser{
+				Session: func(r *http.Request) (authserver.Session, bool) {
+					c, err := r.Cookie("user")
+					if err != nil {
+						return authserver.Session{}, false
+					}
+					return authserver.Session{Subject: c.Value}, true
+				},
+				LoginURL: "/login",
 			},
-			LoginURL: "/login",
 		}, st)
 		require.NoError(t, err)
 		ts := httptest.NewServer(srv)
@@ -57,8 +59,8 @@ func TestTwoServerInstancesShareOneDatabase(t *testing.T) {
 	srvA, tsA := newInstance(New(poolA))
 	srvB, tsB := newInstance(New(poolB))
 	require.NoError(t, srvA.RegisterClient(t.Context(), authserver.Client{
-		ID: "spa", Name: "Single Page App", RedirectURIs: []string{redirect},
-		GrantTypes: []string{"authorization_code", "refresh_token"}, Scopes: []string{"basic_info"},
+		ID: "spa", Name: "Single Page App", AuthMethod: authserver.AuthMethodNone, RedirectURIs: []string{redirect},
+		GrantTypes: []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken}, Scopes: []string{"basic_info"},
 	}))
 
 	jar, err := cookiejar.New(nil)
