@@ -2,6 +2,8 @@ package authserver_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"io"
 	"net/http"
@@ -11,7 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -513,4 +517,48 @@ func TestAuthorizeMoreCases(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"https://api.example.com/"}, info.Audience)
 	})
+}
+
+// The host's Session is what the grant records: its AuthTime becomes the
+// auth_time of the JWT access tokens of the grant (RFC 9068 §2.2.1), and a
+// session that does not know when the user authenticated gives none.
+func TestSessionAuthTimeReachesTheGrant(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		authTime time.Time
+		want     any
+	}{
+		{"known", testAuthTime, float64(testAuthTime.Unix())},
+		{"unknown", time.Time{}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := newTestServer(t, func(c *authserver.Config) {
+				c.JWT.SigningKeys = []jose.JSONWebKey{genKey(t, jose.ES256)}
+				c.Browser.Session = func(*http.Request) (authserver.Session, bool) {
+					return authserver.Session{Subject: "user-alice", AuthTime: tc.authTime, ACR: "urn:x:loa:2", AMR: []string{"pwd"}, ID: "sid-1"}, true
+				}
+			})
+			require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "jwt-web", Secret: confidentialPass,
+				RedirectURIs: []string{testRedirect}, GrantTypes: grants("authorization_code"), Scopes: []string{"basic_info"},
+				AccessTokenFormat: authserver.TokenFormatJWT}))
+			b := newBrowser(t, srv)
+			resp, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{"client_id": {"jwt-web"}, "scope": {"basic_info"}}), nil)
+			require.Equal(t, http.StatusOK, resp.StatusCode, page)
+			form := consentForm(t, page)
+			form.Set("decision", "approve")
+			form.Set("scope", "basic_info")
+			resp, _ = b.do(http.MethodPost, "/oauth/consent", form)
+			require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+			code := location(t, resp).Query().Get("code")
+			body := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic("jwt-web", confidentialPass)))
+			parts := strings.Split(str(body, "access_token"), ".")
+			require.Len(t, parts, 3)
+			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+			require.NoError(t, err)
+			var claims map[string]any
+			require.NoError(t, json.Unmarshal(payload, &claims))
+			assert.Equal(t, "user-alice", claims["sub"])
+			assert.Equal(t, tc.want, claims["auth_time"])
+		})
+	}
 }
