@@ -2,12 +2,17 @@ module github.com/kunci/kunci/example/browsertest
 
 go 1.26.0
 
+// Inside this repository the root module is the working tree two levels up.
+// A replace directive applies only while this module is the main module (its
+// own tests here); a program that requires this module ignores it and
+// resolves github.com/kunci/kunci at the release required above, which is
+// tagged together with this module (see README.md, "Modules").
 replace github.com/kunci/kunci => ../..
 
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
-	github.com/kunci/kunci v0.0.0-00010101000000-000000000000
+	github.com/kunci/kunci v1.0.0
 	github.com/stretchr/testify v1.12.1
 )
 

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/kunci/kunci v0.0.0
+	github.com/kunci/kunci v1.0.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -19,4 +19,9 @@ require (
 	golang.org/x/text v0.41.0 // indirect
 )
 
+// Inside this repository the root module is the working tree two levels up.
+// A replace directive applies only while this module is the main module (its
+// own tests here); a program that requires this module ignores it and
+// resolves github.com/kunci/kunci at the release required above, which is
+// tagged together with this module (see README.md, "Modules").
 replace github.com/kunci/kunci => ../..
