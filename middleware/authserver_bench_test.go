@@ -23,7 +23,7 @@ func benchServerToken(b *testing.B) (*authserver.Server, string) {
 		b.Fatal(err)
 	}
 	if err := srv.RegisterClient(b.Context(), authserver.Client{ID: "svc", Secret: "svc-secret-0123456789",
-		GrantTypes: []string{"client_credentials"}, Scopes: []string{"basic_info"}}); err != nil {
+		GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials}, Scopes: []string{"basic_info"}}); err != nil {
 		b.Fatal(err)
 	}
 	it, err := srv.IssueToken(b.Context(), authserver.TokenRequest{ClientID: "svc", Scopes: []string{"basic_info"}})

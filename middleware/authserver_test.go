@@ -26,21 +26,20 @@ func realServer(t *testing.T) (*authserver.Server, *httptest.Server) {
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
 	srv, err := authserver.New(authserver.Config{
-		Issuer:          issuer,
-		AllowHTTPIssuer: true,
-		Scopes:          []authserver.Scope{{Name: "basic_info"}, {Name: "phone"}},
-		SigningKeys:     []jose.JSONWebKey{key},
-		JWTResources:    []string{"https://api.example.com/"},
+		Issuer:      issuer,
+		Development: authserver.Development{AllowHTTPIssuer: true},
+		Scopes:      []authserver.Scope{{Name: "basic_info"}, {Name: "phone"}},
+		JWT:         authserver.JWT{SigningKeys: []jose.JSONWebKey{key}, Resources: []string{"https://api.example.com/"}},
 	}, store.NewMemoryWithCleanup(0))
 	require.NoError(t, err)
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(ts.Close)
 	for _, c := range []authserver.Client{
-		{ID: "service", Secret: "service-secret-0123456789", GrantTypes: []string{"client_credentials"},
+		{ID: "service", Secret: "service-secret-0123456789", GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials},
 			Scopes: []string{"basic_info", "phone"}, Resources: []string{"https://api.example.com/", "https://rs.example.com/"}},
-		{ID: "https://rs.example.com/", Secret: "resource-server-secret-01", GrantTypes: []string{"client_credentials"}},
-		{ID: "other-rs", Secret: "other-rs-secret-0123456789", GrantTypes: []string{"client_credentials"}},
+		{ID: "https://rs.example.com/", Secret: "resource-server-secret-01", GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials}},
+		{ID: "other-rs", Secret: "other-rs-secret-0123456789", GrantTypes: []authserver.GrantType{authserver.GrantClientCredentials}},
 	} {
 		require.NoError(t, srv.RegisterClient(t.Context(), c))
 	}
