@@ -29,8 +29,8 @@ const (
 	DefaultInactiveCacheTTL = 5 * time.Second
 	// MaxInactiveCacheTTL is the longest InactiveCacheTTL allowed.
 	MaxInactiveCacheTTL = 30 * time.Second
-	// DefaultCacheEntries is the size bound of the verified-token caches when
-	// a config leaves it zero.
+	// DefaultCacheEntries bounds each verified-token cache when a config
+	// leaves MaxCacheEntries zero.
 	DefaultCacheEntries = 10000
 	// maxIntrospectionResponse caps how much of a response is read.
 	maxIntrospectionResponse = 1 << 20
@@ -65,8 +65,12 @@ type IntrospectionConfig struct {
 	// [DefaultInactiveCacheTTL]; negative turns it off; more than
 	// [MaxInactiveCacheTTL] is an error.
 	InactiveCacheTTL time.Duration
-	// MaxCacheEntries bounds the cache. Zero means [DefaultCacheEntries];
-	// negative is an error.
+	// MaxCacheEntries bounds each of the two caches, one for active and one
+	// for inactive results, so that a flood of unknown tokens can neither
+	// evict valid ones nor keep them from being cached. When a cache is
+	// full, a new result replaces an expired entry of the same cache or one
+	// that expires soon. Zero means [DefaultCacheEntries] each; negative is
+	// an error.
 	MaxCacheEntries int
 	// Now is the clock used for expiry and the cache. Nil means time.Now.
 	Now func() time.Time
@@ -86,7 +90,11 @@ type IntrospectionVerifier struct {
 	inactiveTTL time.Duration
 	now         func() time.Time
 	log         *slog.Logger
-	cache       *tokenCache
+	// active holds the TokenInfo of tokens the endpoint called active;
+	// inactive only remembers which tokens it did not. Kept apart so that
+	// junk tokens only ever displace junk tokens.
+	active   *tokenCache[TokenInfo]
+	inactive *tokenCache[struct{}]
 }
 
 // NewIntrospectionVerifier validates cfg and returns a verifier. It does no
@@ -133,7 +141,8 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	}
 	cred := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
 	v.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
-	v.cache = newTokenCache(cfg.MaxCacheEntries, v.now)
+	v.active = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
+	v.inactive = newTokenCache[struct{}](cfg.MaxCacheEntries, v.now)
 	return v, nil
 }
 
@@ -171,14 +180,18 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 }
 
 // VerifyAccessToken asks the introspection endpoint whether token is active
-// (RFC 7662 §2.1), reusing a recent answer when there is one. An inactive
-// token, a refresh token, or one whose exp or nbf rule it out gives an error
-// wrapping [ErrInvalidToken]. A transport error, a status other than 200 or
-// an unreadable response is a system failure.
+// (RFC 7662 §2.1), reusing a recent answer when there is one; a token not in
+// the cache costs exactly one request. An inactive token, a refresh token,
+// or one whose exp, nbf or audience rule it out gives an error wrapping
+// [ErrInvalidToken]. A transport error, a status other than 200 or an
+// unreadable response is a system failure, and is not cached.
 func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
-	key := cacheKey(token)
-	if info, err, ok := v.cache.get(key); ok {
-		return info, err
+	key := keyOf(token)
+	if info, ok := v.active.get(key); ok {
+		return info.clone(), nil
+	}
+	if _, ok := v.inactive.get(key); ok {
+		return TokenInfo{}, errInactive()
 	}
 	info, active, err := v.introspect(ctx, token)
 	if err != nil {
@@ -186,20 +199,24 @@ func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token str
 	}
 	now := v.now()
 	if !active {
-		err := fmt.Errorf("%w: token is not active", ErrInvalidToken)
 		if v.inactiveTTL > 0 {
-			v.cache.put(key, TokenInfo{}, err, now.Add(v.inactiveTTL))
+			v.inactive.put(key, struct{}{}, now.Add(v.inactiveTTL))
 		}
-		return TokenInfo{}, err
+		return TokenInfo{}, errInactive()
 	}
 	if v.activeTTL > 0 {
 		until := now.Add(v.activeTTL)
 		if !info.ExpiresAt.IsZero() && info.ExpiresAt.Before(until) {
 			until = info.ExpiresAt
 		}
-		v.cache.put(key, info, nil, until)
+		v.active.put(key, info.clone(), until)
 	}
 	return info, nil
+}
+
+// errInactive is the error for a token the endpoint did not call active.
+func errInactive() error {
+	return fmt.Errorf("%w: token is not active", ErrInvalidToken)
 }
 
 // introspect makes one request and interprets the answer. active is false

@@ -79,10 +79,12 @@ type JWTConfig struct {
 	JWKSMaxAge time.Duration
 	// CacheTTL is how long a verified token is remembered, so that repeated
 	// requests with it skip the signature check; never past the token's exp.
-	// Zero means [DefaultJWTCacheTTL]; negative turns the cache off.
+	// Zero means [DefaultJWTCacheTTL]; negative turns the cache off. Only
+	// tokens that passed every check are cached.
 	CacheTTL time.Duration
-	// MaxCacheEntries bounds that cache. Zero means [DefaultCacheEntries];
-	// negative is an error.
+	// MaxCacheEntries bounds that cache; when it is full, a newly verified
+	// token replaces an expired entry or one that expires soon. Zero means
+	// [DefaultCacheEntries]; negative is an error.
 	MaxCacheEntries int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -110,7 +112,7 @@ type JWTVerifier struct {
 	cacheTTL time.Duration
 	now      func() time.Time
 	keys     *keySource
-	cache    *tokenCache
+	cache    *tokenCache[TokenInfo]
 }
 
 // NewJWTVerifier validates cfg and returns a verifier. It does no network
@@ -193,7 +195,7 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.KeySet != nil {
 		v.keys.setKeys(cfg.KeySet.Keys, v.now())
 	}
-	v.cache = newTokenCache(cfg.MaxCacheEntries, v.now)
+	v.cache = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
 	return v, nil
 }
 
@@ -224,11 +226,11 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 	if len(token) > maxJWTLength {
 		return TokenInfo{}, invalid("token too long")
 	}
-	key := ""
+	var key cacheKey
 	if v.cacheTTL > 0 {
-		key = cacheKey(token)
-		if info, err, ok := v.cache.get(key); ok && err == nil {
-			return info, nil
+		key = keyOf(token)
+		if info, ok := v.cache.get(key); ok {
+			return info.clone(), nil
 		}
 	}
 	tok, err := jwt.ParseSigned(token, v.algs)
@@ -278,12 +280,12 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 		ExpiresAt: c.Expiry.Time(),
 		IssuedAt:  c.IssuedAt.Time(),
 	}
-	if key != "" {
+	if v.cacheTTL > 0 {
 		until := now.Add(v.cacheTTL)
 		if info.ExpiresAt.Before(until) {
 			until = info.ExpiresAt
 		}
-		v.cache.put(key, info, nil, until)
+		v.cache.put(key, info.clone(), until)
 	}
 	return info, nil
 }

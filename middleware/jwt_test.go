@@ -364,11 +364,8 @@ func TestJWTVerifierCache(t *testing.T) {
 	tok := sign(t, f.keys[jose.ES256], "at+jwt", c)
 	_, err := f.v.VerifyAccessToken(t.Context(), tok)
 	require.NoError(t, err)
-	require.Equal(t, 1, f.v.cache.c.ItemCount())
-	for k := range f.v.cache.c.Items() {
-		assert.Len(t, k, 32, "keyed by SHA-256")
-		assert.NotContains(t, tok, k)
-	}
+	require.Equal(t, 1, f.v.cache.size())
+	assert.True(t, f.v.cache.hasSHA256Of(tok), "keyed by the token's SHA-256")
 
 	// A cached token skips parsing: the cache answers even if the key set
 	// were to forget the key.
@@ -386,6 +383,31 @@ func TestJWTVerifierCache(t *testing.T) {
 	f.jwks.setKeys(jose.JSONWebKeySet{})
 	_, err = f.v.VerifyAccessToken(t.Context(), tok)
 	assert.ErrorIs(t, err, ErrInvalidToken, "not answered from the cache after exp")
+}
+
+// TestJWTCacheEvictsWhenFull: a full verified-token cache makes room for a
+// newly verified token instead of refusing to cache it.
+func TestJWTCacheEvictsWhenFull(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t, JWTConfig{MaxCacheEntries: 1})
+	now := f.clock.Now()
+	first := sign(t, f.keys[jose.ES256], "at+jwt", testClaims(now))
+	second := sign(t, f.keys[jose.EdDSA], "at+jwt", testClaims(now))
+	for _, tok := range []string{first, second} {
+		_, err := f.v.VerifyAccessToken(t.Context(), tok)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, f.v.cache.size())
+	assert.True(t, f.v.cache.hasSHA256Of(second), "the newest token is cached")
+	assert.False(t, f.v.cache.hasSHA256Of(first))
+
+	// Without keys only the cache can still accept a token.
+	f.v.keys.setKeys(nil, now)
+	f.jwks.setKeys(jose.JSONWebKeySet{})
+	_, err := f.v.VerifyAccessToken(t.Context(), second)
+	assert.NoError(t, err, "answered from the cache")
+	_, err = f.v.VerifyAccessToken(t.Context(), first)
+	assert.ErrorIs(t, err, ErrInvalidToken, "evicted, so checked again and refused")
 }
 
 func TestJWTVerifierStaticKeySet(t *testing.T) {
