@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -45,7 +46,7 @@ var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("a", DefaultMaxTokenLength+1)
+	long := strings.Repeat("a", defaultMaxTokenLength+1)
 	cases := []struct {
 		name      string
 		opts      Options
@@ -79,6 +80,7 @@ func TestAuthenticate(t *testing.T) {
 		{name: "two Authorization headers are invalid_request", headers: []string{"Bearer good-token", "Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one Authorization header"`, body: "invalid_request\n"},
 		{name: "a query token is ignored unless allowed", target: "/?access_token=query-token", status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
 		{name: "a query token is ignored next to a header unless allowed", target: "/?access_token=query-token", headers: []string{"Bearer good-token"}, status: 200, body: "hello alice", calls: 1},
+		{name: "a percent-encoded allowed query token is decoded", opts: Options{AllowQueryToken: true}, target: "/?access_token=query%2Dtoken", status: 200, body: "hello alice", calls: 1},
 		{name: "an allowed query token is used", opts: Options{AllowQueryToken: true}, target: "/?access_token=query-token", status: 200, body: "hello alice", calls: 1},
 		{name: "header and query token at once are invalid_request", opts: Options{AllowQueryToken: true}, target: "/?access_token=query-token", headers: []string{"Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
 		{name: "two query tokens are invalid_request", opts: Options{AllowQueryToken: true}, target: "/?access_token=a&access_token=b", status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
@@ -87,13 +89,15 @@ func TestAuthenticate(t *testing.T) {
 		{name: "a form token is ignored unless allowed", method: http.MethodPost, form: url.Values{"access_token": {"good-token"}}, status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
 		{name: "header and form token at once are invalid_request", opts: Options{AllowFormToken: true}, method: http.MethodPost, form: url.Values{"access_token": {"good-token"}}, headers: []string{"Bearer good-token"}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
 		{name: "query and form token at once are invalid_request", opts: Options{AllowFormToken: true, AllowQueryToken: true}, method: http.MethodPost, target: "/?access_token=query-token", form: url.Values{"access_token": {"good-token"}}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "two form tokens are invalid_request", opts: Options{AllowFormToken: true}, method: http.MethodPost, form: url.Values{"access_token": {"good-token", "good-token"}}, status: 400, challenge: `Bearer error="invalid_request", error_description="more than one access token in the request"`, body: "invalid_request\n"},
+		{name: "a form token on GET is not looked for", opts: Options{AllowFormToken: true}, method: http.MethodGet, form: url.Values{"access_token": {"good-token"}}, status: 401, challenge: `Bearer`, body: "Unauthorized\n"},
 		{name: "a verifier system failure is 503 without a challenge", headers: []string{"Bearer down"}, status: 503, body: "Service Unavailable\n", calls: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			calls := 0
-			mw, err := AuthenticateWithOptions(stubVerifier(&calls), tc.opts)
+			mw, err := Authenticate(stubVerifier(&calls), tc.opts)
 			require.NoError(t, err)
 			method, target := tc.method, tc.target
 			if method == "" {
@@ -132,52 +136,72 @@ func TestAuthenticate(t *testing.T) {
 	}
 }
 
-func TestAuthenticateSimpleMatchesZeroOptions(t *testing.T) {
+func TestAuthenticateRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	for _, h := range []string{"", "Bearer good-token", "Bearer nope", "Bearer", "Bearer down"} {
-		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
-		if h != "" {
-			req.Header.Set("Authorization", h)
-		}
-		withOpts, err := AuthenticateWithOptions(stubVerifier(nil), Options{})
-		require.NoError(t, err)
-		a, b := httptest.NewRecorder(), httptest.NewRecorder()
-		Authenticate(stubVerifier(nil))(okHandler).ServeHTTP(a, req)
-		withOpts(okHandler).ServeHTTP(b, req)
-		assert.Equal(t, b.Code, a.Code, h)
-		assert.Equal(t, b.Header(), a.Header(), h)
-		assert.Equal(t, b.Body.String(), a.Body.String(), h)
+	cases := []struct {
+		name string
+		v    Verifier
+		opts Options
+		err  string
+	}{
+		{"a nil Verifier", nil, Options{}, "middleware: Authenticate needs a Verifier, got nil"},
+		{"a negative MaxTokenLength", stubVerifier(nil), Options{MaxTokenLength: -1}, "middleware: Options.MaxTokenLength is negative"},
+		{"a realm with a line break", stubVerifier(nil), Options{Realm: "a\r\nSet-Cookie: x=y"}, "middleware: Options.Realm contains a control character"},
+		{"a realm with DEL", stubVerifier(nil), Options{Realm: "a\x7f"}, "middleware: Options.Realm contains a control character"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mw, err := Authenticate(tc.v, tc.opts)
+			assert.EqualError(t, err, tc.err)
+			assert.Nil(t, mw)
+		})
 	}
 }
 
-func TestAuthenticateNilVerifierFailsClosed(t *testing.T) {
+// TestAuthenticateHeaderAndBodyTokenIsInvalidRequest: with form tokens on, a
+// token in the body beside the header is two methods (RFC 6750 §2).
+func TestAuthenticateHeaderAndBodyTokenIsInvalidRequest(t *testing.T) {
 	t.Parallel()
-	called := false
-	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
+	calls := 0
+	mw, err := Authenticate(stubVerifier(&calls), Options{AllowFormToken: true})
+	require.NoError(t, err)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/me", strings.NewReader("access_token=good-token"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer good-token")
 	rec := httptest.NewRecorder()
-	Authenticate(nil)(next).ServeHTTP(rec, req)
-	assert.Equal(t, http.StatusInternalServerError, rec.Code)
-	assert.False(t, called)
-	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
-
-	_, err := AuthenticateWithOptions(nil, Options{})
-	assert.EqualError(t, err, "middleware: nil Verifier")
+	mw(okHandler).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Equal(t, `Bearer error="invalid_request", error_description="more than one access token in the request"`, rec.Header().Get("WWW-Authenticate"))
+	assert.Zero(t, calls)
 }
 
-func TestAuthenticateWithOptionsRejectsBadConfig(t *testing.T) {
+// TestAuthenticateFormTokenOffLeavesBodyUnread: without AllowFormToken the
+// body is never read, so a token in it goes unnoticed and the handler gets
+// the whole body.
+func TestAuthenticateFormTokenOffLeavesBodyUnread(t *testing.T) {
 	t.Parallel()
-	_, err := AuthenticateWithOptions(stubVerifier(nil), Options{MaxTokenLength: -1})
-	assert.EqualError(t, err, "middleware: negative MaxTokenLength")
-	_, err = AuthenticateWithOptions(stubVerifier(nil), Options{Realm: "a\r\nSet-Cookie: x=y"})
-	assert.EqualError(t, err, "middleware: realm contains a control character")
+	mw, err := Authenticate(stubVerifier(nil), Options{})
+	require.NoError(t, err)
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Nil(t, r.PostForm, "the form was not parsed")
+		b, err := io.ReadAll(r.Body)
+		assert.NoError(t, err)
+		_, _ = w.Write(b)
+	})
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/me", strings.NewReader("access_token=other&x=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer good-token")
+	rec := httptest.NewRecorder()
+	mw(echo).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "access_token=other&x=1", rec.Body.String())
 }
 
 func TestAuthenticateCustomErrorHandler(t *testing.T) {
 	t.Parallel()
 	var got *Error
-	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{
+	mw, err := Authenticate(stubVerifier(nil), Options{
 		Realm: "api",
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, e *Error) {
 			got = e
@@ -202,7 +226,7 @@ func TestAuthenticateCustomErrorHandler(t *testing.T) {
 func TestAuthenticateSystemFailureHidesCause(t *testing.T) {
 	t.Parallel()
 	var got *Error
-	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{
+	mw, err := Authenticate(stubVerifier(nil), Options{
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, e *Error) {
 			got = e
 			DefaultErrorHandler(w, r, e)
@@ -274,7 +298,7 @@ func TestAuthenticateNeverLogsTheToken(t *testing.T) {
 	var buf strings.Builder
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	mw, err := AuthenticateWithOptions(stubVerifier(nil), Options{Logger: logger})
+	mw, err := Authenticate(stubVerifier(nil), Options{Logger: logger})
 	require.NoError(t, err)
 	for _, tok := range []string{"nope-secret-1", "down"} {
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)

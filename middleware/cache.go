@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// defaultCacheEntries bounds each verified-token cache when a config leaves
+// MaxCacheEntries zero.
+const defaultCacheEntries = 10000
+
 // evictionSample is how many entries a full cache looks at to choose the
 // one it drops.
 const evictionSample = 8

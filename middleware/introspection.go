@@ -16,22 +16,14 @@ import (
 	"time"
 )
 
-// Bounds and defaults of [IntrospectionConfig].
+// Bounds and defaults of IntrospectionConfig, stated in its field docs.
 const (
-	// DefaultIntrospectionCacheTTL is how long an active result is reused
-	// when [IntrospectionConfig.CacheTTL] is zero.
-	DefaultIntrospectionCacheTTL = 30 * time.Second
-	// MaxIntrospectionCacheTTL is the longest CacheTTL allowed: a revoked
-	// token stays usable for up to CacheTTL, so it must stay short.
-	MaxIntrospectionCacheTTL = 5 * time.Minute
-	// DefaultInactiveCacheTTL is how long an inactive result is reused when
-	// [IntrospectionConfig.InactiveCacheTTL] is zero.
-	DefaultInactiveCacheTTL = 5 * time.Second
-	// MaxInactiveCacheTTL is the longest InactiveCacheTTL allowed.
-	MaxInactiveCacheTTL = 30 * time.Second
-	// DefaultCacheEntries bounds each verified-token cache when a config
-	// leaves MaxCacheEntries zero.
-	DefaultCacheEntries = 10000
+	defaultIntrospectionCacheTTL = 30 * time.Second
+	// maxIntrospectionCacheTTL is short because a revoked token stays usable
+	// for up to CacheTTL.
+	maxIntrospectionCacheTTL = 5 * time.Minute
+	defaultInactiveCacheTTL  = 5 * time.Second
+	maxInactiveCacheTTL      = 30 * time.Second
 	// maxIntrospectionResponse caps how much of a response is read.
 	maxIntrospectionResponse = 1 << 20
 )
@@ -56,21 +48,21 @@ type IntrospectionConfig struct {
 	// timeout (never http.DefaultClient, which has none).
 	HTTPClient *http.Client
 	// CacheTTL is how long an active result is reused, never past the
-	// token's exp. Zero means [DefaultIntrospectionCacheTTL]; negative turns
-	// caching of active results off; more than [MaxIntrospectionCacheTTL] is
-	// an error. A revoked token stays usable for up to CacheTTL.
+	// token's exp. Zero means 30 seconds; negative turns caching of active
+	// results off; more than 5 minutes is an error. A revoked token stays
+	// usable for up to CacheTTL.
 	CacheTTL time.Duration
 	// InactiveCacheTTL is how long an inactive result is reused, which keeps
-	// a flood of bad tokens from reaching the endpoint. Zero means
-	// [DefaultInactiveCacheTTL]; negative turns it off; more than
-	// [MaxInactiveCacheTTL] is an error.
+	// a bad token sent over and over from reaching the endpoint each time.
+	// Zero means 5 seconds; negative turns it off; more than 30 seconds is an
+	// error.
 	InactiveCacheTTL time.Duration
 	// MaxCacheEntries bounds each of the two caches, one for active and one
 	// for inactive results, so that a flood of unknown tokens can neither
 	// evict valid ones nor keep them from being cached. When a cache is
 	// full, a new result replaces an expired entry of the same cache or one
-	// that expires soon. Zero means [DefaultCacheEntries] each; negative is
-	// an error.
+	// that expires soon. Zero means 10,000 entries each; negative is an
+	// error.
 	MaxCacheEntries int
 	// Now is the clock used for expiry and the cache. Nil means time.Now.
 	Now func() time.Time
@@ -109,26 +101,26 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	}
 	v := &IntrospectionVerifier{url: cfg.URL, audience: cfg.Audience, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
 	switch {
-	case cfg.CacheTTL > MaxIntrospectionCacheTTL:
-		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", MaxIntrospectionCacheTTL)
+	case cfg.CacheTTL > maxIntrospectionCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", maxIntrospectionCacheTTL)
 	case cfg.CacheTTL == 0:
-		v.activeTTL = DefaultIntrospectionCacheTTL
+		v.activeTTL = defaultIntrospectionCacheTTL
 	case cfg.CacheTTL > 0:
 		v.activeTTL = cfg.CacheTTL
 	}
 	switch {
-	case cfg.InactiveCacheTTL > MaxInactiveCacheTTL:
-		return nil, fmt.Errorf("middleware: introspection InactiveCacheTTL above %v", MaxInactiveCacheTTL)
+	case cfg.InactiveCacheTTL > maxInactiveCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection InactiveCacheTTL above %v", maxInactiveCacheTTL)
 	case cfg.InactiveCacheTTL == 0:
-		v.inactiveTTL = DefaultInactiveCacheTTL
+		v.inactiveTTL = defaultInactiveCacheTTL
 	case cfg.InactiveCacheTTL > 0:
 		v.inactiveTTL = cfg.InactiveCacheTTL
 	}
 	switch {
 	case cfg.MaxCacheEntries < 0:
-		return nil, errors.New("middleware: negative MaxCacheEntries")
+		return nil, errors.New("middleware: negative introspection MaxCacheEntries")
 	case cfg.MaxCacheEntries == 0:
-		cfg.MaxCacheEntries = DefaultCacheEntries
+		cfg.MaxCacheEntries = defaultCacheEntries
 	}
 	if v.client == nil {
 		v.client = &http.Client{Timeout: 10 * time.Second}

@@ -182,7 +182,7 @@ func TestIntrospectionTransportFailure(t *testing.T) {
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer secret-token-value")
 	rec := httptest.NewRecorder()
-	Authenticate(v)(okHandler).ServeHTTP(rec, req)
+	mustAuthenticate(t, v, Options{})(okHandler).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
 }
@@ -196,7 +196,7 @@ func TestIntrospectionCache(t *testing.T) {
 	}
 	assert.Equal(t, 1, f.hitCount(), "active result reused")
 
-	clock.Advance(DefaultIntrospectionCacheTTL - time.Second)
+	clock.Advance(defaultIntrospectionCacheTTL - time.Second)
 	_, err := v.VerifyAccessToken(t.Context(), "user-token")
 	require.NoError(t, err)
 	assert.Equal(t, 1, f.hitCount(), "still within CacheTTL")
@@ -235,7 +235,7 @@ func TestIntrospectionInactiveCache(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidToken)
 	}
 	assert.Equal(t, 1, f.hitCount())
-	clock.Advance(DefaultInactiveCacheTTL)
+	clock.Advance(defaultInactiveCacheTTL)
 	_, err := v.VerifyAccessToken(t.Context(), "unknown")
 	assert.ErrorIs(t, err, ErrInvalidToken)
 	assert.Equal(t, 2, f.hitCount())
@@ -361,7 +361,7 @@ func TestNewIntrospectionVerifierConfig(t *testing.T) {
 		{"missing client", IntrospectionConfig{URL: "https://as.example/introspect"}, "middleware: introspection ClientID is required"},
 		{"cache TTL too long", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", CacheTTL: time.Hour}, "middleware: introspection CacheTTL above 5m0s"},
 		{"inactive TTL too long", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", InactiveCacheTTL: time.Minute}, "middleware: introspection InactiveCacheTTL above 30s"},
-		{"negative cache size", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", MaxCacheEntries: -1}, "middleware: negative MaxCacheEntries"},
+		{"negative cache size", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", MaxCacheEntries: -1}, "middleware: negative introspection MaxCacheEntries"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
