@@ -9,7 +9,10 @@
 // length, a scope that is not a scope-token), so a mistake shows at start-up
 // rather than as a 500 or a 403 on every request:
 //
-//	auth, err := middleware.Authenticate(verifier, middleware.Options{Realm: "api"})
+//	auth, err := middleware.Authenticate(verifier, middleware.Options{
+//		Realm:    "api",
+//		Audience: "https://api.example.com/", // this resource server
+//	})
 //	if err != nil {
 //		return err
 //	}
@@ -20,12 +23,22 @@
 //	mux.Handle("GET /me", auth(basicInfo(me)))
 //
 // [Authenticate] reads the token from the Authorization header, checks it
-// with a [Verifier] and stores a [TokenInfo] in the request context, where
-// handlers read it with [TokenInfoFromContext]. [RequireScope] and [RequireAnyScope] then check
+// with a [Verifier], checks its audience when [Options.Audience] is set, and
+// stores a [TokenInfo] in the request context, where handlers read it with
+// [TokenInfoFromContext]. [RequireScope] and [RequireAnyScope] then check
 // the granted scopes, answering refusals with the realm, error handler and
 // logger of the Authenticate in front of them. All fail closed: a missing,
-// malformed or rejected token, a missing scope, a scope check without Authenticate in front, or a Verifier that
+// malformed or rejected token, a token for another audience, a missing
+// scope, a scope check without Authenticate in front, or a Verifier that
 // cannot reach its backing store never reaches the next handler.
+//
+// # Audience
+//
+// A resource server must refuse tokens meant for another one (RFC 8707 §2,
+// RFC 9068 §4). [JWTConfig.Audience] and [IntrospectionConfig.Audience]
+// check it inside those verifiers; [Options.Audience] checks it in
+// Authenticate for any Verifier, such as the in-process authorization
+// server, against [TokenInfo.Audience].
 //
 // # Verifiers
 //
@@ -48,7 +61,8 @@
 // Refusals follow RFC 6750 §3: 401 with a WWW-Authenticate: Bearer challenge
 // when there is no token or it is invalid (error="invalid_token"), 400 with
 // error="invalid_request" for a malformed request (a broken Authorization
-// header, a token sent by more than one method), and 403 with error="insufficient_scope" and the
+// header, a token sent by more than one method, a token longer than
+// [Options.MaxTokenLength]), and 403 with error="insufficient_scope" and the
 // required scope. A Verifier's system failure gives 503 with no challenge.
 // Every refusal carries Cache-Control: no-store. [Options] sets the realm and
 // replaces the body through [Options.ErrorHandler].

@@ -101,6 +101,26 @@ func ExampleAuthenticate_serveMux() {
 	//   WWW-Authenticate: Bearer realm="example", error="insufficient_scope", scope="reports"
 }
 
+// Options.Audience makes Authenticate refuse a token issued for another
+// resource server (RFC 8707, RFC 9068 §4), whatever the Verifier.
+func ExampleAuthenticate_audience() {
+	auth, err := middleware.Authenticate(stub, middleware.Options{Audience: "https://api.example.com/"})
+	if err != nil {
+		panic(err)
+	}
+	h := auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := middleware.TokenInfoFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", info.Subject)
+	}))
+
+	get(h, "/me", "reader")  // issued for https://api.example.com/
+	get(h, "/me", "service") // issued for https://reports.example.com/
+	// Output:
+	// 200 hello alice
+	// 401 invalid_token
+	//   WWW-Authenticate: Bearer error="invalid_token"
+}
+
 // A configuration that cannot work is an error when the middleware is
 // built, not a 500 or a 403 on every request.
 func ExampleAuthenticate_configurationErrors() {

@@ -12,7 +12,7 @@ import (
 const defaultMaxTokenLength = 4096
 
 // Options configures [Authenticate]. The zero value is a working
-// configuration: no realm, tokens in the Authorization
+// configuration: no realm, no audience check, tokens in the Authorization
 // header only, at most 4096 bytes, refusals written by [DefaultErrorHandler]
 // and nothing logged. [RequireScope] and [RequireAnyScope] behind an
 // Authenticate answer with its Realm, ErrorHandler and Logger.
@@ -22,11 +22,25 @@ type Options struct {
 	// control characters; quotes and backslashes are escaped.
 	Realm string
 
+	// Audience, when set, is the identifier of this resource server: a
+	// token whose [TokenInfo.Audience] does not contain it exactly is
+	// refused with 401 invalid_token, after the Verifier accepted it (RFC
+	// 8707 §2, RFC 9068 §4: a resource server must refuse a token meant for
+	// another one). It works with any Verifier, including the in-process
+	// authorization server; a Verifier that reports no audience gets every
+	// token refused. Empty means no audience check here, which is right only
+	// when the Verifier checks the audience itself ([JWTConfig.Audience],
+	// [IntrospectionConfig.Audience]) or the authorization server issues
+	// tokens for this resource server alone.
+	Audience string
+
 	// AllowQueryToken also accepts the token in the access_token URI query
 	// parameter (RFC 6750 §2.3). Off by default, because URIs end up in logs
-	// and Referer headers. When off, such a parameter is ignored entirely.
-	// When on, a request that sends the token both in the header and in the
-	// query, or twice in the query, gets 400 invalid_request (RFC 6750 §2).
+	// and Referer headers; when off, a token there is never used. Either
+	// way, a request with a token in the Authorization header and an
+	// access_token query parameter gets 400 invalid_request, since a client
+	// must use one method per request (RFC 6750 §2); so does one with two
+	// access_token query parameters when this is on.
 	AllowQueryToken bool
 
 	// AllowFormToken also accepts the token in an access_token parameter of
@@ -41,8 +55,9 @@ type Options struct {
 	AllowFormToken bool
 
 	// MaxTokenLength is the longest token, in bytes, passed to the Verifier;
-	// a longer one is refused with 401 invalid_token without any
-	// verification work. Zero means 4096 bytes; negative is an error.
+	// a longer one is refused with 400 invalid_request (the request is
+	// malformed, RFC 6750 §3.1) without any verification work. Zero means
+	// 4096 bytes; negative is an error.
 	MaxTokenLength int
 
 	// ErrorHandler writes the response for a refused request. When it runs,
