@@ -2,56 +2,57 @@ package middleware
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 )
 
 // Authenticate returns middleware that requires a valid bearer access token
 // (RFC 6750) on every request. It reads the token from the Authorization
-// request header field only (RFC 6750 §2.1), checks it with v, and calls the
-// next handler with the [TokenInfo] in the request context, where
-// [TokenInfoFromContext] finds it.
+// request header field (RFC 6750 §2.1), and also from the query or the form
+// body when opts allow it; checks it with v; checks its audience when
+// [Options.Audience] is set; and calls the next handler with the
+// [TokenInfo] in the request context, where [TokenInfoFromContext] finds it.
 //
 // It fails closed: the next handler is never called without a verified
 // token. Refusals follow RFC 6750 §3 and always carry Cache-Control: no-store:
 //
 //   - no bearer token: 401 with WWW-Authenticate: Bearer and no error code;
-//   - a malformed Authorization header, or more than one: 400
-//     error="invalid_request";
-//   - a token v rejects (an error wrapping [ErrInvalidToken]) or a token
-//     longer than [DefaultMaxTokenLength]: 401 error="invalid_token";
+//   - a malformed Authorization header or more than one, a token sent by
+//     more than one method (RFC 6750 §2), or a token longer than
+//     [Options.MaxTokenLength]: 400 error="invalid_request";
+//   - a token v rejects (an error wrapping [ErrInvalidToken]), or one whose
+//     audience lacks [Options.Audience]: 401 error="invalid_token";
 //   - any other error from v (a system failure): 503 with no challenge and
 //     nothing about the token.
 //
-// A nil v answers every request with 500. Use [AuthenticateWithOptions] for a
-// realm, query or form tokens, another length cap or another error body.
-func Authenticate(v Verifier) func(http.Handler) http.Handler {
-	a := &authenticator{v: v}
-	a.opts, _ = Options{}.normalize() // the zero Options are always valid
-	return a.middleware
-}
-
-// AuthenticateWithOptions is [Authenticate] configured by opts. It returns an
-// error, and no middleware, when v is nil or opts is invalid, so bad
-// configuration fails at start-up rather than on each request.
-func AuthenticateWithOptions(v Verifier, opts Options) (func(http.Handler) http.Handler, error) {
+// Authenticate returns an error, and no middleware, when v is nil or opts is
+// invalid, so bad configuration fails at start-up rather than on each
+// request. The middleware is safe for concurrent use.
+func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, error) {
 	if v == nil {
-		return nil, errors.New("middleware: nil Verifier")
+		return nil, errors.New("middleware: Authenticate needs a Verifier, got nil")
 	}
 	o, err := opts.normalize()
 	if err != nil {
 		return nil, err
 	}
-	a := &authenticator{v: v, opts: o}
+	a := &authenticator{
+		v:    v,
+		opts: o,
+		resp: responder{realm: o.Realm, handle: o.ErrorHandler, log: o.Logger},
+	}
 	return a.middleware, nil
 }
 
 // authenticator holds one Authenticate configuration; it is immutable once
-// built and so safe for concurrent use.
+// built and so safe for concurrent use. The scope checks behind it reach its
+// responder through the request context.
 type authenticator struct {
 	v    Verifier
-	opts Options
+	opts Options // normalized
+	resp responder
 }
 
 func (a *authenticator) middleware(next http.Handler) http.Handler {
@@ -61,34 +62,33 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 }
 
 func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if a.v == nil {
-		a.fail(w, r, &Error{Status: http.StatusInternalServerError, Err: errors.New("middleware: Authenticate built with a nil Verifier")})
-		return
-	}
 	token, e := a.extract(r)
 	if e != nil {
-		a.fail(w, r, e)
-		return
-	}
-	if len(token) > a.opts.MaxTokenLength {
-		a.fail(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token longer than MaxTokenLength")})
+		a.resp.refuse(w, r, e)
 		return
 	}
 	ctx := r.Context()
 	info, err := a.v.VerifyAccessToken(ctx, token)
 	switch {
 	case errors.Is(err, ErrInvalidToken):
-		a.fail(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err})
+		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err})
 		return
 	case err != nil:
-		a.fail(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
+		a.resp.refuse(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
 		return
 	}
-	next.ServeHTTP(w, r.WithContext(ContextWithTokenInfo(ctx, info)))
+	if a.opts.Audience != "" && !slices.Contains(info.Audience, a.opts.Audience) {
+		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience")})
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp}))
 }
 
-// extract finds the one bearer token of r (RFC 6750 §2). It returns "" and a
-// nil *Error when r carries none.
+// extract finds the one bearer token of r (RFC 6750 §2): in the
+// Authorization header, or where opts allow it in the query or the form
+// body. A request that carries none gets a 401 without an error code; one
+// that carries a malformed or oversized token, or tokens by more than one
+// method, gets a 400.
 func (a *authenticator) extract(r *http.Request) (string, *Error) {
 	var token string
 	found := false
@@ -105,16 +105,21 @@ func (a *authenticator) extract(r *http.Request) (string, *Error) {
 	default:
 		return "", malformed("more than one Authorization header")
 	}
-	if a.opts.AllowQueryToken && strings.Contains(r.URL.RawQuery, "access_token") {
-		vals := r.URL.Query()["access_token"]
-		switch {
-		case len(vals) == 0:
-		case len(vals) > 1 || found:
+	// The query is checked even when query tokens are not allowed: a token
+	// there beside the header is two methods in one request.
+	inQuery := queryTokens(r.URL.RawQuery)
+	if len(inQuery) > 0 {
+		if found {
 			return "", malformed("more than one access token in the request")
-		case !isB64token(vals[0]):
-			return "", malformed("malformed access_token parameter")
-		default:
-			token, found = vals[0], true
+		}
+		if a.opts.AllowQueryToken {
+			if len(inQuery) > 1 {
+				return "", malformed("more than one access token in the request")
+			}
+			if !isB64token(inQuery[0]) {
+				return "", malformed("malformed access_token parameter")
+			}
+			token, found = inQuery[0], true
 		}
 	}
 	if a.opts.AllowFormToken && hasFormBody(r) {
@@ -124,7 +129,7 @@ func (a *authenticator) extract(r *http.Request) (string, *Error) {
 		vals := r.PostForm["access_token"]
 		switch {
 		case len(vals) == 0:
-		case len(vals) > 1 || found:
+		case len(vals) > 1 || found || len(inQuery) > 0:
 			return "", malformed("more than one access token in the request")
 		case !isB64token(vals[0]):
 			return "", malformed("malformed access_token parameter")
@@ -135,7 +140,39 @@ func (a *authenticator) extract(r *http.Request) (string, *Error) {
 	if !found {
 		return "", &Error{Status: http.StatusUnauthorized}
 	}
+	if len(token) > a.opts.MaxTokenLength {
+		return "", malformed("access token too long")
+	}
 	return token, nil
+}
+
+// queryTokens returns the decoded values of the access_token parameters of
+// a raw URI query (RFC 6750 §2.3), nil when there are none. A name is
+// matched after percent-decoding, as [net/url.ParseQuery] does; a value that
+// does not decode is returned as "", which no b64token matches. It allocates
+// only when the parameter is present.
+func queryTokens(rawQuery string) []string {
+	if rawQuery == "" {
+		return nil
+	}
+	var out []string
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		if name != "access_token" {
+			if !strings.Contains(name, "%") {
+				continue
+			}
+			if n, err := url.QueryUnescape(name); err != nil || n != "access_token" {
+				continue
+			}
+		}
+		v, err := url.QueryUnescape(value)
+		if err != nil {
+			v = ""
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // hasFormBody reports whether r may carry the token in its body under the
@@ -152,25 +189,8 @@ func hasFormBody(r *http.Request) bool {
 	return strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded")
 }
 
+// malformed is the 400 invalid_request refusal of RFC 6750 §3.1 with a fixed
+// description.
 func malformed(desc string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc}
-}
-
-// fail logs e at a level that fits it and writes the refusal.
-func (a *authenticator) fail(w http.ResponseWriter, r *http.Request, e *Error) {
-	logRefusal(r, a.opts.Logger, e)
-	writeError(w, r, a.opts.Realm, a.opts.ErrorHandler, e)
-}
-
-// logRefusal logs e: system failures at Error level, everything else at
-// Debug. It never logs a token.
-func logRefusal(r *http.Request, l *slog.Logger, e *Error) {
-	ctx := r.Context()
-	if e.Status >= 500 {
-		l.ErrorContext(ctx, "middleware: cannot verify access token", "status", e.Status, "err", e.Err)
-		return
-	}
-	if l.Enabled(ctx, slog.LevelDebug) {
-		l.DebugContext(ctx, "middleware: request refused", "status", e.Status, "error", e.Code, "err", e.Err)
-	}
 }

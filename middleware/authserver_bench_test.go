@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/kunci/kunci/authserver"
-	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
 )
 
@@ -46,9 +45,9 @@ func plainFor(token string) http.Handler {
 	})
 }
 
-func protected(srv *authserver.Server) http.Handler {
-	return middleware.Authenticate(srv)(middleware.RequireScope("basic_info")(http.HandlerFunc(
-		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })))
+func protected(b *testing.B, srv *authserver.Server) http.Handler {
+	return protectWith(b, srv, http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }), "basic_info")
 }
 
 // BenchmarkServerVerifier compares a request through Authenticate and
@@ -60,7 +59,7 @@ func BenchmarkServerVerifier(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
-	}{{"plain", plainFor(token)}, {"kunci", protected(srv)}} {
+	}{{"plain", plainFor(token)}, {"kunci", protected(b, srv)}} {
 		b.Run("recorder/"+tc.name, func(b *testing.B) {
 			req := httptest.NewRequestWithContext(b.Context(), http.MethodGet, "/me", nil)
 			req.Header.Set("Authorization", "Bearer "+token)

@@ -90,7 +90,7 @@ func TestIntrospectionVerifierAgainstRealServer(t *testing.T) {
 		HTTPClient: ts.Client(), CacheTTL: -1, InactiveCacheTTL: -1,
 	})
 	require.NoError(t, err)
-	h := middleware.Authenticate(v)(middleware.RequireScope("basic_info")(okHandler))
+	h := protectWith(t, v, okHandler, "basic_info")
 
 	// A token for this resource server (its client ID is the audience).
 	token := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://rs.example.com/"}})
@@ -103,11 +103,11 @@ func TestIntrospectionVerifierAgainstRealServer(t *testing.T) {
 		HTTPClient: ts.Client(), Audience: "https://elsewhere.example/",
 	})
 	require.NoError(t, err)
-	status, _ = call(t, middleware.Authenticate(strict)(okHandler), token)
+	status, _ = call(t, protectWith(t, strict, okHandler), token)
 	assert.Equal(t, http.StatusUnauthorized, status)
 
 	// Not enough scope.
-	status, challenge := call(t, middleware.Authenticate(v)(middleware.RequireScope("phone")(okHandler)), token)
+	status, challenge := call(t, protectWith(t, v, okHandler, "phone"), token)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, challenge, `error="insufficient_scope"`)
 
@@ -129,7 +129,7 @@ func TestIntrospectionVerifierAgainstRealServer(t *testing.T) {
 		HTTPClient: ts.Client(),
 	})
 	require.NoError(t, err)
-	status, _ = call(t, middleware.Authenticate(bad)(okHandler), other)
+	status, _ = call(t, protectWith(t, bad, okHandler), other)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 }
 
@@ -139,7 +139,7 @@ func TestJWTVerifierAgainstRealServer(t *testing.T) {
 		Issuer: srv.Issuer(), Audience: "https://api.example.com/", JWKSURL: ts.URL + "/oauth/jwks", HTTPClient: ts.Client(),
 	})
 	require.NoError(t, err)
-	h := middleware.Authenticate(v)(middleware.RequireScope("basic_info")(okHandler))
+	h := protectWith(t, v, okHandler, "basic_info")
 
 	token := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://api.example.com/"}})
 	require.True(t, strings.HasPrefix(token, "eyJ"), "a JWT for a JWT resource")
@@ -147,7 +147,7 @@ func TestJWTVerifierAgainstRealServer(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 
 	// The same token verifies in-process through the server, until revoked.
-	inProcess := middleware.Authenticate(srv)(middleware.RequireScope("basic_info")(okHandler))
+	inProcess := protectWith(t, srv, okHandler, "basic_info")
 	status, _ = call(t, inProcess, token)
 	assert.Equal(t, http.StatusOK, status)
 	require.NoError(t, srv.RevokeToken(t.Context(), token))

@@ -64,7 +64,7 @@ func BenchmarkAuthenticateRequireScope(b *testing.B) {
 		}
 		return info, nil
 	})
-	h := Authenticate(v)(RequireScope("read")(benchOK))
+	h := protect(b, v, benchOK, "read")
 	serveLoop(b, h, benchRequest(b, benchToken))
 }
 
@@ -81,7 +81,7 @@ func BenchmarkJWT(b *testing.B) {
 				}
 				f := newJWTFixture(b, cfg)
 				tok := sign(b, f.keys[alg], "at+jwt", testClaims(time.Now()))
-				h := Authenticate(f.v)(RequireScope("read")(benchOK))
+				h := protect(b, f.v, benchOK, "read")
 				req := benchRequest(b, tok)
 				// Load the key set before timing.
 				if _, err := f.v.VerifyAccessToken(b.Context(), tok); err != nil {
@@ -113,7 +113,7 @@ func BenchmarkJWTLoopback(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
-	}{{"plain", plain}, {"jwt", Authenticate(f.v)(RequireScope("read")(benchOK))}} {
+	}{{"plain", plain}, {"jwt", protect(b, f.v, benchOK, "read")}} {
 		b.Run(tc.name, func(b *testing.B) {
 			ts := httptest.NewServer(tc.h)
 			defer ts.Close()

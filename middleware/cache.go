@@ -2,65 +2,104 @@ package middleware
 
 import (
 	"crypto/sha256"
+	"sync"
 	"time"
-
-	gocache "github.com/patrickmn/go-cache"
 )
 
-// tokenCache remembers verification results for a short while, keyed by the
-// SHA-256 of the token so that the raw token is never kept. Each entry
-// carries its own deadline, checked against the injected clock on every read,
-// so an entry is never trusted past it whatever go-cache's own timer says.
-// It holds at most max entries; when full, new results are simply not cached.
-// It starts no goroutine.
-type tokenCache struct {
-	c   *gocache.Cache
+// defaultCacheEntries bounds each verified-token cache when a config leaves
+// MaxCacheEntries zero.
+const defaultCacheEntries = 10000
+
+// evictionSample is how many entries a full cache looks at to choose the
+// one it drops.
+const evictionSample = 8
+
+// cacheKey is what a cache is keyed by: the SHA-256 of the token, so that
+// the raw token is never kept.
+type cacheKey [sha256.Size]byte
+
+func keyOf(token string) cacheKey {
+	return sha256.Sum256([]byte(token))
+}
+
+// tokenCache remembers verification results of type V for a short while.
+// Each entry carries its own deadline, checked against the injected clock on
+// every read, so an entry is never trusted past it.
+//
+// It holds at most max entries. When it is full, a new result still goes
+// in: it evicts an entry first, an expired one if it meets one among up to
+// evictionSample entries (visited in Go's randomized map order), else the
+// one of those that expires soonest. The work per insertion is therefore
+// bounded, and a full cache keeps taking fresh results instead of refusing
+// them. It is safe for concurrent use and starts no goroutine.
+//
+// Values are stored and returned as they are: a caller caching a TokenInfo
+// clones it on the way in and on the way out, so that no request can change
+// what the next one is told.
+type tokenCache[V any] struct {
+	mu  sync.RWMutex
+	m   map[cacheKey]cachedResult[V]
 	max int
 	now func() time.Time
 }
 
-// cacheEntry is what tokenCache stores: a result and when it stops counting.
-type cacheEntry struct {
-	info   TokenInfo
-	err    error // nil for a valid token, else an error wrapping ErrInvalidToken
+// cachedResult is what tokenCache stores: a result and when it stops
+// counting.
+type cachedResult[V any] struct {
+	val    V
 	expiry time.Time
 }
 
-func newTokenCache(maxEntries int, now func() time.Time) *tokenCache {
-	return &tokenCache{c: gocache.New(gocache.NoExpiration, 0), max: maxEntries, now: now}
+func newTokenCache[V any](maxEntries int, now func() time.Time) *tokenCache[V] {
+	return &tokenCache[V]{m: make(map[cacheKey]cachedResult[V]), max: maxEntries, now: now}
 }
 
-func cacheKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return string(sum[:])
-}
-
-// get returns a live entry for key. The TokenInfo is a copy the caller owns.
-func (tc *tokenCache) get(key string) (TokenInfo, error, bool) {
-	v, ok := tc.c.Get(key)
-	if !ok {
-		return TokenInfo{}, nil, false
+// get returns the live result for key. An expired entry is reported as
+// missing and left for put to replace or evict.
+func (tc *tokenCache[V]) get(key cacheKey) (V, bool) {
+	tc.mu.RLock()
+	e, ok := tc.m[key]
+	tc.mu.RUnlock()
+	if !ok || !tc.now().Before(e.expiry) {
+		var zero V
+		return zero, false
 	}
-	e := v.(*cacheEntry)
-	if !tc.now().Before(e.expiry) {
-		tc.c.Delete(key)
-		return TokenInfo{}, nil, false
-	}
-	return e.info.clone(), e.err, true
+	return e.val, true
 }
 
-// put stores a result until expiry. A deadline that is not in the future is
-// not stored: go-cache treats a negative duration as "never expires".
-func (tc *tokenCache) put(key string, info TokenInfo, err error, expiry time.Time) {
-	ttl := expiry.Sub(tc.now())
-	if ttl <= 0 {
+// put stores val until expiry, evicting another entry when the cache is
+// full. A deadline that is not in the future is not stored.
+func (tc *tokenCache[V]) put(key cacheKey, val V, expiry time.Time) {
+	now := tc.now()
+	if !now.Before(expiry) {
 		return
 	}
-	if tc.c.ItemCount() >= tc.max {
-		tc.c.DeleteExpired()
-		if tc.c.ItemCount() >= tc.max {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if _, ok := tc.m[key]; !ok && len(tc.m) >= tc.max {
+		tc.evict(now)
+	}
+	tc.m[key] = cachedResult[V]{val: val, expiry: expiry}
+}
+
+// evict removes one entry, as described on tokenCache; the caller holds mu
+// for writing and the cache is not empty.
+func (tc *tokenCache[V]) evict(now time.Time) {
+	var victim cacheKey
+	var soonest time.Time
+	n := 0
+	for k, e := range tc.m {
+		if !now.Before(e.expiry) {
+			delete(tc.m, k)
 			return
 		}
+		if n == 0 || e.expiry.Before(soonest) {
+			victim, soonest = k, e.expiry
+		}
+		n++
+		if n == evictionSample {
+			break
+		}
 	}
-	tc.c.Set(key, &cacheEntry{info: info.clone(), err: err, expiry: expiry}, ttl)
+	delete(tc.m, victim)
 }

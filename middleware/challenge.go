@@ -24,8 +24,7 @@ const (
 // show to the client.
 type Error struct {
 	// Status is the HTTP status: 400, 401 or 403 as RFC 6750 §3.1 assigns
-	// them, or 503 (or 500 for a middleware built without a Verifier) when
-	// the token could not be checked at all.
+	// them, or 503 when the Verifier could not check the token at all.
 	Status int
 	// Code is the RFC 6750 §3.1 error code (one of the Code constants), or
 	// empty for a request that carried no bearer token (RFC 6750 §3.1: "the
@@ -135,9 +134,6 @@ func writeError(w http.ResponseWriter, r *http.Request, realm string, handle fun
 		h.Set("WWW-Authenticate", c)
 	}
 	h.Set("Cache-Control", "no-store")
-	if handle == nil {
-		handle = DefaultErrorHandler
-	}
 	handle(w, r, e)
 }
 

@@ -10,14 +10,16 @@ import (
 	"github.com/kunci/kunci/middleware"
 )
 
-// stub is a Verifier that knows two tokens; a real application uses the
+// stub is a Verifier that knows three tokens; a real application uses the
 // authorization server, an IntrospectionVerifier or a JWTVerifier.
 var stub = middleware.VerifierFunc(func(_ context.Context, token string) (middleware.TokenInfo, error) {
 	switch token {
 	case "reader":
-		return middleware.TokenInfo{Subject: "alice", ClientID: "app", Scopes: []string{"basic_info"}}, nil
+		return middleware.TokenInfo{Subject: "alice", ClientID: "app", Scopes: []string{"basic_info"},
+			Audience: []string{"https://api.example.com/"}}, nil
 	case "service":
-		return middleware.TokenInfo{ClientID: "batch", Scopes: []string{"reports"}}, nil
+		return middleware.TokenInfo{ClientID: "batch", Scopes: []string{"reports"},
+			Audience: []string{"https://reports.example.com/"}}, nil
 	}
 	return middleware.TokenInfo{}, middleware.ErrInvalidToken
 })
@@ -38,11 +40,19 @@ func get(h http.Handler, path, token string) {
 }
 
 func ExampleRequireScope() {
+	auth, err := middleware.Authenticate(stub, middleware.Options{})
+	if err != nil {
+		panic(err) // bad configuration is reported when the middleware is built
+	}
+	basicInfo, err := middleware.RequireScope("basic_info")
+	if err != nil {
+		panic(err)
+	}
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := middleware.TokenInfoFromContext(r.Context())
 		fmt.Fprintf(w, "hello %s", info.Subject)
 	})
-	h := middleware.Authenticate(stub)(middleware.RequireScope("basic_info")(me))
+	h := auth(basicInfo(me))
 
 	get(h, "/me", "reader")  // has basic_info
 	get(h, "/me", "")        // no token
@@ -59,13 +69,17 @@ func ExampleRequireScope() {
 }
 
 // Mounting on http.ServeMux: wrap each protected handler, leave public ones
-// bare.
+// bare. The scope check answers with the realm of the Authenticate in front
+// of it.
 func ExampleAuthenticate_serveMux() {
-	auth, err := middleware.AuthenticateWithOptions(stub, middleware.Options{Realm: "example"})
+	auth, err := middleware.Authenticate(stub, middleware.Options{Realm: "example"})
 	if err != nil {
-		panic(err) // bad configuration is reported at start-up
+		panic(err)
 	}
-	reports := middleware.RequireScope("reports")
+	reports, err := middleware.RequireScope("reports")
+	if err != nil {
+		panic(err)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
@@ -77,11 +91,52 @@ func ExampleAuthenticate_serveMux() {
 	get(mux, "/health", "")
 	get(mux, "/reports", "service")
 	get(mux, "/reports", "")
+	get(mux, "/reports", "reader")
 	// Output:
 	// 200 ok
 	// 200 reports for client batch
 	// 401 Unauthorized
 	//   WWW-Authenticate: Bearer realm="example"
+	// 403 insufficient_scope
+	//   WWW-Authenticate: Bearer realm="example", error="insufficient_scope", scope="reports"
+}
+
+// Options.Audience makes Authenticate refuse a token issued for another
+// resource server (RFC 8707, RFC 9068 §4), whatever the Verifier.
+func ExampleAuthenticate_audience() {
+	auth, err := middleware.Authenticate(stub, middleware.Options{Audience: "https://api.example.com/"})
+	if err != nil {
+		panic(err)
+	}
+	h := auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := middleware.TokenInfoFromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", info.Subject)
+	}))
+
+	get(h, "/me", "reader")  // issued for https://api.example.com/
+	get(h, "/me", "service") // issued for https://reports.example.com/
+	// Output:
+	// 200 hello alice
+	// 401 invalid_token
+	//   WWW-Authenticate: Bearer error="invalid_token"
+}
+
+// A configuration that cannot work is an error when the middleware is
+// built, not a 500 or a 403 on every request.
+func ExampleAuthenticate_configurationErrors() {
+	_, err := middleware.Authenticate(nil, middleware.Options{})
+	fmt.Println(err)
+	_, err = middleware.Authenticate(stub, middleware.Options{MaxTokenLength: -1})
+	fmt.Println(err)
+	_, err = middleware.RequireScope("basic info")
+	fmt.Println(err)
+	_, err = middleware.RequireAnyScope()
+	fmt.Println(err)
+	// Output:
+	// middleware: Authenticate needs a Verifier, got nil
+	// middleware: Options.MaxTokenLength is negative
+	// middleware: RequireScope: invalid scope "basic info"
+	// middleware: RequireAnyScope needs at least one scope
 }
 
 // chain composes middleware the way chi's r.With and r.Use do: the first one
@@ -96,13 +151,18 @@ func chain(h http.Handler, mws ...func(http.Handler) http.Handler) http.Handler 
 
 // Mounting with a chi-style middleware stack, built here from plain function
 // composition so the example needs no router. With chi it reads
-// r.With(middleware.Authenticate(v), middleware.RequireAnyScope(...)).Get(...).
-func ExampleAuthenticate_chain() {
+// r.With(auth, anyOf).Get(...).
+func ExampleRequireAnyScope() {
+	auth, err := middleware.Authenticate(stub, middleware.Options{})
+	if err != nil {
+		panic(err)
+	}
+	anyOf, err := middleware.RequireAnyScope("reports", "admin")
+	if err != nil {
+		panic(err)
+	}
 	admin := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "admin area") })
-	h := chain(admin,
-		middleware.Authenticate(stub),
-		middleware.RequireAnyScope("reports", "admin"),
-	)
+	h := chain(admin, auth, anyOf)
 
 	get(h, "/admin", "service")
 	get(h, "/admin", "reader")

@@ -16,22 +16,14 @@ import (
 	"time"
 )
 
-// Bounds and defaults of [IntrospectionConfig].
+// Bounds and defaults of IntrospectionConfig, stated in its field docs.
 const (
-	// DefaultIntrospectionCacheTTL is how long an active result is reused
-	// when [IntrospectionConfig.CacheTTL] is zero.
-	DefaultIntrospectionCacheTTL = 30 * time.Second
-	// MaxIntrospectionCacheTTL is the longest CacheTTL allowed: a revoked
-	// token stays usable for up to CacheTTL, so it must stay short.
-	MaxIntrospectionCacheTTL = 5 * time.Minute
-	// DefaultInactiveCacheTTL is how long an inactive result is reused when
-	// [IntrospectionConfig.InactiveCacheTTL] is zero.
-	DefaultInactiveCacheTTL = 5 * time.Second
-	// MaxInactiveCacheTTL is the longest InactiveCacheTTL allowed.
-	MaxInactiveCacheTTL = 30 * time.Second
-	// DefaultCacheEntries is the size bound of the verified-token caches when
-	// a config leaves it zero.
-	DefaultCacheEntries = 10000
+	defaultIntrospectionCacheTTL = 30 * time.Second
+	// maxIntrospectionCacheTTL is short because a revoked token stays usable
+	// for up to CacheTTL.
+	maxIntrospectionCacheTTL = 5 * time.Minute
+	defaultInactiveCacheTTL  = 5 * time.Second
+	maxInactiveCacheTTL      = 30 * time.Second
 	// maxIntrospectionResponse caps how much of a response is read.
 	maxIntrospectionResponse = 1 << 20
 )
@@ -56,17 +48,21 @@ type IntrospectionConfig struct {
 	// timeout (never http.DefaultClient, which has none).
 	HTTPClient *http.Client
 	// CacheTTL is how long an active result is reused, never past the
-	// token's exp. Zero means [DefaultIntrospectionCacheTTL]; negative turns
-	// caching of active results off; more than [MaxIntrospectionCacheTTL] is
-	// an error. A revoked token stays usable for up to CacheTTL.
+	// token's exp. Zero means 30 seconds; negative turns caching of active
+	// results off; more than 5 minutes is an error. A revoked token stays
+	// usable for up to CacheTTL.
 	CacheTTL time.Duration
 	// InactiveCacheTTL is how long an inactive result is reused, which keeps
-	// a flood of bad tokens from reaching the endpoint. Zero means
-	// [DefaultInactiveCacheTTL]; negative turns it off; more than
-	// [MaxInactiveCacheTTL] is an error.
+	// a bad token sent over and over from reaching the endpoint each time.
+	// Zero means 5 seconds; negative turns it off; more than 30 seconds is an
+	// error.
 	InactiveCacheTTL time.Duration
-	// MaxCacheEntries bounds the cache. Zero means [DefaultCacheEntries];
-	// negative is an error.
+	// MaxCacheEntries bounds each of the two caches, one for active and one
+	// for inactive results, so that a flood of unknown tokens can neither
+	// evict valid ones nor keep them from being cached. When a cache is
+	// full, a new result replaces an expired entry of the same cache or one
+	// that expires soon. Zero means 10,000 entries each; negative is an
+	// error.
 	MaxCacheEntries int
 	// Now is the clock used for expiry and the cache. Nil means time.Now.
 	Now func() time.Time
@@ -86,7 +82,11 @@ type IntrospectionVerifier struct {
 	inactiveTTL time.Duration
 	now         func() time.Time
 	log         *slog.Logger
-	cache       *tokenCache
+	// active holds the TokenInfo of tokens the endpoint called active;
+	// inactive only remembers which tokens it did not. Kept apart so that
+	// junk tokens only ever displace junk tokens.
+	active   *tokenCache[TokenInfo]
+	inactive *tokenCache[struct{}]
 }
 
 // NewIntrospectionVerifier validates cfg and returns a verifier. It does no
@@ -101,26 +101,26 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	}
 	v := &IntrospectionVerifier{url: cfg.URL, audience: cfg.Audience, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
 	switch {
-	case cfg.CacheTTL > MaxIntrospectionCacheTTL:
-		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", MaxIntrospectionCacheTTL)
+	case cfg.CacheTTL > maxIntrospectionCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection CacheTTL above %v", maxIntrospectionCacheTTL)
 	case cfg.CacheTTL == 0:
-		v.activeTTL = DefaultIntrospectionCacheTTL
+		v.activeTTL = defaultIntrospectionCacheTTL
 	case cfg.CacheTTL > 0:
 		v.activeTTL = cfg.CacheTTL
 	}
 	switch {
-	case cfg.InactiveCacheTTL > MaxInactiveCacheTTL:
-		return nil, fmt.Errorf("middleware: introspection InactiveCacheTTL above %v", MaxInactiveCacheTTL)
+	case cfg.InactiveCacheTTL > maxInactiveCacheTTL:
+		return nil, fmt.Errorf("middleware: introspection InactiveCacheTTL above %v", maxInactiveCacheTTL)
 	case cfg.InactiveCacheTTL == 0:
-		v.inactiveTTL = DefaultInactiveCacheTTL
+		v.inactiveTTL = defaultInactiveCacheTTL
 	case cfg.InactiveCacheTTL > 0:
 		v.inactiveTTL = cfg.InactiveCacheTTL
 	}
 	switch {
 	case cfg.MaxCacheEntries < 0:
-		return nil, errors.New("middleware: negative MaxCacheEntries")
+		return nil, errors.New("middleware: negative introspection MaxCacheEntries")
 	case cfg.MaxCacheEntries == 0:
-		cfg.MaxCacheEntries = DefaultCacheEntries
+		cfg.MaxCacheEntries = defaultCacheEntries
 	}
 	if v.client == nil {
 		v.client = &http.Client{Timeout: 10 * time.Second}
@@ -133,7 +133,8 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	}
 	cred := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
 	v.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
-	v.cache = newTokenCache(cfg.MaxCacheEntries, v.now)
+	v.active = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
+	v.inactive = newTokenCache[struct{}](cfg.MaxCacheEntries, v.now)
 	return v, nil
 }
 
@@ -171,14 +172,18 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 }
 
 // VerifyAccessToken asks the introspection endpoint whether token is active
-// (RFC 7662 §2.1), reusing a recent answer when there is one. An inactive
-// token, a refresh token, or one whose exp or nbf rule it out gives an error
-// wrapping [ErrInvalidToken]. A transport error, a status other than 200 or
-// an unreadable response is a system failure.
+// (RFC 7662 §2.1), reusing a recent answer when there is one; a token not in
+// the cache costs exactly one request. An inactive token, a refresh token,
+// or one whose exp, nbf or audience rule it out gives an error wrapping
+// [ErrInvalidToken]. A transport error, a status other than 200 or an
+// unreadable response is a system failure, and is not cached.
 func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
-	key := cacheKey(token)
-	if info, err, ok := v.cache.get(key); ok {
-		return info, err
+	key := keyOf(token)
+	if info, ok := v.active.get(key); ok {
+		return info.clone(), nil
+	}
+	if _, ok := v.inactive.get(key); ok {
+		return TokenInfo{}, errInactive()
 	}
 	info, active, err := v.introspect(ctx, token)
 	if err != nil {
@@ -186,20 +191,24 @@ func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token str
 	}
 	now := v.now()
 	if !active {
-		err := fmt.Errorf("%w: token is not active", ErrInvalidToken)
 		if v.inactiveTTL > 0 {
-			v.cache.put(key, TokenInfo{}, err, now.Add(v.inactiveTTL))
+			v.inactive.put(key, struct{}{}, now.Add(v.inactiveTTL))
 		}
-		return TokenInfo{}, err
+		return TokenInfo{}, errInactive()
 	}
 	if v.activeTTL > 0 {
 		until := now.Add(v.activeTTL)
 		if !info.ExpiresAt.IsZero() && info.ExpiresAt.Before(until) {
 			until = info.ExpiresAt
 		}
-		v.cache.put(key, info, nil, until)
+		v.active.put(key, info.clone(), until)
 	}
 	return info, nil
+}
+
+// errInactive is the error for a token the endpoint did not call active.
+func errInactive() error {
+	return fmt.Errorf("%w: token is not active", ErrInvalidToken)
 }
 
 // introspect makes one request and interprets the answer. active is false

@@ -182,7 +182,7 @@ func TestIntrospectionTransportFailure(t *testing.T) {
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer secret-token-value")
 	rec := httptest.NewRecorder()
-	Authenticate(v)(okHandler).ServeHTTP(rec, req)
+	mustAuthenticate(t, v, Options{})(okHandler).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
 }
@@ -196,7 +196,7 @@ func TestIntrospectionCache(t *testing.T) {
 	}
 	assert.Equal(t, 1, f.hitCount(), "active result reused")
 
-	clock.Advance(DefaultIntrospectionCacheTTL - time.Second)
+	clock.Advance(defaultIntrospectionCacheTTL - time.Second)
 	_, err := v.VerifyAccessToken(t.Context(), "user-token")
 	require.NoError(t, err)
 	assert.Equal(t, 1, f.hitCount(), "still within CacheTTL")
@@ -206,11 +206,10 @@ func TestIntrospectionCache(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.hitCount(), "asked again once CacheTTL passed")
 
-	// The keys are hashes: the raw token is not kept.
-	for k := range v.cache.c.Items() {
-		assert.NotContains(t, k, "user-token")
-		assert.Len(t, k, 32)
-	}
+	// The key is the token's SHA-256: the raw token is not kept.
+	assert.Equal(t, 1, v.active.size())
+	assert.True(t, v.active.hasSHA256Of("user-token"))
+	assert.Zero(t, v.inactive.size())
 }
 
 func TestIntrospectionCacheNeverPastExp(t *testing.T) {
@@ -236,7 +235,7 @@ func TestIntrospectionInactiveCache(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidToken)
 	}
 	assert.Equal(t, 1, f.hitCount())
-	clock.Advance(DefaultInactiveCacheTTL)
+	clock.Advance(defaultInactiveCacheTTL)
 	_, err := v.VerifyAccessToken(t.Context(), "unknown")
 	assert.ErrorIs(t, err, ErrInvalidToken)
 	assert.Equal(t, 2, f.hitCount())
@@ -262,15 +261,81 @@ func TestIntrospectionCacheOffAndFailuresNotCached(t *testing.T) {
 	assert.Equal(t, 2, f.hitCount(), "system failures are not cached")
 }
 
-func TestIntrospectionCacheIsBounded(t *testing.T) {
+// TestIntrospectionCacheEvictsWhenFull: a full active cache makes room for
+// a new active result instead of refusing it.
+func TestIntrospectionCacheEvictsWhenFull(t *testing.T) {
 	t.Parallel()
 	v, f, _ := newIntrospectionFixture(t, IntrospectionConfig{MaxCacheEntries: 1})
-	for _, tok := range []string{"user-token", "machine-token", "machine-token"} {
+	for i, step := range []struct {
+		token string
+		hits  int
+	}{
+		{"user-token", 1},
+		{"machine-token", 2}, // replaces user-token
+		{"machine-token", 2}, // cached
+		{"user-token", 3},    // evicted, asked again
+	} {
+		_, err := v.VerifyAccessToken(t.Context(), step.token)
+		require.NoError(t, err)
+		assert.Equal(t, step.hits, f.hitCount(), "step %d", i)
+	}
+	assert.Equal(t, 1, v.active.size())
+}
+
+// TestIntrospectionCacheEvictsExpiredFirst: when the active cache is full,
+// an entry past its deadline goes before a live one.
+func TestIntrospectionCacheEvictsExpiredFirst(t *testing.T) {
+	t.Parallel()
+	v, f, clock := newIntrospectionFixture(t, IntrospectionConfig{MaxCacheEntries: 2})
+	for _, tok := range []string{"user-token", "short-token"} {
 		_, err := v.VerifyAccessToken(t.Context(), tok)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, v.cache.c.ItemCount())
-	assert.Equal(t, 3, f.hitCount(), "the second token did not fit")
+	clock.Advance(10 * time.Second) // short-token's exp: its entry is dead
+	_, err := v.VerifyAccessToken(t.Context(), "machine-token")
+	require.NoError(t, err)
+	assert.Equal(t, 3, f.hitCount())
+	assert.True(t, v.active.hasSHA256Of("user-token"), "the live entry stayed")
+	assert.True(t, v.active.hasSHA256Of("machine-token"))
+	assert.False(t, v.active.hasSHA256Of("short-token"), "the expired entry went")
+	_, err = v.VerifyAccessToken(t.Context(), "user-token")
+	require.NoError(t, err)
+	assert.Equal(t, 3, f.hitCount(), "user-token still answered from the cache")
+}
+
+// TestIntrospectionJunkTokensDoNotEvictOrBlockValidOnes: more bogus tokens
+// than the cache holds fill only the space for inactive results; a valid
+// token is then introspected once and served from the cache, and a valid
+// token cached before the flood stays cached.
+func TestIntrospectionJunkTokensDoNotEvictOrBlockValidOnes(t *testing.T) {
+	t.Parallel()
+	const size = 50
+	v, f, _ := newIntrospectionFixture(t, IntrospectionConfig{MaxCacheEntries: size})
+	_, err := v.VerifyAccessToken(t.Context(), "machine-token")
+	require.NoError(t, err)
+	const junk = 3 * size
+	for i := range junk {
+		_, err := v.VerifyAccessToken(t.Context(), "bogus-"+strconv.Itoa(i))
+		require.ErrorIs(t, err, ErrInvalidToken)
+	}
+	require.Equal(t, 1+junk, f.hitCount(), "every distinct bogus token costs one request")
+	assert.Equal(t, size, v.inactive.size(), "the inactive space is full")
+	assert.Equal(t, 1, v.active.size())
+
+	for range 5 {
+		_, err := v.VerifyAccessToken(t.Context(), "user-token")
+		require.NoError(t, err)
+		_, err = v.VerifyAccessToken(t.Context(), "machine-token")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1+junk+1, f.hitCount(), "user-token introspected once, machine-token never again")
+
+	// The newest bogus token displaced an older one and is remembered.
+	last := "bogus-" + strconv.Itoa(junk-1)
+	assert.True(t, v.inactive.hasSHA256Of(last))
+	_, err = v.VerifyAccessToken(t.Context(), last)
+	require.ErrorIs(t, err, ErrInvalidToken)
+	assert.Equal(t, 1+junk+1, f.hitCount())
 }
 
 func TestIntrospectionReturnedInfoIsACopy(t *testing.T) {
@@ -296,7 +361,7 @@ func TestNewIntrospectionVerifierConfig(t *testing.T) {
 		{"missing client", IntrospectionConfig{URL: "https://as.example/introspect"}, "middleware: introspection ClientID is required"},
 		{"cache TTL too long", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", CacheTTL: time.Hour}, "middleware: introspection CacheTTL above 5m0s"},
 		{"inactive TTL too long", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", InactiveCacheTTL: time.Minute}, "middleware: introspection InactiveCacheTTL above 30s"},
-		{"negative cache size", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", MaxCacheEntries: -1}, "middleware: negative MaxCacheEntries"},
+		{"negative cache size", IntrospectionConfig{URL: "https://as.example/i", ClientID: "rs", MaxCacheEntries: -1}, "middleware: negative introspection MaxCacheEntries"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

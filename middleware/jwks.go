@@ -2,10 +2,6 @@ package middleware
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +12,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 // maxJWKSResponse caps how much of a JWKS response is read.
@@ -84,7 +82,7 @@ func (s *keySource) lookup(kid, alg string) (jose.JSONWebKey, bool, bool) {
 		if k.Algorithm != "" && k.Algorithm != alg {
 			continue
 		}
-		if keyFitsAlg(k.Key, alg) {
+		if policy.KeyFits(k.Key, jose.SignatureAlgorithm(alg)) {
 			return k, true, fresh
 		}
 	}
@@ -187,28 +185,4 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
-}
-
-// keyFitsAlg reports whether key is a public key of the type alg needs
-// (RFC 7518 §3.1, RFC 8037 §3.1).
-func keyFitsAlg(key any, alg string) bool {
-	switch alg {
-	case string(jose.RS256), string(jose.RS384), string(jose.RS512),
-		string(jose.PS256), string(jose.PS384), string(jose.PS512):
-		k, ok := key.(*rsa.PublicKey)
-		return ok && k.N.BitLen() >= 2048
-	case string(jose.ES256):
-		k, ok := key.(*ecdsa.PublicKey)
-		return ok && k.Curve == elliptic.P256()
-	case string(jose.ES384):
-		k, ok := key.(*ecdsa.PublicKey)
-		return ok && k.Curve == elliptic.P384()
-	case string(jose.ES512):
-		k, ok := key.(*ecdsa.PublicKey)
-		return ok && k.Curve == elliptic.P521()
-	case string(jose.EdDSA):
-		_, ok := key.(ed25519.PublicKey)
-		return ok
-	}
-	return false
 }

@@ -13,34 +13,20 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
-// Bounds and defaults of [JWTConfig].
+// Bounds and defaults of JWTConfig, stated in its field docs.
 const (
-	// DefaultLeeway is the clock skew allowed for exp, nbf and iat when
-	// [JWTConfig.Leeway] is zero.
-	DefaultLeeway = 30 * time.Second
-	// MaxLeeway is the largest Leeway allowed.
-	MaxLeeway = 5 * time.Minute
-	// DefaultJWKSMinInterval is the shortest time between two fetches of the
-	// key set when [JWTConfig.JWKSMinInterval] is zero.
-	DefaultJWKSMinInterval = 30 * time.Second
-	// DefaultJWKSMaxAge is how long a fetched key set is used before it is
-	// fetched again when [JWTConfig.JWKSMaxAge] is zero.
-	DefaultJWKSMaxAge = time.Hour
-	// DefaultJWTCacheTTL is how long a verified token is reused without
-	// checking its signature again when [JWTConfig.CacheTTL] is zero.
-	DefaultJWTCacheTTL = 5 * time.Minute
+	defaultLeeway          = 30 * time.Second
+	maxLeeway              = 5 * time.Minute
+	defaultJWKSMinInterval = 30 * time.Second
+	defaultJWKSMaxAge      = time.Hour
+	defaultJWTCacheTTL     = 5 * time.Minute
 	// maxJWTLength caps the tokens the verifier parses.
 	maxJWTLength = 16 << 10
 )
-
-// DefaultAlgorithms are the JWS algorithms a [JWTVerifier] accepts when
-// [JWTConfig.Algorithms] is nil: RFC 9068 §2.1 asks for RS256 support, and
-// the others are the common asymmetric ones.
-func DefaultAlgorithms() []jose.SignatureAlgorithm {
-	return []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256, jose.PS256}
-}
 
 // JWTConfig configures [NewJWTVerifier]. Issuer, Audience and exactly one of
 // JWKSURL and KeySet are required; every other zero value is documented.
@@ -61,28 +47,32 @@ type JWTConfig struct {
 	// timeout.
 	HTTPClient *http.Client
 	// Algorithms lists the JWS algorithms accepted in the alg header. Nil
-	// means [DefaultAlgorithms]. Only asymmetric algorithms (RS*, PS*, ES*,
-	// EdDSA) are allowed: "none" and the HMAC algorithms are an error, as RFC
-	// 9068 §4 and RFC 8725 §3.1 require.
+	// means the algorithms kunci's authorization server signs with: ES256,
+	// ES384, ES512, EdDSA, RS256 (which RFC 9068 §2.1 requires) and PS256.
+	// Only asymmetric algorithms (RS256/384/512, PS256/384/512,
+	// ES256/384/512, EdDSA) are allowed: "none" and the HMAC algorithms are
+	// an error, as RFC 9068 §4 and RFC 8725 §3.1 require.
 	Algorithms []jose.SignatureAlgorithm
 	// Leeway is the clock skew allowed when checking exp, nbf and iat. Zero
-	// means [DefaultLeeway]; negative or more than [MaxLeeway] is an error.
+	// means 30 seconds; negative or more than 5 minutes is an error.
 	Leeway time.Duration
 	// JWKSMinInterval is the shortest time between two fetches of the key
 	// set. A token naming an unknown kid triggers a fetch only when the last
-	// one is at least this old. Zero means [DefaultJWKSMinInterval]; negative
-	// is an error.
+	// one is at least this old. Zero means 30 seconds; negative is an
+	// error.
 	JWKSMinInterval time.Duration
 	// JWKSMaxAge is how long a fetched key set is used before it is fetched
-	// again (if that fetch fails the old set stays in use). Zero means
-	// [DefaultJWKSMaxAge]; negative is an error.
+	// again (if that fetch fails the old set stays in use). Zero means one
+	// hour; negative is an error.
 	JWKSMaxAge time.Duration
 	// CacheTTL is how long a verified token is remembered, so that repeated
 	// requests with it skip the signature check; never past the token's exp.
-	// Zero means [DefaultJWTCacheTTL]; negative turns the cache off.
+	// Zero means 5 minutes; negative turns the cache off. Only tokens that
+	// passed every check are cached.
 	CacheTTL time.Duration
-	// MaxCacheEntries bounds that cache. Zero means [DefaultCacheEntries];
-	// negative is an error.
+	// MaxCacheEntries bounds that cache; when it is full, a newly verified
+	// token replaces an expired entry or one that expires soon. Zero means
+	// 10,000 entries; negative is an error.
 	MaxCacheEntries int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -110,7 +100,7 @@ type JWTVerifier struct {
 	cacheTTL time.Duration
 	now      func() time.Time
 	keys     *keySource
-	cache    *tokenCache
+	cache    *tokenCache[TokenInfo]
 }
 
 // NewJWTVerifier validates cfg and returns a verifier. It does no network
@@ -137,44 +127,47 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	}
 	v.algs = slices.Clone(cfg.Algorithms)
 	if v.algs == nil {
-		v.algs = DefaultAlgorithms()
+		v.algs = policy.SigningAlgorithms()
 	}
 	if len(v.algs) == 0 {
 		return nil, errors.New("middleware: jwt Algorithms is empty")
 	}
 	for _, a := range v.algs {
-		if !keyTypeKnown(a) {
+		if !policy.Asymmetric(a) {
 			return nil, fmt.Errorf("middleware: jwt algorithm %q not allowed", string(a))
 		}
 	}
 	switch {
-	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
-		return nil, fmt.Errorf("middleware: jwt Leeway must be between 0 and %v", MaxLeeway)
+	case cfg.Leeway < 0 || cfg.Leeway > maxLeeway:
+		return nil, fmt.Errorf("middleware: jwt Leeway must be between 0 and %v", maxLeeway)
 	case cfg.Leeway == 0:
-		v.leeway = DefaultLeeway
+		v.leeway = defaultLeeway
 	default:
 		v.leeway = cfg.Leeway
 	}
-	if cfg.JWKSMinInterval < 0 || cfg.JWKSMaxAge < 0 {
-		return nil, errors.New("middleware: negative jwks interval")
+	switch {
+	case cfg.JWKSMinInterval < 0:
+		return nil, errors.New("middleware: negative jwt JWKSMinInterval")
+	case cfg.JWKSMinInterval == 0:
+		cfg.JWKSMinInterval = defaultJWKSMinInterval
 	}
-	if cfg.JWKSMinInterval == 0 {
-		cfg.JWKSMinInterval = DefaultJWKSMinInterval
-	}
-	if cfg.JWKSMaxAge == 0 {
-		cfg.JWKSMaxAge = DefaultJWKSMaxAge
+	switch {
+	case cfg.JWKSMaxAge < 0:
+		return nil, errors.New("middleware: negative jwt JWKSMaxAge")
+	case cfg.JWKSMaxAge == 0:
+		cfg.JWKSMaxAge = defaultJWKSMaxAge
 	}
 	switch {
 	case cfg.CacheTTL == 0:
-		v.cacheTTL = DefaultJWTCacheTTL
+		v.cacheTTL = defaultJWTCacheTTL
 	case cfg.CacheTTL > 0:
 		v.cacheTTL = cfg.CacheTTL
 	}
 	switch {
 	case cfg.MaxCacheEntries < 0:
-		return nil, errors.New("middleware: negative MaxCacheEntries")
+		return nil, errors.New("middleware: negative jwt MaxCacheEntries")
 	case cfg.MaxCacheEntries == 0:
-		cfg.MaxCacheEntries = DefaultCacheEntries
+		cfg.MaxCacheEntries = defaultCacheEntries
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
@@ -193,19 +186,8 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.KeySet != nil {
 		v.keys.setKeys(cfg.KeySet.Keys, v.now())
 	}
-	v.cache = newTokenCache(cfg.MaxCacheEntries, v.now)
+	v.cache = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
 	return v, nil
-}
-
-// keyTypeKnown reports whether alg is an asymmetric JWS algorithm this
-// verifier can check.
-func keyTypeKnown(alg jose.SignatureAlgorithm) bool {
-	switch alg {
-	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
-		jose.ES256, jose.ES384, jose.ES512, jose.EdDSA:
-		return true
-	}
-	return false
 }
 
 // accessTokenClaims are the RFC 9068 §2.2 claims the verifier reads.
@@ -224,11 +206,11 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 	if len(token) > maxJWTLength {
 		return TokenInfo{}, invalid("token too long")
 	}
-	key := ""
+	var key cacheKey
 	if v.cacheTTL > 0 {
-		key = cacheKey(token)
-		if info, err, ok := v.cache.get(key); ok && err == nil {
-			return info, nil
+		key = keyOf(token)
+		if info, ok := v.cache.get(key); ok {
+			return info.clone(), nil
 		}
 	}
 	tok, err := jwt.ParseSigned(token, v.algs)
@@ -278,12 +260,12 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 		ExpiresAt: c.Expiry.Time(),
 		IssuedAt:  c.IssuedAt.Time(),
 	}
-	if key != "" {
+	if v.cacheTTL > 0 {
 		until := now.Add(v.cacheTTL)
 		if info.ExpiresAt.Before(until) {
 			until = info.ExpiresAt
 		}
-		v.cache.put(key, info, nil, until)
+		v.cache.put(key, info.clone(), until)
 	}
 	return info, nil
 }

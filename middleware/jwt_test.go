@@ -21,6 +21,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 const (
@@ -36,8 +38,9 @@ type signingKey struct {
 	pub any
 }
 
-// testSigningKeys makes one key per algorithm, once per test binary (RSA key
-// generation is slow).
+// testSigningKeys makes one key per algorithm kunci's server can sign with,
+// once per test binary (RSA key generation is slow). RS256 and PS256 share
+// the RSA key under two key IDs.
 var testSigningKeys = sync.OnceValue(func() map[jose.SignatureAlgorithm]signingKey {
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -51,10 +54,21 @@ var testSigningKeys = sync.OnceValue(func() map[jose.SignatureAlgorithm]signingK
 	if err != nil {
 		panic(err)
 	}
+	ec384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	ec521, err := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
 	return map[jose.SignatureAlgorithm]signingKey{
 		jose.ES256: {kid: "es-1", alg: jose.ES256, key: ec, pub: &ec.PublicKey},
+		jose.ES384: {kid: "es384-1", alg: jose.ES384, key: ec384, pub: &ec384.PublicKey},
+		jose.ES512: {kid: "es512-1", alg: jose.ES512, key: ec521, pub: &ec521.PublicKey},
 		jose.EdDSA: {kid: "ed-1", alg: jose.EdDSA, key: ed, pub: edPub},
 		jose.RS256: {kid: "rs-1", alg: jose.RS256, key: rs, pub: &rs.PublicKey},
+		jose.PS256: {kid: "ps-1", alg: jose.PS256, key: rs, pub: &rs.PublicKey},
 	}
 })
 
@@ -219,7 +233,7 @@ func TestJWTVerifierRejects(t *testing.T) {
 			return sign(t, es, "at+jwt", with(now, func(c map[string]any) { c["aud"] = "https://evil.example" }))
 		}},
 		{"expired beyond the leeway", func(t *testing.T, now time.Time) string {
-			return sign(t, es, "at+jwt", with(now, func(c map[string]any) { c["exp"] = now.Add(-DefaultLeeway).Unix() }))
+			return sign(t, es, "at+jwt", with(now, func(c map[string]any) { c["exp"] = now.Add(-defaultLeeway).Unix() }))
 		}},
 		{"no exp", func(t *testing.T, now time.Time) string {
 			return sign(t, es, "at+jwt", with(now, func(c map[string]any) { delete(c, "exp") }))
@@ -268,8 +282,8 @@ func TestJWTVerifierLeeway(t *testing.T) {
 	f := newJWTFixture(t, JWTConfig{CacheTTL: -1})
 	now := f.clock.Now()
 	c := testClaims(now)
-	c["exp"] = now.Add(-DefaultLeeway + time.Second).Unix()
-	c["iat"] = now.Add(DefaultLeeway - time.Second).Unix()
+	c["exp"] = now.Add(-defaultLeeway + time.Second).Unix()
+	c["iat"] = now.Add(defaultLeeway - time.Second).Unix()
 	_, err := f.v.VerifyAccessToken(t.Context(), sign(t, f.keys[jose.ES256], "at+jwt", c))
 	assert.NoError(t, err)
 }
@@ -288,7 +302,7 @@ func TestJWTVerifierUnknownKidRefetchesOnceThenFails(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalidToken)
 	assert.Equal(t, 1, f.jwks.hitCount())
 
-	f.clock.Advance(DefaultJWKSMinInterval)
+	f.clock.Advance(defaultJWKSMinInterval)
 	now = f.clock.Now()
 	_, err = f.v.VerifyAccessToken(t.Context(), sign(t, stranger, "at+jwt", testClaims(now)))
 	assert.ErrorIs(t, err, ErrInvalidToken)
@@ -309,7 +323,7 @@ func TestJWTVerifierKeyRotation(t *testing.T) {
 
 	rotated := signingKey{kid: "es-2", alg: jose.ES256, key: f.keys[jose.ES256].key, pub: f.keys[jose.ES256].pub}
 	f.jwks.setKeys(publicJWKS(rotated))
-	f.clock.Advance(DefaultJWKSMinInterval)
+	f.clock.Advance(defaultJWKSMinInterval)
 	now = f.clock.Now()
 	_, err = f.v.VerifyAccessToken(t.Context(), sign(t, rotated, "at+jwt", testClaims(now)))
 	require.NoError(t, err)
@@ -335,14 +349,14 @@ func TestJWTVerifierJWKSFailures(t *testing.T) {
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()
-	Authenticate(f.v)(okHandler).ServeHTTP(rec, req)
+	mustAuthenticate(t, f.v, Options{})(okHandler).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 
 	// Once the set is back, keys are fetched after the interval.
 	f.jwks.mu.Lock()
 	f.jwks.status = 0
 	f.jwks.mu.Unlock()
-	f.clock.Advance(DefaultJWKSMinInterval)
+	f.clock.Advance(defaultJWKSMinInterval)
 	_, err = f.v.VerifyAccessToken(t.Context(), tok)
 	assert.NoError(t, err)
 
@@ -350,7 +364,7 @@ func TestJWTVerifierJWKSFailures(t *testing.T) {
 	f.jwks.mu.Lock()
 	f.jwks.status = http.StatusBadGateway
 	f.jwks.mu.Unlock()
-	f.clock.Advance(DefaultJWKSMaxAge)
+	f.clock.Advance(defaultJWKSMaxAge)
 	_, err = f.v.VerifyAccessToken(t.Context(), sign(t, f.keys[jose.RS256], "at+jwt", testClaims(f.clock.Now())))
 	assert.NoError(t, err)
 }
@@ -364,11 +378,8 @@ func TestJWTVerifierCache(t *testing.T) {
 	tok := sign(t, f.keys[jose.ES256], "at+jwt", c)
 	_, err := f.v.VerifyAccessToken(t.Context(), tok)
 	require.NoError(t, err)
-	require.Equal(t, 1, f.v.cache.c.ItemCount())
-	for k := range f.v.cache.c.Items() {
-		assert.Len(t, k, 32, "keyed by SHA-256")
-		assert.NotContains(t, tok, k)
-	}
+	require.Equal(t, 1, f.v.cache.size())
+	assert.True(t, f.v.cache.hasSHA256Of(tok), "keyed by the token's SHA-256")
 
 	// A cached token skips parsing: the cache answers even if the key set
 	// were to forget the key.
@@ -386,6 +397,51 @@ func TestJWTVerifierCache(t *testing.T) {
 	f.jwks.setKeys(jose.JSONWebKeySet{})
 	_, err = f.v.VerifyAccessToken(t.Context(), tok)
 	assert.ErrorIs(t, err, ErrInvalidToken, "not answered from the cache after exp")
+}
+
+// TestJWTVerifierAcceptsEverySigningAlgorithmByDefault: with Algorithms
+// left nil, a token signed with any algorithm the authorization server can
+// sign with verifies; this is the list both packages take from one place.
+func TestJWTVerifierAcceptsEverySigningAlgorithmByDefault(t *testing.T) {
+	t.Parallel()
+	keys := testSigningKeys()
+	var all []signingKey
+	for _, alg := range policy.SigningAlgorithms() {
+		k, ok := keys[alg]
+		require.True(t, ok, "a test key for %s", alg)
+		all = append(all, k)
+	}
+	set := publicJWKS(all...)
+	f := newJWTFixture(t, JWTConfig{KeySet: &set, CacheTTL: -1})
+	for _, k := range all {
+		_, err := f.v.VerifyAccessToken(t.Context(), sign(t, k, "at+jwt", testClaims(f.clock.Now())))
+		assert.NoError(t, err, k.alg)
+	}
+}
+
+// TestJWTCacheEvictsWhenFull: a full verified-token cache makes room for a
+// newly verified token instead of refusing to cache it.
+func TestJWTCacheEvictsWhenFull(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t, JWTConfig{MaxCacheEntries: 1})
+	now := f.clock.Now()
+	first := sign(t, f.keys[jose.ES256], "at+jwt", testClaims(now))
+	second := sign(t, f.keys[jose.EdDSA], "at+jwt", testClaims(now))
+	for _, tok := range []string{first, second} {
+		_, err := f.v.VerifyAccessToken(t.Context(), tok)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, f.v.cache.size())
+	assert.True(t, f.v.cache.hasSHA256Of(second), "the newest token is cached")
+	assert.False(t, f.v.cache.hasSHA256Of(first))
+
+	// Without keys only the cache can still accept a token.
+	f.v.keys.setKeys(nil, now)
+	f.jwks.setKeys(jose.JSONWebKeySet{})
+	_, err := f.v.VerifyAccessToken(t.Context(), second)
+	assert.NoError(t, err, "answered from the cache")
+	_, err = f.v.VerifyAccessToken(t.Context(), first)
+	assert.ErrorIs(t, err, ErrInvalidToken, "evicted, so checked again and refused")
 }
 
 func TestJWTVerifierStaticKeySet(t *testing.T) {
@@ -407,7 +463,7 @@ func TestJWTVerifierThroughMiddleware(t *testing.T) {
 	t.Parallel()
 	f := newJWTFixture(t, JWTConfig{Now: time.Now})
 	tok := sign(t, f.keys[jose.ES256], "at+jwt", testClaims(time.Now()))
-	h := Authenticate(f.v)(RequireScope("read")(okHandler))
+	h := protect(t, f.v, okHandler, "read")
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()
@@ -438,8 +494,9 @@ func TestNewJWTVerifierConfig(t *testing.T) {
 		{"empty algorithms", base(func(c *JWTConfig) { c.Algorithms = []jose.SignatureAlgorithm{} }), "middleware: jwt Algorithms is empty"},
 		{"leeway too large", base(func(c *JWTConfig) { c.Leeway = time.Hour }), "middleware: jwt Leeway must be between 0 and 5m0s"},
 		{"negative leeway", base(func(c *JWTConfig) { c.Leeway = -time.Second }), "middleware: jwt Leeway must be between 0 and 5m0s"},
-		{"negative interval", base(func(c *JWTConfig) { c.JWKSMinInterval = -time.Second }), "middleware: negative jwks interval"},
-		{"negative cache size", base(func(c *JWTConfig) { c.MaxCacheEntries = -1 }), "middleware: negative MaxCacheEntries"},
+		{"negative interval", base(func(c *JWTConfig) { c.JWKSMinInterval = -time.Second }), "middleware: negative jwt JWKSMinInterval"},
+		{"negative max age", base(func(c *JWTConfig) { c.JWKSMaxAge = -time.Second }), "middleware: negative jwt JWKSMaxAge"},
+		{"negative cache size", base(func(c *JWTConfig) { c.MaxCacheEntries = -1 }), "middleware: negative jwt MaxCacheEntries"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,135 +3,109 @@ package middleware
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 // RequireScope returns middleware that lets a request through only when the
-// [TokenInfo] in its context (put there by [Authenticate]) holds every one of
-// scopes. A token lacking one gets 403 with
+// [TokenInfo] in its context, put there by [Authenticate], holds every one
+// of scopes. A token lacking one gets 403 with
 // WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes>"
-// (RFC 6750 §3.1). With no scopes, any authenticated request passes.
+// (RFC 6750 §3.1). With no scopes, any authenticated request passes. Scope
+// tokens are compared exactly and case-sensitively (RFC 6749 §3.3).
 //
-// A request without a TokenInfo, because Authenticate is missing in front of
-// it, gets 401 and is not passed on: forgetting Authenticate fails closed.
+// Refusals are answered with the realm, [Options.ErrorHandler] and
+// [Options.Logger] of the Authenticate in front. A request without a
+// TokenInfo, because Authenticate is missing in front, gets 401 with the
+// zero [Options] and a warning on [slog.Default] (there is no Authenticate
+// whose Logger could take it), and is not passed on: forgetting Authenticate
+// fails closed.
 //
-// A scope that is not a valid RFC 6749 §3.3 scope-token (empty, or with a
-// space, quote, backslash or control character) can never be satisfied, so
-// every authenticated request gets 403; [RequireScopeWithOptions] reports
-// such a scope as an error instead.
-func RequireScope(scopes ...string) func(http.Handler) http.Handler {
-	return newScopeChecker(Options{}, scopes, false).middleware
+// It returns an error, and no middleware, when a scope is not an RFC 6749
+// §3.3 scope-token (empty, or with a space, quote, backslash, control or
+// non-ASCII character), since no token could ever satisfy it.
+func RequireScope(scopes ...string) (func(http.Handler) http.Handler, error) {
+	return newScopeChecker("RequireScope", scopes, false)
 }
 
 // RequireAnyScope is like [RequireScope] but lets the request through when
 // the token holds at least one of scopes. The 403 challenge lists all of
-// them in its scope attribute. With no scopes nothing can satisfy it, and
-// every authenticated request gets 403.
-func RequireAnyScope(scopes ...string) func(http.Handler) http.Handler {
-	return newScopeChecker(Options{}, scopes, true).middleware
-}
-
-// RequireScopeWithOptions is [RequireScope] with the realm, error handler and
-// logger of opts (the token-extraction fields of [Options] do not apply). It
-// returns an error when opts is invalid or a scope is not a valid RFC 6749
-// §3.3 scope-token.
-func RequireScopeWithOptions(opts Options, scopes ...string) (func(http.Handler) http.Handler, error) {
-	return scopeMiddleware(opts, scopes, false)
-}
-
-// RequireAnyScopeWithOptions is [RequireAnyScope] with the realm, error
-// handler and logger of opts. It returns an error when opts is invalid, when
-// scopes is empty, or when a scope is not a valid RFC 6749 §3.3 scope-token.
-func RequireAnyScopeWithOptions(opts Options, scopes ...string) (func(http.Handler) http.Handler, error) {
+// them in its scope attribute. It returns an error when scopes is empty,
+// which nothing could satisfy, or when one is not an RFC 6749 §3.3
+// scope-token.
+func RequireAnyScope(scopes ...string) (func(http.Handler) http.Handler, error) {
 	if len(scopes) == 0 {
 		return nil, errors.New("middleware: RequireAnyScope needs at least one scope")
 	}
-	return scopeMiddleware(opts, scopes, true)
+	return newScopeChecker("RequireAnyScope", scopes, true)
 }
 
-func scopeMiddleware(opts Options, scopes []string, anyOf bool) (func(http.Handler) http.Handler, error) {
-	for _, s := range scopes {
-		if !validScopeToken(s) {
-			return nil, fmt.Errorf("middleware: invalid scope %q", s)
-		}
-	}
-	if _, err := opts.normalize(); err != nil {
-		return nil, err
-	}
-	return newScopeChecker(opts, scopes, anyOf).middleware, nil
-}
-
-// scopeChecker holds one RequireScope configuration; it is immutable.
+// scopeChecker holds one RequireScope or RequireAnyScope configuration; it
+// is immutable and so safe for concurrent use.
 type scopeChecker struct {
-	opts   Options
+	name   string
 	scopes []string
 	anyOf  bool
-	// err is the 403 refusal, shared by every request: it is read-only.
+	// fallback answers when no Authenticate put its responder in the
+	// context.
+	fallback responder
+	// err is the 403 refusal, copied for every request: it is read-only.
 	err *Error
 }
 
-func newScopeChecker(opts Options, scopes []string, anyOf bool) *scopeChecker {
-	o, err := opts.normalize()
-	if err != nil {
-		// Only the exported ...WithOptions functions take caller options, and
-		// they validate them first; the zero Options always normalize.
-		o, _ = Options{}.normalize()
+func newScopeChecker(name string, scopes []string, anyOf bool) (func(http.Handler) http.Handler, error) {
+	for _, s := range scopes {
+		if !policy.ValidScopeToken(s) {
+			return nil, fmt.Errorf("middleware: %s: invalid scope %q", name, s)
+		}
 	}
 	scopes = slices.Clone(scopes)
-	return &scopeChecker{
-		opts:   o,
-		scopes: scopes,
-		anyOf:  anyOf,
-		err:    &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: scopes},
+	s := &scopeChecker{
+		name:     name,
+		scopes:   scopes,
+		anyOf:    anyOf,
+		fallback: defaultResponder(),
+		err:      &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scope: scopes},
 	}
+	return s.middleware, nil
 }
 
 func (s *scopeChecker) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, ok := TokenInfoFromContext(r.Context())
+		ctx := r.Context()
+		c, ok := ctx.Value(tokenInfoKey{}).(*infoContext)
 		if !ok {
-			s.opts.Logger.WarnContext(r.Context(), "middleware: RequireScope reached without a TokenInfo; is Authenticate missing?")
-			writeError(w, r, s.opts.Realm, s.opts.ErrorHandler, &Error{Status: http.StatusUnauthorized})
+			slog.Default().WarnContext(ctx, "middleware: "+s.name+" reached without a TokenInfo; is Authenticate missing in front of it?")
+			s.fallback.refuse(w, r, &Error{Status: http.StatusUnauthorized})
 			return
 		}
-		if !s.allowed(info) {
-			e := *s.err
-			logRefusal(r, s.opts.Logger, &e)
-			writeError(w, r, s.opts.Realm, s.opts.ErrorHandler, &e)
+		if s.allowed(c.info) {
+			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r)
+		resp := c.resp
+		if resp == nil {
+			resp = &s.fallback
+		}
+		e := *s.err
+		resp.refuse(w, r, &e)
 	})
 }
 
 func (s *scopeChecker) allowed(info TokenInfo) bool {
 	if s.anyOf {
 		for _, want := range s.scopes {
-			if validScopeToken(want) && info.HasScope(want) {
+			if info.HasScope(want) {
 				return true
 			}
 		}
 		return false
 	}
 	for _, want := range s.scopes {
-		if !validScopeToken(want) || !info.HasScope(want) {
-			return false
-		}
-	}
-	return true
-}
-
-// validScopeToken reports whether s matches RFC 6749 §3.3:
-//
-//	scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c == '"' || c == '\\' || c > 0x7e {
+		if !info.HasScope(want) {
 			return false
 		}
 	}

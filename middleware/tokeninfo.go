@@ -65,9 +65,14 @@ type tokenInfoKey struct{}
 // the boxed TokenInfo), which matters on every authenticated request.
 // Everything but the key lookup is delegated to the parent, so cancellation
 // and deadlines behave as with context.WithValue.
+//
+// resp is the responder of the Authenticate that verified the token, so that
+// RequireScope answers with the same realm, error handler and logger; it is
+// nil for a TokenInfo put there by ContextWithTokenInfo.
 type infoContext struct {
 	context.Context
 	info TokenInfo
+	resp *responder
 }
 
 // Value returns the infoContext itself for tokenInfoKey and asks the parent
@@ -85,16 +90,18 @@ func (c *infoContext) String() string {
 }
 
 // ContextWithTokenInfo returns a copy of ctx that carries info, which
-// [TokenInfoFromContext] returns. [Authenticate] uses it; it is exported for
-// tests and for hosts that verify tokens their own way before calling
-// [RequireScope].
+// [TokenInfoFromContext] returns. It is for tests and for hosts that verify
+// tokens their own way before [RequireScope]; a RequireScope that finds info
+// put there this way answers refusals with the zero [Options] (no realm,
+// [DefaultErrorHandler], nothing logged).
 func ContextWithTokenInfo(ctx context.Context, info TokenInfo) context.Context {
 	return &infoContext{Context: ctx, info: info}
 }
 
-// TokenInfoFromContext returns the TokenInfo that [Authenticate] stored in ctx
-// and true, or the zero TokenInfo and false when ctx carries none (the request
-// did not pass through Authenticate).
+// TokenInfoFromContext returns the TokenInfo that [Authenticate] (or
+// [ContextWithTokenInfo]) stored in ctx and true, or the zero TokenInfo and
+// false when ctx carries none (the request did not pass through
+// Authenticate).
 func TokenInfoFromContext(ctx context.Context) (TokenInfo, bool) {
 	c, ok := ctx.Value(tokenInfoKey{}).(*infoContext)
 	if !ok {

@@ -140,7 +140,7 @@ func TestSigningAlgorithmsSignAndVerify(t *testing.T) {
 			require.NoError(t, err)
 			compact, err := jws.CompactSerialize()
 			require.NoError(t, err)
-			parsed, err := jose.ParseSigned(compact, SigningAlgorithms())
+			parsed, err := jose.ParseSignedCompact(compact, SigningAlgorithms())
 			require.NoError(t, err)
 			payload, err := parsed.Verify(key.Public())
 			require.NoError(t, err)

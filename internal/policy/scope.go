@@ -65,11 +65,11 @@ func ParseScope(s string) ([]string, bool) {
 
 // Unique returns the distinct elements of list in the order of their first
 // appearance, as a new slice (nil for an empty list). It reports false,
-// before doing any other work, when list has more than max elements,
-// duplicates included, so its cost is bounded by max whatever the input. Use
-// it with [MaxResources] for the resource parameters of a request.
-func Unique(list []string, max int) ([]string, bool) {
-	if len(list) > max {
+// before doing any other work, when list has more than limit elements,
+// duplicates included, so its cost is bounded by limit whatever the input.
+// Use it with [MaxResources] for the resource parameters of a request.
+func Unique(list []string, limit int) ([]string, bool) {
+	if len(list) > limit {
 		return nil, false
 	}
 	if len(list) == 0 {

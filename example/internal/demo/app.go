@@ -140,12 +140,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.store.Close()
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	a.mux = a.routes(jwtVerifier)
+	if a.mux, err = a.routes(jwtVerifier); err != nil {
+		a.store.Close()
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	return a, nil
 }
 
 // routes builds the app's mux.
-func (a *App) routes(jwtVerifier middleware.Verifier) *http.ServeMux {
+func (a *App) routes(jwtVerifier middleware.Verifier) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	// The authorization server answers on its own paths and 404s on others.
 	mux.Handle("/oauth/", a.server)
@@ -159,17 +162,28 @@ func (a *App) routes(jwtVerifier middleware.Verifier) *http.ServeMux {
 	mux.Handle("POST /login", cop.Handler(http.HandlerFunc(a.serveLogin)))
 	mux.Handle("POST /logout", cop.Handler(http.HandlerFunc(a.serveLogout)))
 
-	basicInfo := middleware.RequireScope("basic_info")
+	basicInfo, err := middleware.RequireScope("basic_info")
+	if err != nil {
+		return nil, err
+	}
+	authLocal, err := middleware.Authenticate(a.server, middleware.Options{Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	authJWT, err := middleware.Authenticate(jwtVerifier, middleware.Options{Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
 	me := http.HandlerFunc(a.serveMe)
-	mux.Handle("GET /api/me", middleware.Authenticate(a.server)(basicInfo(me)))
-	mux.Handle("GET /api/jwt/me", middleware.Authenticate(jwtVerifier)(basicInfo(me)))
+	mux.Handle("GET /api/me", authLocal(basicInfo(me)))
+	mux.Handle("GET /api/jwt/me", authJWT(basicInfo(me)))
 
 	mux.HandleFunc("GET /{$}", a.serveHome)
 	mux.Handle("GET /callback", a.serveCallback("Callback",
 		"This is the demo clients' redirect URI. A real client would now exchange the code at /oauth/token."))
 	mux.Handle("GET /partner/login", a.serveCallback("Partner login page",
 		"This is the Prakerja partner's login_uri: the user abandoned sign-in at /consent-sso."))
-	return mux
+	return mux, nil
 }
 
 // ServeHTTP implements http.Handler.
