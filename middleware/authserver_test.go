@@ -21,7 +21,13 @@ import (
 // with a resource server client, a service client and a JWT signing key.
 func realServer(t *testing.T) (*authserver.Server, *httptest.Server) {
 	t.Helper()
-	key, err := authserver.GenerateSigningKey(jose.ES256)
+	return realServerSigning(t, jose.ES256)
+}
+
+// realServerSigning is realServer with a signing key for alg.
+func realServerSigning(t *testing.T, alg jose.SignatureAlgorithm) (*authserver.Server, *httptest.Server) {
+	t.Helper()
+	key, err := authserver.GenerateSigningKey(alg)
 	require.NoError(t, err)
 	ts := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + ts.Listener.Addr().String()
@@ -158,4 +164,43 @@ func TestJWTVerifierAgainstRealServer(t *testing.T) {
 	opaque := serviceToken(t, ts, url.Values{"scope": {"basic_info"}})
 	status, _ = call(t, h, opaque)
 	assert.Equal(t, http.StatusUnauthorized, status)
+}
+
+// One JOSE policy: a server signing with each key type it supports issues
+// JWT access tokens that the default JWTVerifier accepts (issue 12; before,
+// an ES384 server's tokens were refused).
+func TestEverySigningAlgorithmOfTheServerVerifiesByDefault(t *testing.T) {
+	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.ES512, jose.EdDSA, jose.RS256, jose.PS256} {
+		t.Run(string(alg), func(t *testing.T) {
+			srv, ts := realServerSigning(t, alg)
+			v, err := middleware.NewJWTVerifier(middleware.JWTConfig{
+				Issuer: srv.Issuer(), Audience: "https://api.example.com/", JWKSURL: ts.URL + "/oauth/jwks", HTTPClient: ts.Client(),
+			})
+			require.NoError(t, err)
+			token := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://api.example.com/"}})
+			info, err := v.VerifyAccessToken(t.Context(), token)
+			require.NoError(t, err)
+			assert.Equal(t, "service", info.ClientID)
+			assert.Equal(t, []string{"basic_info"}, info.Scopes)
+		})
+	}
+}
+
+// Options.Audience gives the in-process verifier the audience check the JWT
+// and introspection verifiers have (RFC 8707 §2, RFC 9068 §4).
+func TestAuthenticateAudienceWithInProcessServer(t *testing.T) {
+	srv, ts := realServer(t)
+	auth, err := middleware.Authenticate(srv, middleware.Options{Audience: "https://rs.example.com/"})
+	require.NoError(t, err)
+	h := auth(okHandler)
+	mine := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://rs.example.com/"}})
+	other := serviceToken(t, ts, url.Values{"scope": {"basic_info"}, "resource": {"https://api.example.com/"}})
+	none := serviceToken(t, ts, url.Values{"scope": {"basic_info"}})
+	status, _ := call(t, h, mine)
+	assert.Equal(t, http.StatusOK, status)
+	for _, tok := range []string{other, none} {
+		status, challenge := call(t, h, tok)
+		assert.Equal(t, http.StatusUnauthorized, status)
+		assert.Equal(t, `Bearer error="invalid_token"`, challenge)
+	}
 }
