@@ -153,9 +153,7 @@ func (s *Server) extraClaims(ctx context.Context, it IssuedToken) map[string]any
 	if s.cfg.Hooks.AccessTokenClaims == nil {
 		return nil
 	}
-	view := it
-	view.AccessToken, view.RefreshToken = "", ""
-	extra := dropReserved(s.cfg.Hooks.AccessTokenClaims(ctx, view), registeredClaims)
+	extra := hookFields(ctx, s.cfg.Hooks.AccessTokenClaims, it, registeredClaims)
 	if len(extra) == 0 {
 		return nil
 	}

@@ -83,6 +83,15 @@ func dropReserved(m map[string]any, reserved []string) map[string]any {
 	return m
 }
 
+// hookFields runs a host hook on a view of it without the token strings and
+// drops the names the server owns; both the token response and the access
+// token claims hooks go through it.
+func hookFields(ctx context.Context, hook func(context.Context, IssuedToken) map[string]any, it IssuedToken, reserved []string) map[string]any {
+	view := it
+	view.AccessToken, view.RefreshToken = "", ""
+	return dropReserved(hook(ctx, view), reserved)
+}
+
 // millis formats t as Unix milliseconds, as Apigee's issued_at fields do.
 func millis(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -119,9 +128,7 @@ func (s *Server) tokenBody(ctx context.Context, it IssuedToken, requested []stri
 	if s.cfg.Hooks.TokenResponse == nil {
 		return body
 	}
-	view := it
-	view.AccessToken, view.RefreshToken = "", ""
-	extra := dropReserved(s.cfg.Hooks.TokenResponse(ctx, view), reservedResponseFields)
+	extra := hookFields(ctx, s.cfg.Hooks.TokenResponse, it, reservedResponseFields)
 	if len(extra) == 0 {
 		return body
 	}
