@@ -1,0 +1,7 @@
+//go:build !race
+
+package authserver
+
+// floodScale divides the number of keys the flood tests use; see
+// throttle_race_internal_test.go.
+const floodScale = 1
