@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -60,13 +59,6 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.resume(w, r, params, id)
 		return
 	}
-	key := throttleKey("a", "", s.sourceIP(r))
-	if wait, blocked := s.starts.blocked(key); blocked {
-		s.emit(ctx, Event{Kind: EventThrottled})
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-		s.errorPage(w, r, &Error{Code: CodeTemporarilyUnavailable, Description: "too many authorization requests", Status: http.StatusTooManyRequests})
-		return
-	}
 	req, client, to, e := s.parseAuthorize(ctx, params, sso)
 	switch {
 	case e != nil && to == nil:
@@ -76,7 +68,9 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.redirectError(w, r, to, e)
 		return
 	}
-	s.starts.count(key)
+	if !s.allowStart(w, r) {
+		return
+	}
 	if err := s.store.SaveAuthRequest(ctx, *req); err != nil {
 		s.redirectError(w, r, to, unavailable(err))
 		return

@@ -1,13 +1,14 @@
 package authserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -46,19 +47,33 @@ func parseBasicAuth(header string) (id, secret string, ok bool, err error) {
 }
 
 // readCredentials finds the one client authentication method a request uses
-// (RFC 6749 §2.3: a client MUST NOT use more than one).
+// (RFC 6749 §2.3: a client MUST NOT use more than one). A second credential
+// (a secret in the header and in the body, a client assertion beside a
+// secret), a second Authorization header or a client_id that names another
+// client than the credentials is invalid_request; a client_id beside the
+// credentials that names the same client is not a second credential.
 func readCredentials(r *http.Request, f form) (credentials, *Error) {
 	var c credentials
-	header := r.Header.Get("Authorization")
-	if header != "" {
-		id, secret, isBasic, err := parseBasicAuth(header)
+	headers := r.Header.Values("Authorization")
+	if len(headers) > 1 {
+		return c, oauthError(CodeInvalidRequest, "more than one Authorization header")
+	}
+	if f.has("client_assertion") || f.has("client_assertion_type") {
+		if len(headers) > 0 || f.get("client_secret") != "" {
+			return c, oauthError(CodeInvalidRequest, "more than one client authentication method")
+		}
+		// RFC 7521 §4.2: kunci registers no assertion-based method yet.
+		return c, oauthError(CodeInvalidClient, "client assertions are not supported")
+	}
+	if len(headers) == 1 {
+		id, secret, isBasic, err := parseBasicAuth(headers[0])
 		if !isBasic {
 			// RFC 6749 §5.2: a client that tried the Authorization header
 			// is told which scheme to use.
-			return c, &Error{Code: CodeInvalidClient, Description: "unsupported authentication scheme", challengeBasic: true}
+			return c, oauthError(CodeInvalidClient, "unsupported authentication scheme")
 		}
 		if err != nil {
-			return c, &Error{Code: CodeInvalidClient, Description: "malformed basic credentials", challengeBasic: true}
+			return c, oauthError(CodeInvalidClient, "malformed basic credentials")
 		}
 		if f.get("client_secret") != "" {
 			return c, oauthError(CodeInvalidRequest, "more than one client authentication method")
@@ -67,7 +82,7 @@ func readCredentials(r *http.Request, f form) (credentials, *Error) {
 			return c, oauthError(CodeInvalidRequest, "client_id does not match the credentials")
 		}
 		if !vschar(id) || !vschar(secret) {
-			return c, &Error{Code: CodeInvalidClient, Description: "malformed basic credentials", challengeBasic: true}
+			return c, oauthError(CodeInvalidClient, "malformed basic credentials")
 		}
 		return credentials{method: AuthMethodBasic, id: id, secret: secret}, nil
 	}
@@ -85,21 +100,39 @@ func readCredentials(r *http.Request, f form) (credentials, *Error) {
 	return credentials{method: AuthMethodNone, id: id}, nil
 }
 
+// Reasons a client authentication is refused, as logged at debug level.
+const (
+	refusedUnknownClient = "unknown client"
+	refusedWrongSecret   = "wrong secret"
+	refusedWrongMethod   = "wrong authentication method"
+	refusedThrottled     = "throttled"
+)
+
 // authenticateClient identifies and authenticates the client of a request to
-// the token, revocation or introspection endpoint. Unknown client, wrong
-// secret and wrong method all give the same invalid_client error. Repeated
-// failures from one address for one client are throttled.
+// the token, revocation or introspection endpoint (RFC 6749 §2.3). Unknown
+// client, wrong secret and wrong method all give the same invalid_client
+// error. Failures are counted by the failure throttle per client and source
+// address; a failure for an unknown client ID only counts against its
+// address (see package internal/throttle).
+//
+// A public client that sends Basic credentials with an empty password
+// (base64 of "client_id:") is authenticated as method none: it is what
+// clients such as golang.org/x/oauth2 send first by default, and it proves
+// no more and no less than a client_id in the body.
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form) (store.Client, *Error) {
 	creds, e := readCredentials(r, f)
 	if e != nil {
 		if e.Code == CodeInvalidClient {
 			s.emit(ctx, Event{Kind: EventClientAuthFailed})
+			s.logRefusedClient(ctx, "", e.Description)
 		}
 		return store.Client{}, e
 	}
-	key := throttleKey("c", creds.id, s.sourceIP(r))
-	if wait, blocked := s.failures.blocked(key); blocked {
+	addr := s.sourceIP(r)
+	throttleID := "c:" + creds.id
+	if wait, blocked := s.failures.Blocked(throttleID, addr); blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: creds.id})
+		s.logRefusedClient(ctx, creds.id, refusedThrottled)
 		return store.Client{}, throttled(wait)
 	}
 	client, err := s.store.Client(ctx, creds.id)
@@ -108,7 +141,8 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		// Spend the same work as a real comparison, so timing does not tell
 		// whether a client ID exists.
 		secretMatches(creds.secret, s.dummySecretHash)
-		return s.clientAuthFailed(ctx, key, creds, nil)
+		s.failures.FailAddress(addr)
+		return s.clientAuthFailed(ctx, creds.id, refusedUnknownClient)
 	case err != nil:
 		return store.Client{}, unavailable(err)
 	}
@@ -116,34 +150,54 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 	if method == "" {
 		method = defaultAuthMethod(client)
 	}
-	ok := method == creds.method
-	if method == AuthMethodNone && client.SecretHash != "" {
+	presented := creds.method
+	if presented == AuthMethodBasic && creds.secret == "" && method == AuthMethodNone {
+		presented = AuthMethodNone
+	}
+	reason := ""
+	switch {
+	case method != presented:
+		reason = refusedWrongMethod
+	case method == AuthMethodNone && client.SecretHash != "":
 		// A record written by hand that says "none" but has a secret is
 		// inconsistent; it must not authenticate without the secret.
-		ok = false
+		reason = refusedWrongMethod
 	}
 	if method != AuthMethodNone {
 		// Always compare, even after a method mismatch.
-		ok = secretMatches(creds.secret, client.SecretHash) && ok && client.SecretHash != ""
+		if !secretMatches(creds.secret, client.SecretHash) || client.SecretHash == "" {
+			reason = cmp.Or(reason, refusedWrongSecret)
+		}
 	}
-	if !ok {
-		return s.clientAuthFailed(ctx, key, creds, &client)
+	if reason != "" {
+		s.failures.Fail(throttleID, addr)
+		return s.clientAuthFailed(ctx, client.ID, reason)
 	}
 	return client, nil
 }
 
-func (s *Server) clientAuthFailed(ctx context.Context, key string, creds credentials, client *store.Client) (store.Client, *Error) {
-	s.failures.count(key)
-	id := ""
-	if client != nil {
-		id = client.ID
+// clientAuthFailed reports a refused authentication of the client with id
+// (as presented) and answers invalid_client (RFC 6749 §5.2).
+func (s *Server) clientAuthFailed(ctx context.Context, id, reason string) (store.Client, *Error) {
+	eventID := id
+	if reason == refusedUnknownClient {
+		eventID = ""
 	}
-	s.emit(ctx, Event{Kind: EventClientAuthFailed, ClientID: id})
-	return store.Client{}, &Error{
-		Code:           CodeInvalidClient,
-		Description:    "client authentication failed",
-		challengeBasic: creds.method == AuthMethodBasic,
+	s.emit(ctx, Event{Kind: EventClientAuthFailed, ClientID: eventID})
+	s.logRefusedClient(ctx, id, reason)
+	return store.Client{}, oauthError(CodeInvalidClient, "client authentication failed")
+}
+
+// logRefusedClient logs at debug level why a client authentication was
+// refused. The client ID is what the request presented, cut to a bounded
+// length; the secret is never logged.
+func (s *Server) logRefusedClient(ctx context.Context, id, reason string) {
+	const maxLoggedID = 128
+	if len(id) > maxLoggedID {
+		id = id[:maxLoggedID] + "..."
 	}
+	s.log.DebugContext(ctx, "authserver: client authentication refused",
+		slog.String("client_id", id), slog.String("reason", reason))
 }
 
 // defaultAuthMethod is the method of a client that registered none:
@@ -153,14 +207,4 @@ func defaultAuthMethod(c store.Client) AuthMethod {
 		return AuthMethodNone
 	}
 	return AuthMethodBasic
-}
-
-// throttled is the 429 answer to a throttled key.
-func throttled(wait time.Duration) *Error {
-	return &Error{
-		Code:        CodeTemporarilyUnavailable,
-		Description: "too many failed attempts",
-		Status:      http.StatusTooManyRequests,
-		retryAfter:  retryAfterSeconds(wait),
-	}
 }

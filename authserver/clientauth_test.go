@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -42,7 +43,10 @@ func TestClientAuthMethods(t *testing.T) {
 		{name: "an empty client_secret counts as none", form: withValue(withValue(ccForm(), "client_id", serviceID), "client_secret", ""), status: 401, err: "invalid_client"},
 		{name: "no credentials at all is invalid_client", form: ccForm(), status: 401, err: "invalid_client"},
 		{name: "none for a public client", form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"krt_x"}, "client_id": {publicID}}, status: 400, err: "invalid_grant"},
-		{name: "Basic with an empty secret for a public client is invalid_client", form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"krt_x"}}, authz: basic(publicID, ""), status: 401, err: "invalid_client"},
+		{name: "Basic with an empty secret for a public client is none (x/oauth2's first try)", form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"krt_x"}}, authz: basic(publicID, ""), status: 400, err: "invalid_grant"},
+		{name: "Basic with an empty secret for a confidential client is invalid_client", form: ccForm(), authz: basic(serviceID, ""), status: 401, err: "invalid_client"},
+		{name: "Basic and a client assertion at once is invalid_request", form: withValue(withValue(ccForm(), "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), "client_assertion", "eyJ.x.y"), authz: basic(serviceID, servicePass), status: 400, err: "invalid_request"},
+		{name: "client_secret and a client assertion at once is invalid_request", form: withValue(withValue(withPost(ccForm()), "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), "client_assertion", "eyJ.x.y"), status: 400, err: "invalid_request"},
 		{name: "malformed base64 is invalid_client", form: ccForm(), authz: "Basic !!!not-base64", status: 401, err: "invalid_client"},
 		{name: "Basic without a colon is invalid_client", form: ccForm(), authz: raw(serviceID), status: 401, err: "invalid_client"},
 		{name: "Basic with an empty client ID is invalid_client", form: ccForm(), authz: raw(":" + servicePass), status: 401, err: "invalid_client"},
@@ -64,10 +68,9 @@ func TestClientAuthMethods(t *testing.T) {
 			for _, s := range []string{servicePass, oddSecret, url.QueryEscape(oddSecret), postPass} {
 				assert.NotContains(t, rec.Body.String(), s)
 			}
-			wantChallenge := tc.status == 401 && len(tc.authz) > 6 && tc.authz[:6] != "Bearer"
-			if wantChallenge {
-				assert.Equal(t, basicChallenge, rec.Header().Get("WWW-Authenticate"), "a client that used Basic is challenged (RFC 6749 §5.2)")
-			} else if tc.authz == "" {
+			if tc.status == http.StatusUnauthorized {
+				assert.Equal(t, basicChallenge, rec.Header().Get("WWW-Authenticate"), "every 401 carries a Basic challenge with a realm (RFC 9110 §15.5.2, RFC 7617 §2)")
+			} else {
 				assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
 			}
 		})
@@ -104,7 +107,7 @@ func TestClientAuthFailuresLookAlike(t *testing.T) {
 	for _, form := range viaPost {
 		rec := postForm(t, srv, "/oauth/token", form, "")
 		assertOAuthError(t, rec, http.StatusUnauthorized, "invalid_client")
-		assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+		assert.Equal(t, basicChallenge, rec.Header().Get("WWW-Authenticate"))
 		bodies = append(bodies, rec.Body.String())
 	}
 	for _, b := range bodies[1:] {
@@ -152,16 +155,45 @@ func TestClientAuthThrottle(t *testing.T) {
 	})
 }
 
-// Unknown client IDs are throttled like known ones, so probing for IDs is
-// slowed down too; the revocation and introspection endpoints share the count.
+// Failures for unknown client IDs never count against a real client: they
+// count only in their address's total, which is ten times the limit. The
+// revocation and introspection endpoints share a client's count.
 func TestClientAuthThrottleUnknownClientAndOtherEndpoints(t *testing.T) {
 	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = 2 })
-	for _, path := range []string{"/oauth/revoke", "/oauth/introspect"} {
-		rec := postForm(t, srv, path, url.Values{"token": {"kat_x"}}, basic("ghost", "wrong-secret-0123456789"))
+	for i := range 19 {
+		rec := postForm(t, srv, "/oauth/token", ccForm(), basic(fmt.Sprintf("ghost-%d", i), "wrong-secret-0123456789"))
 		assertOAuthError(t, rec, 401, "invalid_client")
 	}
-	rec := postForm(t, srv, "/oauth/token", ccForm(), basic("ghost", "wrong-secret-0123456789"))
-	assertThrottled(t, rec, 60)
+	tokenOK(t, postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass)))
+	// The twentieth failure reaches the address's total limit (10 × 2).
+	assertOAuthError(t, postForm(t, srv, "/oauth/token", ccForm(), basic("ghost-x", "wrong-secret-0123456789")), 401, "invalid_client")
+	assertThrottled(t, postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass)), 60)
+	// From another address the real client is not affected.
+	tokenOK(t, postFormFrom(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass), "192.0.2.99:1234"))
+
+	srv, _ = newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = 2 })
+	for _, path := range []string{"/oauth/revoke", "/oauth/introspect"} {
+		rec := postForm(t, srv, path, url.Values{"token": {"kat_x"}}, basic(serviceID, "wrong-secret-0123456789"))
+		assertOAuthError(t, rec, 401, "invalid_client")
+		assert.Equal(t, basicChallenge, rec.Header().Get("WWW-Authenticate"), path)
+	}
+	assertThrottled(t, postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass)), 60)
+}
+
+// RFC 6749 §2.3: a client uses one authentication method per request; two
+// Authorization headers are two attempts, and which one counts must not be
+// up to the server.
+func TestClientAuthTwoAuthorizationHeadersIsInvalidRequest(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	for _, path := range []string{"/oauth/token", "/oauth/revoke", "/oauth/introspect"} {
+		form := ccForm()
+		if path != "/oauth/token" {
+			form = url.Values{"token": {"kat_x"}}
+		}
+		req := postReq(t, path, form.Encode(), "application/x-www-form-urlencoded", basic(serviceID, servicePass))
+		req.Header.Add("Authorization", basic(confidentialID, confidentialPass))
+		assertOAuthError(t, serve(srv, req), http.StatusBadRequest, "invalid_request")
+	}
 }
 
 func TestClientAuthThrottleDisabled(t *testing.T) {

@@ -252,6 +252,12 @@ type Limits struct {
 	// not start them without bound. Zero means 300; negative turns the limit
 	// off.
 	AuthorizeRateLimit int
+	// MaxPendingAuthRequests caps, server wide, the authorization requests
+	// that may be started within one Lifetimes.AuthRequest, so that traffic
+	// from many addresses together cannot fill the store either. When it is
+	// reached, new requests get an error page with status 503 and
+	// Retry-After. Zero means 50,000; negative turns the cap off.
+	MaxPendingAuthRequests int
 	// ClientIP returns the source address used as a throttling key. Nil
 	// means the host part of Request.RemoteAddr. Set it when behind a proxy
 	// you trust; kunci never reads X-Forwarded-For on its own.

@@ -47,6 +47,7 @@ const (
 	defaultFailureLimit       = 20
 	defaultFailureWindow      = time.Minute
 	defaultAuthorizeRateLimit = 300
+	defaultMaxPending         = 50_000
 	maxGracePeriod            = time.Minute
 	defaultConsentSSOPath     = "/consent-sso"
 )
@@ -100,6 +101,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Limits.AuthorizeRateLimit == 0 {
 		c.Limits.AuthorizeRateLimit = defaultAuthorizeRateLimit
+	}
+	if c.Limits.MaxPendingAuthRequests == 0 {
+		c.Limits.MaxPendingAuthRequests = defaultMaxPending
 	}
 	if g := c.RefreshRotation.GracePeriod; g < 0 || g > maxGracePeriod {
 		p.add("RefreshRotation.GracePeriod", "must be between 0 and %v", maxGracePeriod)

@@ -39,9 +39,6 @@ type Error struct {
 	// Err is the internal cause. It is logged, never sent.
 	Err error
 
-	// challengeBasic adds WWW-Authenticate: Basic to an invalid_client
-	// response to a client that used Basic (RFC 6749 §5.2).
-	challengeBasic bool
 	// retryAfter, when positive, is sent as Retry-After in seconds.
 	retryAfter int
 }

@@ -24,8 +24,8 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 	if !subset(resources, client.Resources) {
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
-	key := throttleKey("u", username, s.sourceIP(r))
-	if wait, blocked := s.failures.blocked(key); blocked {
+	addr, throttleID := s.sourceIP(r), "u:"+username
+	if wait, blocked := s.failures.Blocked(throttleID, addr); blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: client.ID})
 		return IssuedToken{}, throttled(wait)
 	}
@@ -34,7 +34,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		return IssuedToken{}, unavailable(err)
 	}
 	if !ok || subject == "" {
-		s.failures.count(key)
+		s.failures.Fail(throttleID, addr)
 		s.emit(ctx, Event{Kind: EventPasswordFailed, ClientID: client.ID})
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
 	}

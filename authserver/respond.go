@@ -40,7 +40,9 @@ type errorBody struct {
 func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err error) {
 	e := asError(err)
 	s.logError(ctx, e)
-	if e.challengeBasic {
+	if e.HTTPStatus() == http.StatusUnauthorized {
+		// RFC 9110 §15.5.2: every 401 carries a challenge; Basic needs a
+		// realm (RFC 7617 §2). RFC 6749 §5.2 names Basic for invalid_client.
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.realm+`", charset="UTF-8"`)
 	}
 	if e.retryAfter > 0 {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kunci/kunci/internal/throttle"
 	"github.com/kunci/kunci/store"
 )
 
@@ -34,8 +35,8 @@ type Server struct {
 	defaultResource string
 	metadata        []byte
 
-	failures        *throttle
-	starts          *throttle
+	failures        *throttle.Failures
+	starts          *throttle.Starts
 	dummySecretHash string
 	refreshKey      []byte
 
@@ -58,8 +59,9 @@ func New(config Config, st store.Store) (*Server, error) {
 		log:      cfg.Logger,
 		realm:    cfg.Issuer,
 		scopes:   make(map[string]Scope, len(cfg.Scopes)),
-		failures: newThrottle(cfg.Limits.FailureLimit, cfg.Limits.FailureWindow),
-		starts:   newThrottle(cfg.Limits.AuthorizeRateLimit, time.Minute),
+		failures: throttle.NewFailures(cfg.Limits.FailureLimit, cfg.Limits.FailureWindow, time.Now),
+		starts: throttle.NewStarts(cfg.Limits.AuthorizeRateLimit, time.Minute,
+			cfg.Limits.MaxPendingAuthRequests, cfg.Lifetimes.AuthRequest, time.Now),
 	}
 	for _, sc := range cfg.Scopes {
 		s.scopes[sc.Name] = sc

@@ -1,4 +1,4 @@
-package authserver
+package throttle
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Sizes of the address tables behind [failureThrottle] and [startLimiter].
+// Sizes of the address tables behind [Failures] and [Starts].
 const (
 	// addressTableCap is how many source addresses one table tracks at a
 	// time: at most about 250 bytes each (a row, its index entry and its
@@ -17,7 +17,7 @@ const (
 	// one to reuse.
 	evictionSample = 8
 	// maxAddressKey bounds the part of an address key taken from a string
-	// that is not an IP address (a custom Config.ClientIP value).
+	// that is not an IP address (a custom Limits.ClientIP value).
 	maxAddressKey = 128
 	// ipv6PrefixBits is the network prefix that stands for one IPv6 source:
 	// a /64 is one subnet, whose 64-bit interface identifiers (RFC 4291
@@ -30,7 +30,7 @@ const (
 // address as the IPv4 address. An address with a port ("192.0.2.1:443",
 // "[2001:db8::1]:443") counts as the address alone, so that a ClientIP that
 // returns RemoteAddr does not make every connection a new source. Any other
-// string (a custom Config.ClientIP value) is used as is, cut to
+// string (a custom Limits.ClientIP value) is used as is, cut to
 // maxAddressKey bytes.
 //
 // The key is binary, one tag byte and the bits that count: "4" and 4 bytes,
@@ -59,7 +59,7 @@ func appendAddressKey(dst []byte, addr string) []byte {
 
 // parseSourceIP parses addr as an IP address, with or without a port. It
 // tries only what is made of the characters of one, so that a custom
-// Config.ClientIP value such as "proxy-client-7" costs no error value.
+// Limits.ClientIP value such as "proxy-client-7" costs no error value.
 func parseSourceIP(addr string) (netip.Addr, bool) {
 	if addr == "" || len(addr) > maxAddressKey {
 		return netip.Addr{}, false
@@ -87,7 +87,7 @@ scan:
 
 // addressTable counts events per source address in fixed windows, keeping
 // at most max rows whatever the keys. X is what a row holds besides the
-// address's own count (per-identifier counts, for [failureThrottle]). The
+// address's own count (per-identifier counts, for [Failures]). The
 // fields a full table compares to pick a row to reuse are kept apart, in
 // heads, so that the random rows it looks at are a few cache lines of a
 // small array (BenchmarkFailureThrottle/new_addresses).

@@ -1,18 +1,18 @@
-package authserver
+package throttle
 
 import (
 	"sync"
 	"time"
 )
 
-// startLimiter bounds the authorization requests (RFC 6749 §4.1.1) that
+// Starts bounds the authorization requests (RFC 6749 §4.1.1) that
 // anonymous traffic can make the server keep: every request started is kept
-// in the store until it is decided or its lifetime (Config.AuthRequestTTL)
+// in the store until it is decided or its lifetime (authserver's Lifetimes.AuthRequest)
 // passes. It has two limits:
 //
 //   - per source address ([addressKey]: IPv4 /32, IPv6 /64): at most
 //     perAddress starts within a fixed addressWindow, counted on an
-//     [addressTable] like the one of [failureThrottle];
+//     [addressTable] like the one of [Failures];
 //   - server wide: at most serverWide starts within any serverWindow, the
 //     pending-request lifetime, so that many addresses together cannot fill
 //     the store either, even with more addresses than the per-address
@@ -26,7 +26,7 @@ import (
 // cap is an upper bound on the pending requests that starts can create,
 // and must be sized for the peak rate of starts times the lifetime.
 // It is safe for concurrent use.
-type startLimiter struct {
+type Starts struct {
 	perAddress int32 // <= 0: no per-address limit
 	serverWide int64 // <= 0: no server-wide cap
 	now        func() time.Time
@@ -37,13 +37,13 @@ type startLimiter struct {
 	server startBuckets
 }
 
-// startRefusal says why [startLimiter.allow] refused a start.
-type startRefusal int
+// Refusal says why [Starts.Allow] refused a start.
+type Refusal int
 
 const (
-	startAllowed        startRefusal = iota // not refused: the start is counted
-	startAddressLimited                     // the source address is over its limit
-	startServerFull                         // the server-wide cap is reached
+	Allowed        Refusal = iota // not refused: the start is counted
+	AddressLimited                // the source address is over its limit
+	ServerFull                    // the server-wide cap is reached
 )
 
 // startBucketCount is how many buckets divide the server-wide window.
@@ -56,12 +56,12 @@ type startBuckets struct {
 	cells [startBucketCount + 1]struct{ interval, n int64 }
 }
 
-// newStartLimiter returns a limiter of perAddress starts per address within
+// NewStarts returns a limiter of perAddress starts per address within
 // addressWindow and serverWide starts within serverWindow. A limit <= 0 (or
 // its window <= 0) turns that limit off. now is the clock, time.Now outside
 // tests.
-func newStartLimiter(perAddress int, addressWindow time.Duration, serverWide int, serverWindow time.Duration, now func() time.Time) *startLimiter {
-	l := &startLimiter{now: now, epoch: now()}
+func NewStarts(perAddress int, addressWindow time.Duration, serverWide int, serverWindow time.Duration, now func() time.Time) *Starts {
+	l := &Starts{now: now, epoch: now()}
 	if perAddress > 0 && addressWindow > 0 {
 		l.perAddress = clampCount(perAddress)
 		l.table = newAddressTable[struct{}](addressWindow, addressTableCap)
@@ -73,10 +73,10 @@ func newStartLimiter(perAddress int, addressWindow time.Duration, serverWide int
 	return l
 }
 
-// allow counts one authorization request started from addr (as
-// [Server.sourceIP] returns it), or refuses it and says why and how long
-// until a retry can succeed. A refused start is not counted.
-func (l *startLimiter) allow(addr string) (time.Duration, startRefusal) {
+// Allow counts one authorization request started from addr (as the caller
+// determined it, as for [Failures.Blocked]), or refuses it and says why and
+// how long until a retry can succeed. A refused start is not counted.
+func (l *Starts) Allow(addr string) (time.Duration, Refusal) {
 	var buf [1 + maxAddressKey]byte
 	var key []byte
 	if l.perAddress > 0 {
@@ -87,19 +87,19 @@ func (l *startLimiter) allow(addr string) (time.Duration, startRefusal) {
 	defer l.mu.Unlock()
 	if l.perAddress > 0 {
 		if i := l.table.live(key, now); i >= 0 && l.table.heads[i].total >= l.perAddress {
-			return time.Duration(l.table.ends(i) - now), startAddressLimited
+			return time.Duration(l.table.ends(i) - now), AddressLimited
 		}
 	}
 	if l.serverWide > 0 {
 		if n, frees := l.server.count(now); n >= l.serverWide {
-			return time.Duration(frees - now), startServerFull
+			return time.Duration(frees - now), ServerFull
 		}
 		l.server.add(now)
 	}
 	if l.perAddress > 0 {
 		increment(&l.table.heads[l.table.row(key, now)].total)
 	}
-	return 0, startAllowed
+	return 0, Allowed
 }
 
 // count returns the starts in the buckets that cover the last window at now,

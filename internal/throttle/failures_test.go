@@ -1,4 +1,4 @@
-package authserver
+package throttle
 
 import (
 	"math"
@@ -38,16 +38,16 @@ func ipv6(i int) string {
 	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), 15: 1}).String()
 }
 
-func assertNotBlocked(t *testing.T, th *failureThrottle, id, addr string) {
+func assertNotBlocked(t *testing.T, th *Failures, id, addr string) {
 	t.Helper()
-	wait, blocked := th.blocked(id, addr)
+	wait, blocked := th.Blocked(id, addr)
 	assert.False(t, blocked, "%s from %s", id, addr)
 	assert.Zero(t, wait, "%s from %s", id, addr)
 }
 
-func assertBlockedFor(t *testing.T, th *failureThrottle, id, addr string, want time.Duration) {
+func assertBlockedFor(t *testing.T, th *Failures, id, addr string, want time.Duration) {
 	t.Helper()
-	wait, blocked := th.blocked(id, addr)
+	wait, blocked := th.Blocked(id, addr)
 	assert.True(t, blocked, "%s from %s", id, addr)
 	assert.Equal(t, want, wait, "%s from %s", id, addr)
 }
@@ -56,24 +56,24 @@ func assertBlockedFor(t *testing.T, th *failureThrottle, id, addr string, want t
 // usernames and addresses never block a correct credential from another
 // address, not even failures for the victim's own client ID and username
 // from a million other addresses.
-func TestFailureThrottleFloodNeverBlocksAnotherAddress(t *testing.T) {
+func TestFailuresFloodNeverBlocksAnotherAddress(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(20, time.Minute, clock.now)
+	th := NewFailures(20, time.Minute, clock.now)
 	const client, user = "c:svc", "u:alice"
 	const clientAddr, userAddr = "192.0.2.1", "2001:db8:aaaa:1::5"
 	// The victims mistyped a few times themselves.
 	for range 5 {
-		th.fail(client, clientAddr)
-		th.fail(user, userAddr)
+		th.Fail(client, clientAddr)
+		th.Fail(user, userAddr)
 	}
 	const flood = 1 << 18 / floodScale // six keys each: 1.5 million
 	for i := range flood {
-		th.fail("c:junk"+strconv.Itoa(i), "198.51.100.7")       // random client IDs, one address
-		th.fail("u:junk"+strconv.Itoa(i), "2001:db8:ffff:1::1") // random usernames, one address
-		th.failAddress("203.0.113.9")                           // unknown client IDs, one address
-		th.fail(client, ipv4(i))                                // the victim's ID, many addresses
-		th.fail(user, ipv6(i))
-		th.failAddress(ipv6(flood + i)) // unknown client IDs, many addresses
+		th.Fail("c:junk"+strconv.Itoa(i), "198.51.100.7")       // random client IDs, one address
+		th.Fail("u:junk"+strconv.Itoa(i), "2001:db8:ffff:1::1") // random usernames, one address
+		th.FailAddress("203.0.113.9")                           // unknown client IDs, one address
+		th.Fail(client, ipv4(i))                                // the victim's ID, many addresses
+		th.Fail(user, ipv6(i))
+		th.FailAddress(ipv6(flood + i)) // unknown client IDs, many addresses
 	}
 	clock.advance(30 * time.Second)
 	assertNotBlocked(t, th, client, clientAddr)
@@ -89,44 +89,44 @@ func TestFailureThrottleFloodNeverBlocksAnotherAddress(t *testing.T) {
 // Property 2 of issue 13: failures for an unknown client ID, reported with
 // failAddress, never count against a real client, only against the address
 // they come from.
-func TestFailureThrottleUnknownClientIDCountsOnlyAgainstAddress(t *testing.T) {
+func TestFailuresUnknownClientIDCountsOnlyAgainstAddress(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
 	for range 3*addressLimitFactor - 1 {
-		th.failAddress(addr)
+		th.FailAddress(addr)
 	}
 	assertNotBlocked(t, th, "c:svc", addr)
 	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
 	// One failure of the real client is one, not thirty.
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertBlockedFor(t, th, "c:svc", addr, time.Minute) // by the address total of 30
 	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
 	clock.advance(time.Minute)
 	assertNotBlocked(t, th, "c:svc", addr)
-	th.fail("c:svc", addr)
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertNotBlocked(t, th, "c:svc", addr)
 }
 
 // Property 3 of issue 13: memory stays bounded whatever the keys. Distinct
 // identifiers add nothing to an address's row, distinct addresses never take
 // the table beyond addressTableCap rows, and long keys are cut.
-func TestFailureThrottleMemoryBounded(t *testing.T) {
+func TestFailuresMemoryBounded(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(20, time.Minute, clock.now)
+	th := NewFailures(20, time.Minute, clock.now)
 	for i := range 1 << 20 / floodScale {
-		th.fail("u:"+strconv.Itoa(i), "198.51.100.7")
+		th.Fail("u:"+strconv.Itoa(i), "198.51.100.7")
 	}
 	assert.Len(t, th.table.heads, 1)
 	for i := range 1 << 19 / floodScale {
-		th.fail("c:svc", ipv6(i))
+		th.Fail("c:svc", ipv6(i))
 		if i%(1<<12) == 0 {
 			clock.advance(time.Second) // some rows expire on the way
 		}
 	}
-	th.fail(strings.Repeat("u", 1<<20), strings.Repeat("a", 1<<20))
-	th.failAddress(strings.Repeat("b", 1<<20))
+	th.Fail(strings.Repeat("u", 1<<20), strings.Repeat("a", 1<<20))
+	th.FailAddress(strings.Repeat("b", 1<<20))
 	require.Len(t, th.table.heads, addressTableCap)
 	assert.Len(t, th.table.extras, addressTableCap)
 	assert.Len(t, th.table.keys, addressTableCap)
@@ -143,15 +143,15 @@ func TestFailureThrottleMemoryBounded(t *testing.T) {
 // Property 4 of issue 13: after limit failures for one identifier from one
 // address, that pair is blocked until the window passes, and nothing else
 // is.
-func TestFailureThrottleBlocksPairUntilWindowPasses(t *testing.T) {
+func TestFailuresBlocksPairUntilWindowPasses(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	clock.advance(10 * time.Second)
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertNotBlocked(t, th, "c:svc", addr)
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertBlockedFor(t, th, "c:svc", addr, 50*time.Second) // the window began with the first failure
 	assertNotBlocked(t, th, "u:svc", addr)                 // kinds are apart
 	assertNotBlocked(t, th, "c:other", addr)
@@ -161,26 +161,26 @@ func TestFailureThrottleBlocksPairUntilWindowPasses(t *testing.T) {
 	clock.advance(time.Second)
 	assertNotBlocked(t, th, "c:svc", addr)
 	// A new window counts from zero.
-	th.fail("c:svc", addr)
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertNotBlocked(t, th, "c:svc", addr)
-	th.fail("c:svc", addr)
+	th.Fail("c:svc", addr)
 	assertBlockedFor(t, th, "c:svc", addr, time.Minute)
 }
 
 // Property 4 of issue 13: one address that floods junk identifiers gets its
 // whole address blocked at addressLimitFactor times the limit, including
 // the identifiers it did not try.
-func TestFailureThrottleAddressFloodBlocksAddress(t *testing.T) {
+func TestFailuresAddressFloodBlocksAddress(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "2001:db8:1:2::7"
 	for i := range 3*addressLimitFactor - 1 {
 		// Every address of a /64 is the same source.
-		th.fail("u:junk"+strconv.Itoa(i), "2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16))
+		th.Fail("u:junk"+strconv.Itoa(i), "2001:db8:1:2::"+strconv.FormatInt(int64(i+1), 16))
 	}
 	assertNotBlocked(t, th, "u:junk0", addr) // one failure, in its own slot
-	th.fail("u:junk0", addr)
+	th.Fail("u:junk0", addr)
 	assertBlockedFor(t, th, "u:junk0", addr, time.Minute)
 	assertBlockedFor(t, th, "u:alice", addr, time.Minute)
 	assertBlockedFor(t, th, "c:svc", addr, time.Minute)
@@ -192,18 +192,18 @@ func TestFailureThrottleAddressFloodBlocksAddress(t *testing.T) {
 // Property 4 of issue 13: identifiers beyond the idSlots an address counts
 // on their own still get no more than limit failures each, in the count
 // they share.
-func TestFailureThrottleIdentifiersBeyondSlotsShareTheLimit(t *testing.T) {
+func TestFailuresIdentifiersBeyondSlotsShareTheLimit(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
 	for i := range idSlots {
-		th.fail("u:typo"+strconv.Itoa(i), addr)
+		th.Fail("u:typo"+strconv.Itoa(i), addr)
 	}
 	for range 2 {
-		th.fail("u:alice", addr)
+		th.Fail("u:alice", addr)
 	}
 	assertNotBlocked(t, th, "u:alice", addr)
-	th.fail("u:alice", addr)
+	th.Fail("u:alice", addr)
 	assertBlockedFor(t, th, "u:alice", addr, time.Minute)
 	assertBlockedFor(t, th, "u:bob", addr, time.Minute) // shares the overflow count
 	for i := range idSlots {
@@ -214,33 +214,33 @@ func TestFailureThrottleIdentifiersBeyondSlotsShareTheLimit(t *testing.T) {
 // Property 4 of issue 13: an attacker with many addresses cannot flush the
 // count of an address that is blocked: rows with the most failures are
 // evicted last.
-func TestFailureThrottleManyAddressFloodKeepsBlockedAddressBlocked(t *testing.T) {
+func TestFailuresManyAddressFloodKeepsBlockedAddressBlocked(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
 	for range 3 {
-		th.fail("c:svc", addr)
+		th.Fail("c:svc", addr)
 	}
 	for i := range 4 * addressTableCap {
-		th.fail("c:svc", ipv4(i))
+		th.Fail("c:svc", ipv4(i))
 	}
 	require.Len(t, th.table.heads, addressTableCap)
 	assertBlockedFor(t, th, "c:svc", addr, time.Minute)
 }
 
-func TestFailureThrottleKeysAddressesByPrefix(t *testing.T) {
+func TestFailuresKeysAddressesByPrefix(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(2, time.Minute, clock.now)
-	th.fail("c:svc", "::ffff:192.0.2.1")
-	th.fail("c:svc", "192.0.2.1")
+	th := NewFailures(2, time.Minute, clock.now)
+	th.Fail("c:svc", "::ffff:192.0.2.1")
+	th.Fail("c:svc", "192.0.2.1")
 	assertBlockedFor(t, th, "c:svc", "192.0.2.1", time.Minute)
 	assertNotBlocked(t, th, "c:svc", "192.0.2.2") // IPv4 is keyed by /32
-	th.fail("c:svc", "2001:db8:1:2::1")
-	th.fail("c:svc", "[2001:db8:1:2:ffff::9]:443")
+	th.Fail("c:svc", "2001:db8:1:2::1")
+	th.Fail("c:svc", "[2001:db8:1:2:ffff::9]:443")
 	assertBlockedFor(t, th, "c:svc", "2001:db8:1:2:aaaa:bbbb:cccc:dddd", time.Minute)
 	assertNotBlocked(t, th, "c:svc", "2001:db8:1:3::1")
-	th.fail("c:svc", "proxy-client-7") // a custom ClientIP value
-	th.fail("c:svc", "proxy-client-7")
+	th.Fail("c:svc", "proxy-client-7") // a custom ClientIP value
+	th.Fail("c:svc", "proxy-client-7")
 	assertBlockedFor(t, th, "c:svc", "proxy-client-7", time.Minute)
 	assertNotBlocked(t, th, "c:svc", "proxy-client-8")
 }
@@ -275,80 +275,80 @@ func TestAddressKey(t *testing.T) {
 	}
 }
 
-func TestFailureThrottleOff(t *testing.T) {
+func TestFailuresOff(t *testing.T) {
 	for _, limit := range []int{0, -1} {
-		th := newFailureThrottle(limit, time.Minute, time.Now)
+		th := NewFailures(limit, time.Minute, time.Now)
 		for range 100 {
-			th.fail("c:svc", "192.0.2.1")
-			th.failAddress("192.0.2.1")
+			th.Fail("c:svc", "192.0.2.1")
+			th.FailAddress("192.0.2.1")
 		}
 		assertNotBlocked(t, th, "c:svc", "192.0.2.1")
 		assert.Empty(t, th.table.heads)
 	}
 	// A huge limit is as good as off, and does not wrap.
-	th := newFailureThrottle(math.MaxInt, time.Minute, time.Now)
+	th := NewFailures(math.MaxInt, time.Minute, time.Now)
 	for range 100 {
-		th.fail("c:svc", "192.0.2.1")
+		th.Fail("c:svc", "192.0.2.1")
 	}
 	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
-	th = newFailureThrottle(3, 0, time.Now)
+	th = NewFailures(3, 0, time.Now)
 	for range 100 {
-		th.fail("c:svc", "192.0.2.1")
+		th.Fail("c:svc", "192.0.2.1")
 	}
 	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
 }
 
 // Identifiers are cut to maxThrottleID bytes before they are hashed, so a
 // megabyte of username costs no more than 256 bytes.
-func TestFailureThrottleIdentifierIsBounded(t *testing.T) {
+func TestFailuresIdentifierIsBounded(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(2, time.Minute, clock.now)
+	th := NewFailures(2, time.Minute, clock.now)
 	prefix := "u:" + strings.Repeat("x", maxThrottleID-2)
-	th.fail(prefix+"first", "192.0.2.1")
-	th.fail(prefix+strings.Repeat("y", 1<<20), "192.0.2.1")
+	th.Fail(prefix+"first", "192.0.2.1")
+	th.Fail(prefix+strings.Repeat("y", 1<<20), "192.0.2.1")
 	assertBlockedFor(t, th, prefix, "192.0.2.1", time.Minute)
 	assertNotBlocked(t, th, prefix[:maxThrottleID-1], "192.0.2.1")
 }
 
 // The call sites ask blocked on every authentication; it must not allocate,
 // whether the address is unknown, counted or blocked.
-func TestFailureThrottleBlockedDoesNotAllocate(t *testing.T) {
+func TestFailuresBlockedDoesNotAllocate(t *testing.T) {
 	clock := newTestClock()
-	th := newFailureThrottle(3, time.Minute, clock.now)
+	th := NewFailures(3, time.Minute, clock.now)
 	for range 3 {
-		th.fail("c:svc", "192.0.2.1")
-		th.fail("c:svc", "2001:db8:1:2::1")
+		th.Fail("c:svc", "192.0.2.1")
+		th.Fail("c:svc", "2001:db8:1:2::1")
 	}
 	for _, addr := range []string{"192.0.2.1", "2001:db8:1:2::1", "192.0.2.2", "[2001:db8:9::1]:443", "proxy-client-7"} {
-		allocs := testing.AllocsPerRun(100, func() { th.blocked("c:svc", addr) })
+		allocs := testing.AllocsPerRun(100, func() { th.Blocked("c:svc", addr) })
 		assert.Zero(t, allocs, addr)
 	}
-	allocs := testing.AllocsPerRun(100, func() { th.fail("c:svc", "192.0.2.1") })
+	allocs := testing.AllocsPerRun(100, func() { th.Fail("c:svc", "192.0.2.1") })
 	assert.Zero(t, allocs, "fail for a counted address")
 }
 
 // Concurrent use from several goroutines loses no count (run with -race).
-func TestFailureThrottleConcurrent(t *testing.T) {
+func TestFailuresConcurrent(t *testing.T) {
 	clock := newTestClock()
 	const goroutines, each = 4, 100
-	th := newFailureThrottle(goroutines*each, time.Minute, clock.now)
+	th := NewFailures(goroutines*each, time.Minute, clock.now)
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range each {
-				th.blocked("c:svc", "192.0.2.1")
+				th.Blocked("c:svc", "192.0.2.1")
 				if i == each-1 && g == 0 {
 					continue // the last failure comes below
 				}
-				th.fail("c:svc", "192.0.2.1")
-				th.failAddress(ipv4(g*each + i))
-				th.fail("u:"+strconv.Itoa(i), "2001:db8::1")
+				th.Fail("c:svc", "192.0.2.1")
+				th.FailAddress(ipv4(g*each + i))
+				th.Fail("u:"+strconv.Itoa(i), "2001:db8::1")
 			}
 		})
 	}
 	wg.Wait()
 	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
-	th.fail("c:svc", "192.0.2.1")
+	th.Fail("c:svc", "192.0.2.1")
 	assertBlockedFor(t, th, "c:svc", "192.0.2.1", time.Minute)
 }
 
@@ -360,18 +360,18 @@ func BenchmarkFailureThrottle(b *testing.B) {
 		addr func(int) string
 	}{{"ipv4", ipv4}, {"ipv6", ipv6}} {
 		b.Run(family.name, func(b *testing.B) {
-			th := newFailureThrottle(1<<30, time.Minute, time.Now)
+			th := NewFailures(1<<30, time.Minute, time.Now)
 			addrs := make([]string, 1024)
 			for i := range addrs {
 				addrs[i] = family.addr(i)
-				th.fail("c:svc", addrs[i])
+				th.Fail("c:svc", addrs[i])
 			}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
 				addr := addrs[i%len(addrs)]
-				if _, blocked := th.blocked("c:svc", addr); !blocked {
-					th.fail("c:svc", addr)
+				if _, blocked := th.Blocked("c:svc", addr); !blocked {
+					th.Fail("c:svc", addr)
 				}
 				i++
 			}
@@ -380,32 +380,32 @@ func BenchmarkFailureThrottle(b *testing.B) {
 	// The path of every correct credential: blocked for an address without
 	// failures, in a full table.
 	b.Run("blocked_only", func(b *testing.B) {
-		th := newFailureThrottle(20, time.Minute, time.Now)
+		th := NewFailures(20, time.Minute, time.Now)
 		for i := range addressTableCap {
-			th.fail("c:svc", ipv6(i))
+			th.Fail("c:svc", ipv6(i))
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			th.blocked("c:svc", "192.0.2.1")
+			th.Blocked("c:svc", "192.0.2.1")
 		}
 	})
 	// A flood from ever new addresses: every failure takes a row from a full
 	// table.
 	b.Run("new_addresses", func(b *testing.B) {
-		th := newFailureThrottle(20, time.Minute, time.Now)
+		th := NewFailures(20, time.Minute, time.Now)
 		addrs := make([]string, 4*addressTableCap)
 		for i := range addrs {
 			addrs[i] = ipv6(i)
 		}
 		for _, addr := range addrs[:addressTableCap] {
-			th.fail("c:svc", addr)
+			th.Fail("c:svc", addr)
 		}
 		b.ReportAllocs()
 		i := addressTableCap
 		for b.Loop() {
 			addr := addrs[i%len(addrs)]
-			if _, blocked := th.blocked("c:svc", addr); !blocked {
-				th.fail("c:svc", addr)
+			if _, blocked := th.Blocked("c:svc", addr); !blocked {
+				th.Fail("c:svc", addr)
 			}
 			i++
 		}

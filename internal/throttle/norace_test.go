@@ -1,6 +1,6 @@
 //go:build !race
 
-package authserver
+package throttle
 
 // floodScale divides the number of keys the flood tests use; see
 // throttle_race_internal_test.go.

@@ -1,6 +1,6 @@
 //go:build race
 
-package authserver
+package throttle
 
 // floodScale divides the number of keys the flood tests use. The race
 // detector makes each operation about ten times slower; the properties do

@@ -1,0 +1,62 @@
+package authserver
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kunci/kunci/internal/throttle"
+)
+
+// sourceIP returns the address r is throttled by: what Limits.ClientIP
+// says, or the host part of the remote address.
+func (s *Server) sourceIP(r *http.Request) string {
+	if s.cfg.Limits.ClientIP != nil {
+		return s.cfg.Limits.ClientIP(r)
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// throttled is the 429 answer to a throttled client or username (RFC 6585
+// §4), with Retry-After.
+func throttled(wait time.Duration) *Error {
+	return &Error{
+		Code:        CodeTemporarilyUnavailable,
+		Description: "too many failed attempts",
+		Status:      http.StatusTooManyRequests,
+		retryAfter:  retryAfterSeconds(wait),
+	}
+}
+
+// retryAfterSeconds rounds d up to whole seconds, at least one (RFC 9110
+// §10.2.3).
+func retryAfterSeconds(d time.Duration) int {
+	secs := int((d + time.Second - 1) / time.Second)
+	return max(secs, 1)
+}
+
+// allowStart counts an authorization request about to be kept in the store
+// as pending, or answers with an error page: 429 when its source address
+// started too many (Limits.AuthorizeRateLimit), 503 when the server-wide cap
+// is reached (Limits.MaxPendingAuthRequests), both with Retry-After. It
+// runs after the request was validated, so invalid requests, which are
+// never stored, do not use up an address's budget.
+func (s *Server) allowStart(w http.ResponseWriter, r *http.Request) bool {
+	wait, refusal := s.starts.Allow(s.sourceIP(r))
+	if refusal == throttle.Allowed {
+		return true
+	}
+	e := &Error{Code: CodeTemporarilyUnavailable, Description: "too many authorization requests from your network; try again later", Status: http.StatusTooManyRequests}
+	if refusal == throttle.ServerFull {
+		e = &Error{Code: CodeTemporarilyUnavailable, Description: "the server is handling too many sign-ins; try again later"}
+	}
+	s.emit(r.Context(), Event{Kind: EventThrottled})
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+	s.errorPage(w, r, e)
+	return false
+}
