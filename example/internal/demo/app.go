@@ -15,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/internal/throttle"
 	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
 )
@@ -48,7 +49,8 @@ type App struct {
 	store    *store.Memory
 	server   *authserver.Server
 	sessions *sessions
-	macKey   []byte // keys the login cookie's HMAC and the CSRF tokens
+	logins   *throttle.Failures // failed sign-ins per username and address
+	macKey   []byte             // keys the login cookie's HMAC and the CSRF tokens
 	pages    *template.Template
 	mux      *http.ServeMux
 }
@@ -88,6 +90,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		data:     data,
 		users:    make(map[string]User, len(data.Users)),
 		sessions: newSessions(time.Now),
+		logins:   throttle.NewFailures(loginFailureLimit, loginFailureWindow, time.Now),
 		macKey:   make([]byte, 32),
 		pages:    pages,
 	}

@@ -4,9 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // maxFormBytes bounds the login and logout form bodies.
@@ -159,8 +162,17 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 		CSRFToken: f.Get("csrf_token"),
 		Username:  f.Get("username"),
 	}
+	addr, throttleID := remoteHost(r), "u:"+f.Get("username")
+	if wait, blocked := a.logins.Blocked(throttleID, addr); blocked {
+		a.log.WarnContext(r.Context(), "demo: sign-in throttled")
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		page.Error = "Too many failed sign-ins. Wait a minute and try again."
+		a.render(w, http.StatusTooManyRequests, "login.html", page)
+		return
+	}
 	user, ok := a.checkPassword(f.Get("username"), f.Get("password"))
 	if !ok {
+		a.logins.Fail(throttleID, addr)
 		a.log.WarnContext(r.Context(), "demo: failed sign-in")
 		page.Error = "Wrong username or password."
 		a.render(w, http.StatusUnauthorized, "login.html", page)
@@ -177,6 +189,23 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 		target = "/"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// Failed sign-ins are throttled like the password grant (RFC 6749 §4.3.2,
+// §10.10): per username and source address, by the same counter.
+const (
+	loginFailureLimit  = 5
+	loginFailureWindow = time.Minute
+)
+
+// remoteHost is the address a sign-in is throttled by. The demo is not
+// meant to run behind a proxy, so it is the connection's remote host.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // serveLogout ends the session.

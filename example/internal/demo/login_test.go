@@ -201,3 +201,34 @@ func TestUnprefixedCookiesAreIgnoredOnHTTPS(t *testing.T) {
 	assert.Contains(t, home(cookies[0]), `Signed in as <strong id="user">budi</strong>`)
 	assert.Contains(t, home(&http.Cookie{Name: "kunci_demo_session", Value: cookies[0].Value}), "Not signed in.")
 }
+
+// Issue 13: the sign-in page throttles failed passwords per user and
+// address like the password grant does: after the limit, even the right
+// password is refused from that address for a while, while another address
+// and another user are not affected.
+func TestLoginThrottlesFailedPasswordsPerUserAndAddress(t *testing.T) {
+	app, err := demo.New(t.Context(), demo.Config{Issuer: "http://127.0.0.1:8080"})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, app.Close()) })
+	try := func(addr, username, password string) *httptest.ResponseRecorder {
+		cookie, token := loginPage(t, app, "/login")
+		form := url.Values{"csrf_token": {token}, "username": {username}, "password": {password}}
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/login", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = addr
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, req)
+		return rec
+	}
+	const attacker, other = "198.51.100.1:1000", "203.0.113.9:2000"
+	for range 5 {
+		assert.Equal(t, http.StatusUnauthorized, try(attacker, "budi", "guess").Code)
+	}
+	rec := try(attacker, "budi", "budi-password")
+	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, "60", rec.Header().Get("Retry-After"))
+	assert.Contains(t, rec.Body.String(), "Too many failed sign-ins")
+	assert.Equal(t, http.StatusSeeOther, try(other, "budi", "budi-password").Code)
+	assert.Equal(t, http.StatusSeeOther, try(attacker, "siti", "siti-password").Code)
+}
