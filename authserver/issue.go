@@ -10,7 +10,7 @@ import (
 )
 
 // IssuedToken describes tokens the server has just issued. The Go API
-// ([Server.IssueToken]) returns it with the token strings; TokenResponseHook
+// ([Server.IssueToken]) returns it with the token strings; Hooks.TokenResponse
 // receives it with AccessToken and RefreshToken left empty.
 type IssuedToken struct {
 	// AccessToken is the access token (RFC 6749 §5.1).

@@ -30,7 +30,7 @@ type tokenResponse struct {
 	State                 string `json:"state,omitempty"`
 }
 
-// reservedResponseFields are set by the server; TokenResponseHook cannot
+// reservedResponseFields are set by the server; Hooks.TokenResponse cannot
 // replace them.
 var reservedResponseFields = []string{
 	"access_token", "token_type", "expires_in", "refresh_token", "scope",

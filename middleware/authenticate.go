@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -31,7 +32,7 @@ import (
 // invalid, so bad configuration fails at start-up rather than on each
 // request. The middleware is safe for concurrent use.
 func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, error) {
-	if v == nil {
+	if isNil(v) {
 		return nil, errors.New("middleware: Authenticate needs a Verifier, got nil")
 	}
 	o, err := opts.normalize()
@@ -193,4 +194,18 @@ func hasFormBody(r *http.Request) bool {
 // description.
 func malformed(desc string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc}
+}
+
+// isNil reports whether v is nil or an interface holding a nil pointer,
+// func, map, slice or channel (such as a (*JWTVerifier)(nil)), which would
+// fail on the first request instead of here.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
 }

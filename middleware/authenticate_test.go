@@ -158,6 +158,8 @@ func TestAuthenticateRejectsBadConfig(t *testing.T) {
 		err  string
 	}{
 		{"a nil Verifier", nil, Options{}, "middleware: Authenticate needs a Verifier, got nil"},
+		{"a typed nil *JWTVerifier", (*JWTVerifier)(nil), Options{}, "middleware: Authenticate needs a Verifier, got nil"},
+		{"a nil VerifierFunc", VerifierFunc(nil), Options{}, "middleware: Authenticate needs a Verifier, got nil"},
 		{"a negative MaxTokenLength", stubVerifier(nil), Options{MaxTokenLength: -1}, "middleware: Options.MaxTokenLength is negative"},
 		{"a realm with a line break", stubVerifier(nil), Options{Realm: "a\r\nSet-Cookie: x=y"}, "middleware: Options.Realm contains a control character"},
 		{"a realm with DEL", stubVerifier(nil), Options{Realm: "a\x7f"}, "middleware: Options.Realm contains a control character"},
