@@ -127,6 +127,12 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			}
 		default:
 			p.add("GrantTypes", "unknown grant type %q", g)
+			continue
+		}
+		if !slices.Contains(s.cfg.Grants, g) {
+			// A client cannot use a grant the server does not offer; saying
+			// so now beats a runtime unsupported_grant_type.
+			p.add("GrantTypes", "%s is not offered by this server (Config.Grants)", g)
 		}
 	}
 	responseTypes := s.checkResponseTypes(&p, c)
@@ -226,7 +232,7 @@ func names[T ~string](vs []T) []string {
 }
 
 // checkRedirectURI enforces RFC 6749 §3.1.2 (an absolute URI without a
-// fragment) and RFC 9700 §2.1 (http only on loopback hosts unless
+// fragment) and RFC 9700 §2.1 (http only on loopback IP addresses unless
 // Development.AllowHTTPRedirectURIs). Schemes that run code in the browser
 // are refused.
 func (s *Server) checkRedirectURI(raw string) error {
@@ -251,8 +257,10 @@ func (s *Server) checkRedirectURI(raw string) error {
 		if u.Host == "" {
 			return errors.New("must have a host")
 		}
-		if !isLoopbackHost(u.Hostname()) && !s.cfg.Development.AllowHTTPRedirectURIs {
-			return errors.New("http is allowed only on a loopback host (RFC 9700 §2.1); use https")
+		if !isLoopbackIP(u.Hostname()) && !s.cfg.Development.AllowHTTPRedirectURIs {
+			// RFC 8252 §8.3: a loopback redirect names the IP literal;
+			// "localhost" depends on name resolution.
+			return errors.New("http is allowed only on a loopback IP address such as 127.0.0.1 or [::1] (RFC 9700 §2.1, RFC 8252 §8.3); use https")
 		}
 	}
 	return nil

@@ -242,10 +242,15 @@ func checkIssuer(issuer string, allowHTTP bool) error {
 	return errors.New("must use https")
 }
 
+// isLoopbackHost reports whether an issuer's host is the local machine:
+// "localhost" or a loopback IP address.
 func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
+	return host == "localhost" || isLoopbackIP(host)
+}
+
+// isLoopbackIP reports whether host is a loopback IP literal (127.0.0.0/8
+// or ::1).
+func isLoopbackIP(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }

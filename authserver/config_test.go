@@ -334,15 +334,32 @@ func TestRegisterClientHTTPRedirectURIs(t *testing.T) {
 	c := authserver.Client{ID: "dev", Secret: "0123456789abcdef", GrantTypes: grants("authorization_code"),
 		RedirectURIs: []string{"http://dev.example.test:3000/cb"}}
 	srv, _ := newTestServer(t, nil)
-	require.Error(t, srv.RegisterClient(t.Context(), c))
+	assert.Equal(t, []string{"RedirectURIs"}, fields(srv.RegisterClient(t.Context(), c)))
 	srv, _ = newTestServer(t, func(cfg *authserver.Config) { cfg.Development.AllowHTTPRedirectURIs = true })
 	require.NoError(t, srv.RegisterClient(t.Context(), c))
 
 	srv, _ = newTestServer(t, nil)
-	for _, uri := range []string{"http://127.0.0.1:8080/cb", "http://[::1]/cb", "http://localhost:3000/cb"} {
+	for _, uri := range []string{"http://127.0.0.1:8080/cb", "http://[::1]/cb", "http://127.8.9.10/cb"} {
 		c.RedirectURIs = []string{uri}
 		assert.NoError(t, srv.RegisterClient(t.Context(), c), uri)
 	}
+	// RFC 8252 §8.3: "localhost" is a name, not the loopback interface.
+	c.RedirectURIs = []string{"http://localhost:3000/cb"}
+	assert.EqualError(t, srv.RegisterClient(t.Context(), c), `authserver: client "dev": RedirectURIs: "http://localhost:3000/cb": http is allowed only on a loopback IP address such as 127.0.0.1 or [::1] (RFC 9700 §2.1, RFC 8252 §8.3); use https`)
+}
+
+// A client cannot register a grant the server does not offer: it would fail
+// at every request with unsupported_grant_type.
+func TestRegisterClientRefusesGrantNotOffered(t *testing.T) {
+	srv, _ := newTestServer(t, func(cfg *authserver.Config) {
+		cfg.Grants = []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantClientCredentials}
+		cfg.CheckPassword = nil
+	})
+	err := srv.RegisterClient(t.Context(), authserver.Client{ID: "app", Secret: "app-secret-0123456789",
+		RedirectURIs: []string{testRedirect}, GrantTypes: grants("authorization_code", "refresh_token", "password")})
+	assert.Equal(t, []string{"GrantTypes", "GrantTypes"}, fields(err))
+	assert.EqualError(t, err, `authserver: client "app": GrantTypes: refresh_token is not offered by this server (Config.Grants)`+"\n"+
+		`authserver: client "app": GrantTypes: password is not offered by this server (Config.Grants)`)
 }
 
 // Registering a client ID again replaces the client (README "Embedding").

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,9 +91,28 @@ func newTestServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.S
 			GrantTypes:   grants("authorization_code", "refresh_token", "implicit"), Scopes: all},
 		{ID: serviceID, Secret: servicePass, Name: "Service", GrantTypes: grants("client_credentials"), Scopes: []string{"basic_info", "keys_op"}},
 	} {
+		c.GrantTypes = slices.DeleteFunc(c.GrantTypes, func(g authserver.GrantType) bool { return !offered(cfg, g) })
+		if len(c.GrantTypes) == 0 {
+			continue
+		}
 		require.NoError(t, srv.RegisterClient(t.Context(), c))
 	}
 	return srv, st
+}
+
+// offered reports whether a server built from cfg offers grant g, so that
+// the fixtures register only grants the server accepts.
+func offered(cfg authserver.Config, g authserver.GrantType) bool {
+	if cfg.Grants != nil {
+		return slices.Contains(cfg.Grants, g)
+	}
+	switch g {
+	case authserver.GrantClientCredentials:
+		return true
+	case authserver.GrantAuthorizationCode, authserver.GrantRefreshToken:
+		return cfg.Browser.Session != nil
+	}
+	return false
 }
 
 // signedIn is a Browser.Session callback for which subject is always signed

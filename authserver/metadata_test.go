@@ -55,16 +55,22 @@ func TestMetadataDefault(t *testing.T) {
 func TestMetadataDefaultGrantsOmitImplicit(t *testing.T) {
 	cfg := testConfig()
 	cfg.Grants, cfg.CheckPassword = nil, nil
-	srv, err := authserver.New(cfg, store.NewMemoryWithCleanup(0))
+	st := store.NewMemoryWithCleanup(0)
+	srv, err := authserver.New(cfg, st)
 	require.NoError(t, err)
 	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
 	assert.Equal(t, []any{"authorization_code", "refresh_token", "client_credentials"}, m["grant_types_supported"])
 	assert.Equal(t, []any{"code"}, m["response_types_supported"])
 	assert.Equal(t, []any{"query"}, m["response_modes_supported"])
 
-	// A client that registers implicit is still refused response_type=token.
-	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "spa", AuthMethod: authserver.AuthMethodNone,
-		RedirectURIs: []string{testRedirect}, GrantTypes: grants("implicit")}))
+	// A client cannot register implicit on this server...
+	err = srv.RegisterClient(t.Context(), authserver.Client{ID: "spa", AuthMethod: authserver.AuthMethodNone,
+		RedirectURIs: []string{testRedirect}, GrantTypes: grants("implicit")})
+	assert.Equal(t, []string{"GrantTypes"}, fields(err))
+	assert.ErrorContains(t, err, "GrantTypes: implicit is not offered by this server (Config.Grants)")
+	// ...and one stored by other means is still refused response_type=token.
+	require.NoError(t, st.SaveClient(t.Context(), store.Client{ID: "spa", AuthMethod: "none",
+		RedirectURIs: []string{testRedirect}, GrantTypes: []string{"implicit"}, ResponseTypes: []string{"token"}}))
 	b := newBrowser(t, srv)
 	resp, _ := b.do(http.MethodGet, "/oauth/authorize?"+url.Values{"response_type": {"token"}, "client_id": {"spa"},
 		"redirect_uri": {testRedirect}, "state": {"s"}}.Encode(), nil)
