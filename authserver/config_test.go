@@ -306,7 +306,7 @@ func TestRegisterClientRefusesUnsafeClients(t *testing.T) {
 		{"an http redirect URI on a public host",
 			authserver.Client{ID: "web", Secret: "0123456789abcdef", RedirectURIs: []string{"http://app.example.com/cb"},
 				GrantTypes: grants("authorization_code")},
-			`authserver: client "web": RedirectURIs: "http://app.example.com/cb": http is allowed only on a loopback host (RFC 9700 §2.1); use https`},
+			`authserver: client "web": RedirectURIs: "http://app.example.com/cb": http is allowed only on a loopback IP address such as 127.0.0.1 or [::1] (RFC 9700 §2.1, RFC 8252 §8.3); use https`},
 		{"response type token without the implicit grant",
 			authserver.Client{ID: "web", Secret: "0123456789abcdef", RedirectURIs: []string{"https://app.example.com/cb"},
 				GrantTypes: grants("authorization_code"), ResponseTypes: []authserver.ResponseType{"code", "token"}},
