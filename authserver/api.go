@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/kunci/kunci/store"
 )
@@ -19,8 +20,10 @@ type TokenRequest struct {
 	// Refresh asks for a refresh token too, which needs a Subject and a client
 	// that registered the refresh_token grant.
 	Refresh bool
-	// GrantType selects the lifetimes of Config.Lifetimes.PerGrant; empty means
-	// the default lifetimes.
+	// GrantType selects the lifetimes of Config.Lifetimes.PerGrant and is
+	// recorded with the tokens; empty means the default lifetimes. It must
+	// be a grant the server offers and the client registered, else the
+	// error is unauthorized_client (RFC 6749 §5.2).
 	GrantType GrantType
 }
 
@@ -36,13 +39,18 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	if err != nil {
 		return IssuedToken{}, unavailable(err)
 	}
+	if g := req.GrantType; g != "" && (!slices.Contains(s.cfg.Grants, g) || !allows(client, g)) {
+		// The grant type is recorded with the tokens and reported in events;
+		// it must be one this server offers and the client registered.
+		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "the server does not offer grant_type "+string(g)+" to this client")
+	}
 	scopes, e := s.grantScopes(req.Scopes, client.Scopes)
 	if e != nil {
 		return IssuedToken{}, e
 	}
 	ir := issueRequest{client: client, grantType: req.GrantType, subject: req.Subject, scopes: scopes}
 	if req.Refresh {
-		if req.Subject == "" || !allows(client, GrantRefreshToken) {
+		if req.Subject == "" || !allows(client, GrantRefreshToken) || !s.grantEnabled(GrantRefreshToken) {
 			return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
 		}
 		ir.refresh = true

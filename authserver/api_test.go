@@ -56,6 +56,8 @@ func TestIssueTokenErrors(t *testing.T) {
 		{"an unknown scope", authserver.TokenRequest{ClientID: serviceID, Scopes: []string{"admin"}}, authserver.CodeInvalidScope},
 		{"a refresh token without a subject", authserver.TokenRequest{ClientID: confidentialID, Refresh: true}, authserver.CodeUnauthorizedClient},
 		{"a refresh token for a client without the grant", authserver.TokenRequest{ClientID: serviceID, Subject: "u", Refresh: true}, authserver.CodeUnauthorizedClient},
+		{"an unknown grant type", authserver.TokenRequest{ClientID: serviceID, GrantType: "bogus"}, authserver.CodeUnauthorizedClient},
+		{"a grant type the client did not register", authserver.TokenRequest{ClientID: serviceID, Subject: "u", GrantType: authserver.GrantPassword}, authserver.CodeUnauthorizedClient},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
