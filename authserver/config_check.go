@@ -68,6 +68,7 @@ func (p *problems) err() error { return errors.Join(p.errs...) }
 // naming every invalid field.
 func (c Config) withDefaults() (Config, error) {
 	var p problems
+	c.checkIgnored(&p)
 	if err := checkIssuer(c.Issuer, c.Development.AllowHTTPIssuer); err != nil {
 		p.add("Issuer", "%v", err)
 	}
@@ -89,11 +90,6 @@ func (c Config) withDefaults() (Config, error) {
 	ttl("Lifetimes.AuthRequest", &l.AuthRequest, defaultAuthRequestTTL)
 	if l.Consent == 0 {
 		l.Consent = defaultConsentTTL
-	}
-	for g, lt := range l.PerGrant {
-		if lt.Access < 0 || lt.Refresh < 0 {
-			p.add(fmt.Sprintf("Lifetimes.PerGrant[%q]", g), "must not be negative")
-		}
 	}
 	ttl("Limits.FailureWindow", &c.Limits.FailureWindow, defaultFailureWindow)
 	if c.Limits.FailureLimit == 0 {
@@ -130,6 +126,15 @@ func (c Config) withDefaults() (Config, error) {
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
+	for g, lt := range l.PerGrant {
+		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
+		if lt.Access < 0 || lt.Refresh < 0 {
+			p.add(field, "must not be negative")
+		}
+		if !slices.Contains(c.Grants, g) {
+			p.add(field, "%q is not a grant in Grants, so this lifetime would never apply", g)
+		}
+	}
 
 	if len(c.JWT.Resources) > 0 && len(c.JWT.SigningKeys) == 0 {
 		p.add("JWT.Resources", "need JWT.SigningKeys")
@@ -150,9 +155,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Compat.RefreshAliases == nil {
 		c.Compat.RefreshAliases = []string{"/oauth/refresh", "/oauth/refreshAccessToken"}
 	}
-	if err := checkPaths(c.routePaths()); err != nil {
-		p.add("Paths", "%v", err)
-	}
+	checkPaths(&p, c.routePaths())
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -172,6 +175,46 @@ func (c *Config) checkBrowser(p *problems) {
 	if b.LoginURL != "" {
 		if u, err := url.Parse(b.LoginURL); err != nil || u.Fragment != "" || (u.Scheme == "" && !isAbsPath(u.Path)) {
 			p.add("Browser.LoginURL", "must be an absolute URL or an absolute path without fragment")
+		}
+	}
+}
+
+// checkIgnored reports settings that would silently do nothing, which New
+// never accepts: each names a feature that is off, or contradicts the
+// switch that turns it off. It looks at the fields as the host set them,
+// before defaults are filled in.
+func (c *Config) checkIgnored(p *problems) {
+	if c.Grants != nil && len(c.Grants) == 0 {
+		p.add("Grants", "is empty, which would serve no grant; nil means the defaults")
+	}
+	if c.Compat.NoRefreshAliases && len(c.Compat.RefreshAliases) > 0 {
+		p.add("Compat.RefreshAliases", "are set but Compat.NoRefreshAliases turns them off")
+	}
+	if c.Compat.NoConsentSSO && c.Compat.ConsentSSOPath != "" {
+		p.add("Compat.ConsentSSOPath", "is set but Compat.NoConsentSSO turns it off")
+	}
+	rotation := c.RefreshRotation.GracePeriod != 0 || c.RefreshRotation.Key != nil
+	if rotation && c.Grants != nil && !slices.Contains(c.Grants, GrantRefreshToken) {
+		p.add("RefreshRotation", "is set but Grants does not offer refresh_token")
+	}
+	if c.browserEnabled() || c.Browser.Session != nil || c.Browser.LoginURL != "" {
+		return // checkBrowser reports a half-configured browser side
+	}
+	// Without the browser side there is no authorization endpoint: these
+	// settings belong to it.
+	unused := []struct {
+		set   bool
+		field string
+	}{
+		{c.Browser.ConsentTemplate != nil, "Browser.ConsentTemplate"},
+		{c.Browser.ErrorTemplate != nil, "Browser.ErrorTemplate"},
+		{c.Lifetimes.Consent != 0, "Lifetimes.Consent"},
+		{c.Compat.ConsentSSOPath != "", "Compat.ConsentSSOPath"},
+		{c.Compat.AcceptPlainPKCE, "Compat.AcceptPlainPKCE"},
+	}
+	for _, u := range unused {
+		if u.set {
+			p.add(u.field, "is set but the browser side is off: set Browser.Session and Browser.LoginURL")
 		}
 	}
 }
@@ -270,36 +313,49 @@ func (p Paths) withDefaults() Paths {
 	return p
 }
 
+// routePath is a path the server answers on and the field that sets it.
+type routePath struct{ field, path string }
+
 // routePaths lists every path the server answers on, the compatibility
-// routes and the well-known metadata paths included.
-func (c *Config) routePaths() []string {
+// routes that are on and the metadata paths the issuer implies, each with
+// the field that sets it.
+func (c *Config) routePaths() []routePath {
 	p := c.Paths
-	paths := []string{p.Authorize, p.Consent, p.Token, p.Revoke, p.Introspect, p.JWKS}
+	paths := []routePath{
+		{"Paths.Authorize", p.Authorize}, {"Paths.Consent", p.Consent}, {"Paths.Token", p.Token},
+		{"Paths.Revoke", p.Revoke}, {"Paths.Introspect", p.Introspect}, {"Paths.JWKS", p.JWKS},
+	}
 	if !c.Compat.NoConsentSSO {
-		paths = append(paths, c.Compat.ConsentSSOPath)
+		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})
 	}
 	if !c.Compat.NoRefreshAliases {
-		paths = append(paths, c.Compat.RefreshAliases...)
+		for _, alias := range c.Compat.RefreshAliases {
+			paths = append(paths, routePath{"Compat.RefreshAliases", alias})
+		}
 	}
-	return append(paths, metadataPaths(c.Issuer)...)
+	for _, m := range metadataPaths(c.Issuer) {
+		paths = append(paths, routePath{"Issuer", m})
+	}
+	return paths
 }
 
-// checkPaths refuses paths that a ServeMux would read as patterns or that
-// collide.
-func checkPaths(paths []string) error {
-	var seen []string
-	for _, path := range paths {
+// checkPaths reports every path that a ServeMux would read as a pattern,
+// and every path used twice, under the field of its second use.
+func checkPaths(p *problems, paths []routePath) {
+	seen := make(map[string]string, len(paths))
+	for _, rp := range paths {
 		// Paths are matched literally: no ServeMux wildcards, methods or
 		// hosts, and nothing path.Clean would change.
-		if !isAbsPath(path) || path != gopath.Clean(path) || strings.ContainsAny(path, "{} \t\n\r") {
-			return fmt.Errorf("%q must be a clean absolute path without wildcards or spaces", path)
+		if !isAbsPath(rp.path) || rp.path != gopath.Clean(rp.path) || strings.ContainsAny(rp.path, "{} \t\n\r") {
+			p.add(rp.field, "%q must be a clean absolute path without wildcards or spaces", rp.path)
+			continue
 		}
-		if slices.Contains(seen, path) {
-			return fmt.Errorf("%q is used twice", path)
+		if first, ok := seen[rp.path]; ok {
+			p.add(rp.field, "%q is already the path of %s", rp.path, first)
+			continue
 		}
-		seen = append(seen, path)
+		seen[rp.path] = rp.field
 	}
-	return nil
 }
 
 // lifetime returns the token lifetimes for grant.

@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 	"testing"
@@ -77,8 +78,28 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"a negative pending request lifetime", func(c *authserver.Config) { c.Lifetimes.AuthRequest = -time.Second }, "Lifetimes.AuthRequest"},
 		{"a negative failure window", func(c *authserver.Config) { c.Limits.FailureWindow = -time.Second }, "Limits.FailureWindow"},
 		{"a negative grant lifetime", func(c *authserver.Config) {
-			c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{"password": {Access: -time.Second}}
-		}, `Lifetimes.PerGrant["password"]`},
+			c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{"client_credentials": {Access: -time.Second}}
+		}, `Lifetimes.PerGrant["client_credentials"]`},
+		{"a lifetime for a grant not offered (a typo)", func(c *authserver.Config) {
+			c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{"pasword": {Access: time.Minute}}
+		}, `Lifetimes.PerGrant["pasword"]`},
+		{"an empty non-nil Grants", func(c *authserver.Config) { c.Grants = []authserver.GrantType{} }, "Grants"},
+		{"refresh aliases turned off and set", func(c *authserver.Config) {
+			c.Compat.NoRefreshAliases = true
+			c.Compat.RefreshAliases = []string{"/r"}
+		}, "Compat.RefreshAliases"},
+		{"consent-sso turned off and set", func(c *authserver.Config) {
+			c.Browser.Session, c.Browser.LoginURL = session, "/login"
+			c.Compat.NoConsentSSO = true
+			c.Compat.ConsentSSOPath = "/sso"
+		}, "Compat.ConsentSSOPath"},
+		{"refresh rotation without the refresh grant", func(c *authserver.Config) {
+			c.Grants = []authserver.GrantType{authserver.GrantClientCredentials}
+			c.RefreshRotation.GracePeriod = time.Second
+		}, "RefreshRotation"},
+		{"a consent lifetime without the browser side", func(c *authserver.Config) { c.Lifetimes.Consent = time.Hour }, "Lifetimes.Consent"},
+		{"plain PKCE without the browser side", func(c *authserver.Config) { c.Compat.AcceptPlainPKCE = true }, "Compat.AcceptPlainPKCE"},
+		{"a consent template without the browser side", func(c *authserver.Config) { c.Browser.ConsentTemplate = template.New("c") }, "Browser.ConsentTemplate"},
 		{"an empty scope name", func(c *authserver.Config) { c.Scopes = append(c.Scopes, authserver.Scope{Name: ""}) }, "Scopes"},
 		{"a scope with a space", func(c *authserver.Config) { c.Scopes = append(c.Scopes, authserver.Scope{Name: "read write"}) }, "Scopes"},
 		{"a scope with a quote", func(c *authserver.Config) { c.Scopes = append(c.Scopes, authserver.Scope{Name: `say"hi"`}) }, "Scopes"},
@@ -92,12 +113,15 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"an empty non-nil refresh key", func(c *authserver.Config) { c.RefreshRotation.Key = []byte{} }, "RefreshRotation.Key"},
 		{"a relative login URL", func(c *authserver.Config) { c.Browser.Session = session; c.Browser.LoginURL = "login" }, "Browser.LoginURL"},
 		{"a login URL with a fragment", func(c *authserver.Config) { c.Browser.Session = session; c.Browser.LoginURL = "/login#x" }, "Browser.LoginURL"},
-		{"two endpoints on one path", func(c *authserver.Config) { c.Paths.Revoke = "/oauth/token" }, "Paths"},
-		{"a refresh alias on the token path", func(c *authserver.Config) { c.Compat.RefreshAliases = []string{"/oauth/token"} }, "Paths"},
-		{"a repeated refresh alias", func(c *authserver.Config) { c.Compat.RefreshAliases = []string{"/r", "/r"} }, "Paths"},
-		{"consent-sso on the token path", func(c *authserver.Config) { c.Compat.ConsentSSOPath = "/oauth/token" }, "Paths"},
-		{"a relative path", func(c *authserver.Config) { c.Paths.Token = "oauth/token" }, "Paths"},
-		{"a path with a method", func(c *authserver.Config) { c.Paths.Token = "POST /oauth/token" }, "Paths"},
+		{"two endpoints on one path", func(c *authserver.Config) { c.Paths.Revoke = "/oauth/token" }, "Paths.Revoke"},
+		{"a refresh alias on the token path", func(c *authserver.Config) { c.Compat.RefreshAliases = []string{"/oauth/token"} }, "Compat.RefreshAliases"},
+		{"a repeated refresh alias", func(c *authserver.Config) { c.Compat.RefreshAliases = []string{"/r", "/r"} }, "Compat.RefreshAliases"},
+		{"consent-sso on the token path", func(c *authserver.Config) {
+			c.Browser.Session, c.Browser.LoginURL = session, "/login"
+			c.Compat.ConsentSSOPath = "/oauth/token"
+		}, "Compat.ConsentSSOPath"},
+		{"a relative path", func(c *authserver.Config) { c.Paths.Token = "oauth/token" }, "Paths.Token"},
+		{"a path with a method", func(c *authserver.Config) { c.Paths.Token = "POST /oauth/token" }, "Paths.Token"},
 		{"an unknown grant type", func(c *authserver.Config) { c.Grants = []authserver.GrantType{"device_code"} }, "Grants"},
 		{"JWT resources without keys", func(c *authserver.Config) { c.JWT.Resources = []string{"https://api.example.com"} }, "JWT.Resources"},
 		{"a relative default resource", func(c *authserver.Config) { c.JWT.DefaultResource = "/api" }, "JWT.DefaultResource"},
@@ -197,7 +221,11 @@ func TestNewAcceptsValidConfig(t *testing.T) {
 		{"no refresh aliases", func(c *authserver.Config) { c.Compat.NoRefreshAliases = true }},
 		{"no consent-sso", func(c *authserver.Config) { c.Compat.NoConsentSSO = true }},
 		{"a negative FailureLimit", func(c *authserver.Config) { c.Limits.FailureLimit = -1 }},
-		{"a negative ConsentTTL", func(c *authserver.Config) { c.Lifetimes.Consent = -1 }},
+		{"a negative ConsentTTL (consent is never remembered)", func(c *authserver.Config) {
+			c.Browser.Session = func(*http.Request) (authserver.Session, bool) { return authserver.Session{}, false }
+			c.Browser.LoginURL = "/login"
+			c.Lifetimes.Consent = -1
+		}},
 		{"default scopes that are scopes", func(c *authserver.Config) { c.DefaultScopes = []string{"basic_info"} }},
 		{"an absolute login URL", func(c *authserver.Config) {
 			c.Browser.LoginURL = "https://app.example.com/login?next=1"
