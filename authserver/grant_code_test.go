@@ -242,7 +242,7 @@ func TestGrantCodeNUIDVersion1MissingGrantType(t *testing.T) {
 	v1 := func(code string) url.Values {
 		return url.Values{"client_id": {postID}, "client_secret": {postPass}, "code": {code}, "redirect_uri": {testRedirect}}
 	}
-	t.Run("accepted with AllowMissingGrantType", func(t *testing.T) {
+	t.Run("accepted with Compat.AcceptMissingGrantType", func(t *testing.T) {
 		srv, st := newTestServer(t, func(c *authserver.Config) { c.Compat.AcceptMissingGrantType = true })
 		code := issueCode(t, st, codeSpec{clientID: postID, redirectURI: testRedirect, scopes: []string{"basic_info"}})
 		body := tokenOK(t, postForm(t, srv, "/oauth/token", v1(code), ""))

@@ -196,7 +196,7 @@ func TestGrantRefreshExpiry(t *testing.T) {
 	})
 }
 
-// GrantLifetimes sets the lifetimes per grant type.
+// Lifetimes.PerGrant sets the lifetimes per grant type.
 func TestGrantRefreshLifetimes(t *testing.T) {
 	srv, st := newTestServer(t, func(c *authserver.Config) {
 		c.Compat.ExtendedTokenResponse = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -243,7 +244,7 @@ func TestResourceIndicators(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Equal(t, "invalid_target", decodeJSON(t, rec)["error"])
 
-	// A resource listed in JWTResources gets a JWT even for an opaque client.
+	// A resource listed in JWT.Resources gets a JWT even for an opaque client.
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "opaque", Secret: "opaque-secret-0123456",
 		GrantTypes: grants("client_credentials"), Resources: []string{otherAPI, apiResource}}))
 	rec = postForm(t, srv, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "resource": {otherAPI}}, basic("opaque", "opaque-secret-0123456"))
@@ -262,26 +263,30 @@ func TestSigningKeyConfigErrors(t *testing.T) {
 	mismatch.Algorithm = string(jose.RS256)
 	noKid := ec
 	noKid.KeyID = ""
-	cases := map[string]authserver.Config{
-		"public key only":           {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{pub}}},
-		"HMAC key":                  {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{hmac}}},
-		"algorithm does not fit":    {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{mismatch}}},
-		"missing key ID":            {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{noKid}}},
-		"duplicate key ID":          {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{ec, ec}}},
-		"JWT resources, no keys":    {JWT: authserver.JWT{Resources: []string{apiResource}}},
-		"relative default audience": {JWT: authserver.JWT{SigningKeys: []jose.JSONWebKey{ec}, DefaultResource: "api"}},
+	cases := []struct {
+		name string
+		jwt  authserver.JWT
+		want string
+	}{
+		{"public key only", authserver.JWT{SigningKeys: []jose.JSONWebKey{pub}}, "JWT.SigningKeys[0]: must be a valid private key"},
+		{"HMAC key", authserver.JWT{SigningKeys: []jose.JSONWebKey{hmac}}, "JWT.SigningKeys[0]: must be a valid private key"},
+		{"algorithm does not fit", authserver.JWT{SigningKeys: []jose.JSONWebKey{mismatch}},
+			`JWT.SigningKeys[0]: algorithm "RS256" is not one of [ES256 ES384 ES512 EdDSA RS256 PS256] or does not fit the key`},
+		{"missing key ID", authserver.JWT{SigningKeys: []jose.JSONWebKey{noKid}}, "JWT.SigningKeys[0]: has no key ID"},
+		{"duplicate key ID", authserver.JWT{SigningKeys: []jose.JSONWebKey{ec, ec}}, fmt.Sprintf("JWT.SigningKeys[1]: key ID %q is used twice", ec.KeyID)},
+		{"JWT resources, no keys", authserver.JWT{Resources: []string{apiResource}}, "JWT.Resources: need JWT.SigningKeys"},
+		{"relative default audience", authserver.JWT{SigningKeys: []jose.JSONWebKey{ec}, DefaultResource: "api"}, "JWT.DefaultResource: must be an absolute URI"},
 	}
-	for name, cfg := range cases {
-		t.Run(name, func(t *testing.T) {
-			cfg.Issuer = testIssuer
-			_, err := authserver.New(cfg, store.NewMemoryWithCleanup(0))
-			assert.Error(t, err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := authserver.New(authserver.Config{Issuer: testIssuer, JWT: tc.jwt}, store.NewMemoryWithCleanup(0))
+			assert.EqualError(t, err, "authserver: config: "+tc.want)
 		})
 	}
 	srv, err := authserver.New(authserver.Config{Issuer: testIssuer}, store.NewMemoryWithCleanup(0))
 	require.NoError(t, err)
 	err = srv.RegisterClient(t.Context(), authserver.Client{ID: "j", Secret: "0123456789abcdefgh", GrantTypes: grants("client_credentials"), AccessTokenFormat: "jwt"})
-	assert.ErrorContains(t, err, "SigningKeys")
+	assert.EqualError(t, err, `authserver: client "j": AccessTokenFormat: JWT access tokens need Config.JWT.SigningKeys`)
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/jwks", nil))
 	assert.Equal(t, http.StatusNotFound, rec.Code, "no keys, no JWKS endpoint")
