@@ -204,7 +204,10 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 		if !slices.Contains(s.cfg.Grants, rt.grant()) {
 			return nil, oauthError(CodeUnsupportedResponseType, "unsupported response_type")
 		}
-		if !allows(client, rt.grant()) {
+		// RFC 7591 §2.1: the client's response_types bound what it may ask
+		// for; a record saved before they were kept has none and is
+		// decided by its grant types alone.
+		if !allows(client, rt.grant()) || (len(client.ResponseTypes) > 0 && !slices.Contains(client.ResponseTypes, string(rt))) {
 			return nil, oauthError(CodeUnauthorizedClient, "client may not use response_type "+string(rt))
 		}
 	default:

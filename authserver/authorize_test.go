@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/store"
 )
 
 // browser is a cookie-jar client that does not follow redirects, so tests
@@ -561,4 +562,21 @@ func TestSessionAuthTimeReachesTheGrant(t *testing.T) {
 			assert.Equal(t, tc.want, claims["auth_time"])
 		})
 	}
+}
+
+// RFC 7591 §2.1: a client whose registered response_types omit "token" is
+// refused response_type=token even when its grant types include implicit.
+func TestAuthorizeChecksRegisteredResponseTypes(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	require.NoError(t, st.SaveClient(t.Context(), store.Client{ID: "code-only", AuthMethod: "none",
+		RedirectURIs: []string{testRedirect}, GrantTypes: []string{"authorization_code", "implicit"},
+		ResponseTypes: []string{"code"}, Scopes: []string{"basic_info"}}))
+	b := newBrowser(t, srv)
+	resp, _ := b.do(http.MethodGet, "/oauth/authorize?"+url.Values{"response_type": {"token"}, "client_id": {"code-only"},
+		"redirect_uri": {testRedirect}, "state": {"s"}}.Encode(), nil)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	frag, err := url.ParseQuery(location(t, resp).Fragment)
+	require.NoError(t, err)
+	assert.Equal(t, "unauthorized_client", frag.Get("error"))
+	assert.Equal(t, "s", frag.Get("state"))
 }
