@@ -130,7 +130,9 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 	}
 	addr := s.sourceIP(r)
 	throttleID := "c:" + creds.id
-	if wait, blocked := s.failures.Blocked(throttleID, addr); blocked {
+	if wait, blocked, err := s.limits.blocked(ctx, throttleID, addr); err != nil {
+		return store.Client{}, unavailable(err)
+	} else if blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: creds.id})
 		s.logRefusedClient(ctx, creds.id, refusedThrottled)
 		return store.Client{}, throttled(wait)
@@ -141,7 +143,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		// Spend the same work as a real comparison, so timing does not tell
 		// whether a client ID exists.
 		secretMatches(creds.secret, s.dummySecretHash)
-		s.failures.FailAddress(addr)
+		s.countFailure(ctx, "", addr)
 		return s.clientAuthFailed(ctx, creds.id, refusedUnknownClient)
 	case err != nil:
 		return store.Client{}, unavailable(err)
@@ -170,7 +172,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		}
 	}
 	if reason != "" {
-		s.failures.Fail(throttleID, addr)
+		s.countFailure(ctx, throttleID, addr)
 		return s.clientAuthFailed(ctx, client.ID, reason)
 	}
 	return client, nil

@@ -258,6 +258,13 @@ type Limits struct {
 	// reached, new requests get an error page with status 503 and
 	// Retry-After. Zero means 50,000; negative turns the cap off.
 	MaxPendingAuthRequests int
+	// Counter, when set, keeps these counts where every instance of the
+	// server sees them (store/redis provides one), instead of in this
+	// process. Failures then count per identifier and address and per
+	// address as in process, and the server-wide cap counts the requests
+	// started in fixed windows of Lifetimes.AuthRequest. A Counter error
+	// fails the request with 503 temporarily_unavailable.
+	Counter Counter
 	// ClientIP returns the source address used as a throttling key. Nil
 	// means the host part of Request.RemoteAddr. Set it when behind a proxy
 	// you trust; kunci never reads X-Forwarded-For on its own.

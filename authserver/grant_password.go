@@ -25,7 +25,9 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
 	addr, throttleID := s.sourceIP(r), "u:"+username
-	if wait, blocked := s.failures.Blocked(throttleID, addr); blocked {
+	if wait, blocked, err := s.limits.blocked(ctx, throttleID, addr); err != nil {
+		return IssuedToken{}, unavailable(err)
+	} else if blocked {
 		s.emit(ctx, Event{Kind: EventThrottled, ClientID: client.ID})
 		return IssuedToken{}, throttled(wait)
 	}
@@ -34,7 +36,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		return IssuedToken{}, unavailable(err)
 	}
 	if !ok || subject == "" {
-		s.failures.Fail(throttleID, addr)
+		s.countFailure(ctx, throttleID, addr)
 		s.emit(ctx, Event{Kind: EventPasswordFailed, ClientID: client.ID})
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
 	}

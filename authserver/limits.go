@@ -1,6 +1,8 @@
 package authserver
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -47,7 +49,11 @@ func retryAfterSeconds(d time.Duration) int {
 // runs after the request was validated, so invalid requests, which are
 // never stored, do not use up an address's budget.
 func (s *Server) allowStart(w http.ResponseWriter, r *http.Request) bool {
-	wait, refusal := s.starts.Allow(s.sourceIP(r))
+	wait, refusal, err := s.limits.start(r.Context(), s.sourceIP(r))
+	if err != nil {
+		s.errorPage(w, r, unavailable(err))
+		return false
+	}
 	if refusal == throttle.Allowed {
 		return true
 	}
@@ -59,4 +65,13 @@ func (s *Server) allowStart(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 	s.errorPage(w, r, e)
 	return false
+}
+
+// countFailure counts a failed authentication of id ("" for an identifier
+// that does not exist) from addr. The request has failed already; a shared
+// Counter that cannot count is logged, not reported to the client.
+func (s *Server) countFailure(ctx context.Context, id, addr string) {
+	if err := s.limits.fail(ctx, id, addr); err != nil {
+		s.log.ErrorContext(ctx, "authserver: Limits.Counter failed to count a failed authentication", slog.Any("error", err))
+	}
 }

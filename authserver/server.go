@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 
-	"github.com/kunci/kunci/internal/throttle"
 	"github.com/kunci/kunci/store"
 )
 
@@ -35,8 +33,7 @@ type Server struct {
 	defaultResource string
 	metadata        []byte
 
-	failures        *throttle.Failures
-	starts          *throttle.Starts
+	limits          limiter
 	dummySecretHash string
 	refreshKey      []byte
 
@@ -54,14 +51,12 @@ func New(config Config, st store.Store) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		store:    st,
-		log:      cfg.Logger,
-		realm:    cfg.Issuer,
-		scopes:   make(map[string]Scope, len(cfg.Scopes)),
-		failures: throttle.NewFailures(cfg.Limits.FailureLimit, cfg.Limits.FailureWindow, time.Now),
-		starts: throttle.NewStarts(cfg.Limits.AuthorizeRateLimit, time.Minute,
-			cfg.Limits.MaxPendingAuthRequests, cfg.Lifetimes.AuthRequest, time.Now),
+		cfg:    cfg,
+		store:  st,
+		log:    cfg.Logger,
+		realm:  cfg.Issuer,
+		scopes: make(map[string]Scope, len(cfg.Scopes)),
+		limits: newLimiter(cfg.Limits, cfg.Lifetimes.AuthRequest),
 	}
 	for _, sc := range cfg.Scopes {
 		s.scopes[sc.Name] = sc

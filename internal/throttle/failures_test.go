@@ -271,7 +271,7 @@ func TestAddressKey(t *testing.T) {
 		"":                                "=",
 		long:                              "=" + long[:maxAddressKey],
 	} {
-		assert.Equal(t, want, addressKey(in), "addressKey(%q)", in)
+		assert.Equal(t, want, AddressKey(in), "AddressKey(%q)", in)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // in the store until it is decided or its lifetime (authserver's Lifetimes.AuthRequest)
 // passes. It has two limits:
 //
-//   - per source address ([addressKey]: IPv4 /32, IPv6 /64): at most
+//   - per source address ([AddressKey]: IPv4 /32, IPv6 /64): at most
 //     perAddress starts within a fixed addressWindow, counted on an
 //     [addressTable] like the one of [Failures];
 //   - server wide: at most serverWide starts within any serverWindow, the

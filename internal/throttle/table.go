@@ -25,7 +25,7 @@ const (
 	ipv6PrefixBits = 64
 )
 
-// addressKey returns the key that counts addr as one source: an IPv4 address
+// AddressKey returns the key that counts addr as one source: an IPv4 address
 // as itself (a /32), an IPv6 address by its /64 prefix, an IPv4-mapped IPv6
 // address as the IPv4 address. An address with a port ("192.0.2.1:443",
 // "[2001:db8::1]:443") counts as the address alone, so that a ClientIP that
@@ -36,12 +36,12 @@ const (
 // The key is binary, one tag byte and the bits that count: "4" and 4 bytes,
 // "6" and the 8 bytes of the /64, or "=" and the string. It is not text to
 // show; a shared store may use it as part of its own keys.
-func addressKey(addr string) string {
+func AddressKey(addr string) string {
 	var buf [1 + maxAddressKey]byte
 	return string(appendAddressKey(buf[:0], addr))
 }
 
-// appendAddressKey appends the [addressKey] of addr to dst, without
+// appendAddressKey appends the [AddressKey] of addr to dst, without
 // allocating when dst has room for 1+maxAddressKey bytes.
 func appendAddressKey(dst []byte, addr string) []byte {
 	ip, ok := parseSourceIP(addr)

@@ -8,7 +8,7 @@
 // attacks"; §10.10) are counted by [Failures]. The design:
 //
 //   - Counts are kept per source address, exactly, in a map keyed by
-//     [addressKey]: an IPv4 address, or the /64 prefix of an IPv6 address.
+//     [AddressKey]: an IPv4 address, or the /64 prefix of an IPv6 address.
 //     Each address's row holds, for one fixed window that starts at the
 //     address's first failure, the address's total, the counts of the first
 //     idSlots identifiers (a kind prefix and a client ID or username) that
