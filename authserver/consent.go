@@ -221,10 +221,16 @@ func consentHash(csrf, binding string) string {
 	return hashToken(csrf + "." + binding)
 }
 
+// maxBindingCookies bounds how many binding cookies of one POST are tried.
+const maxBindingCookies = 4
+
 // boundTo reports whether csrf together with one of the binding cookies the
 // browser sent (a planted cookie of the same name may come first) matches
-// the stored hash.
+// the stored hash. More than maxBindingCookies is no match.
 func boundTo(stored, csrf string, bindings []*http.Cookie) bool {
+	if len(bindings) > maxBindingCookies {
+		return false
+	}
 	ok := false
 	for _, c := range bindings {
 		if subtle.ConstantTimeCompare([]byte(consentHash(csrf, c.Value)), []byte(stored)) == 1 {

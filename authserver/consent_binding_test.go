@@ -134,8 +134,15 @@ func TestConsentPostBoundToTheBrowserThatLoadedThePage(t *testing.T) {
 	assertErrorPage(t, resp, page, http.StatusForbidden, authserver.CodeAccessDenied, descInvalidConsent)
 	assert.Equal(t, 0, issued)
 
+	// A cookie of the same name planted before its own (as by a sibling
+	// subdomain) does not hide it, but only a few such cookies are tried.
+	planted := "__Secure-kunci_consent=" + strings.Repeat("A", 43)
+	resp, page = a.postWith("/oauth/consent", form, http.Header{"Cookie": {strings.TrimSuffix(strings.Repeat(planted+"; ", 4), "; ")}})
+	assertErrorPage(t, resp, page, http.StatusForbidden, authserver.CodeAccessDenied, descInvalidConsent)
+	assert.Equal(t, 0, issued)
+
 	// Its own browser approves it.
-	resp, _ = a.do(http.MethodPost, "/oauth/consent", form)
+	resp, _ = a.postWith("/oauth/consent", form, http.Header{"Cookie": {planted}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	frag, err := url.ParseQuery(location(t, resp).Fragment)
 	require.NoError(t, err)
