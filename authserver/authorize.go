@@ -27,7 +27,8 @@ const maxStateLen = 1024
 // client with error, state and iss (RFC 9207). A valid request is stored as a
 // pending request; a user who is not signed in is sent to Config.Browser.LoginURL
 // ("login needed"), a signed-in user sees the consent page ("consent
-// needed") unless they already approved the same scopes for the client.
+// needed") unless they already approved the same scopes for the client and
+// the client's identity is proven (RFC 8252 §8.6; see identityProven).
 func (s *Server) AuthorizeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, false)
@@ -35,8 +36,8 @@ func (s *Server) AuthorizeHandler() http.Handler {
 }
 
 // consentSSOHandler is Prakerja's consent-sso entry point: the authorization
-// endpoint with client_name and login_uri, where a missing response_type
-// means code.
+// endpoint with client_name (required, and checked against the registered
+// name) and login_uri, where a missing response_type means code.
 func (s *Server) consentSSOHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, true)
@@ -115,7 +116,7 @@ func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]strin
 // must be shown as a page: the client or its redirect URI cannot be trusted
 // (RFC 6749 §4.1.2.1); otherwise it is sent to the client at to.
 func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool) (req *store.AuthRequest, client store.Client, to *authRedirect, e *Error) {
-	client, redirectURI, loginURI, e := s.authorizeClient(ctx, params)
+	client, redirectURI, loginURI, e := s.authorizeClient(ctx, params, sso)
 	if e != nil {
 		return nil, client, nil, e
 	}
@@ -140,7 +141,8 @@ func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool
 
 // authorizeClient identifies the client of an authorization request and the
 // redirect URI its answer goes to. Every error it returns is shown as a page.
-func (s *Server) authorizeClient(ctx context.Context, params url.Values) (client store.Client, redirectURI, loginURI string, e *Error) {
+// At consent-sso (sso) client_name is required.
+func (s *Server) authorizeClient(ctx context.Context, params url.Values, sso bool) (client store.Client, redirectURI, loginURI string, e *Error) {
 	clientID := params.Get("client_id")
 	if clientID == "" {
 		return client, "", "", oauthError(CodeInvalidRequest, "missing client_id")
@@ -172,6 +174,10 @@ func (s *Server) authorizeClient(ctx context.Context, params url.Values) (client
 		loginURI = lu
 	} else if len(client.LoginURIs) == 1 {
 		loginURI = client.LoginURIs[0]
+	}
+	if sso && params.Get("client_name") == "" {
+		// Prakerja's consent-sso requires it; answered like a mismatched one.
+		return client, "", "", oauthError(CodeInvalidRequest, "missing client_name")
 	}
 	if params.Has("client_name") && params.Get("client_name") != client.Name {
 		// The registered name is what the user sees; a different one in the
@@ -312,7 +318,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 
 // proceed moves a stored pending request on: to the login page when nobody
 // is signed in, straight to the client when the user already approved these
-// scopes, or to the consent page.
+// scopes and the client's identity is proven, or to the consent page.
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, status int) {
 	ctx := r.Context()
 	sess, ok := s.session(r)
@@ -321,7 +327,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 		return
 	}
 	subject := sess.Subject
-	if s.cfg.Lifetimes.Consent > 0 {
+	if s.cfg.Lifetimes.Consent > 0 && identityProven(client, req) {
 		c, err := s.store.Consent(ctx, subject, client.ID)
 		if err == nil && subset(req.Scopes, c.Scopes) {
 			taken, err := s.store.ConsumeAuthRequest(ctx, req.ID)
@@ -337,7 +343,26 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 			return
 		}
 	}
+	// With OpenID Connect's prompt=none this is where consent_required will
+	// be answered instead of showing the page (OpenID Connect Core §3.1.2.6).
 	s.consentNeeded(w, r, req, client, subject)
+}
+
+// identityProven reports whether a remembered consent may be applied to req
+// without asking the user again. RFC 8252 §8.6: unless the client's
+// identity can be proven, a request is processed as if nothing had been
+// approved before, since any app can claim a public client's ID. A claimed
+// https redirect URI proves it (only the owner of the host receives the
+// answer), and so does a confidential client redeeming a code (it
+// authenticates at the token endpoint); a loopback http or custom-scheme
+// redirect URI of a public client, or of any client using the implicit
+// grant, does not.
+func identityProven(client store.Client, req store.AuthRequest) bool {
+	if !client.Public() && ResponseType(req.ResponseType) == ResponseCode {
+		return true
+	}
+	u, err := url.Parse(redirectFor(req, client).uri)
+	return err == nil && u.Scheme == "https" && u.Host != ""
 }
 
 // session asks the host who is signed in. A session without a subject is

@@ -5,14 +5,17 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kunci/kunci/store"
 )
 
-// consentNeeded shows the consent page for a pending request. It binds a
-// fresh CSRF token to the request; only its hash is stored.
+// consentNeeded shows the consent page for a pending request. It binds the
+// request to a fresh CSRF token and to the browser's binding cookie (see
+// [Server.setBindingCookie]); only a hash of the two is stored.
 func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, subject string) {
 	ctx := r.Context()
 	// Take the request and put it back with the new CSRF token: a plain
@@ -28,8 +31,9 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 		return
 	}
 	csrf := newToken("")
+	binding := s.setBindingCookie(w, r)
 	req.Subject = subject
-	req.CSRFHash = hashToken(csrf)
+	req.CSRFHash = consentHash(csrf, binding)
 	if err := s.store.SaveAuthRequest(ctx, req); err != nil {
 		s.redirectError(w, r, redirectFor(req, client), unavailable(err))
 		return
@@ -52,15 +56,23 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 }
 
 // ConsentHandler returns the endpoint that receives the consent form. The
-// form must come from the signed-in user the page was shown to and carry the
-// CSRF token bound to the pending request; a tampered, foreign or replayed
-// submission is 403 and mints nothing. The decision is answered with a 303
-// redirect to the client.
+// form must come from the page's own origin (RFC 9700 §4.4, RFC 6819
+// §4.4.1.8: a POST whose Sec-Fetch-Site is cross-site or same-site, or whose
+// Origin names another origin, is refused), from the signed-in user the page
+// was shown to, and from the browser that loaded the page: it carries the
+// CSRF token of the page and the browser sends the binding cookie set with
+// it. A cross-origin, tampered, foreign, replayed or other-browser
+// submission is a 403 error page and mints nothing. The decision is
+// answered with a 303 redirect to the client.
 func (s *Server) ConsentHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			s.errorPage(w, r, &Error{Code: CodeInvalidRequest, Description: "method not allowed", Status: http.StatusMethodNotAllowed})
+			return
+		}
+		if !s.sameOriginPost(r) {
+			s.errorPage(w, r, &Error{Code: CodeAccessDenied, Description: "a consent form may be submitted only from its own page", Status: http.StatusForbidden})
 			return
 		}
 		ctx := r.Context()
@@ -89,8 +101,16 @@ func (s *Server) ConsentHandler() http.Handler {
 		sess, signedIn := s.session(r)
 		subject := sess.Subject
 		if err != nil || req.CSRFHash == "" || !signedIn || subject != req.Subject ||
-			subtle.ConstantTimeCompare([]byte(hashToken(csrf)), []byte(req.CSRFHash)) != 1 ||
 			(decision != "approve" && decision != "deny") {
+			s.errorPage(w, r, forbidden)
+			return
+		}
+		bindings := r.CookiesNamed(s.bindingCookieName())
+		if len(bindings) == 0 {
+			s.errorPage(w, r, &Error{Code: CodeAccessDenied, Description: "this consent form was opened in another browser", Status: http.StatusForbidden})
+			return
+		}
+		if !boundTo(req.CSRFHash, csrf, bindings) {
 			s.errorPage(w, r, forbidden)
 			return
 		}
@@ -118,6 +138,132 @@ func (s *Server) ConsentHandler() http.Handler {
 		s.emit(ctx, Event{Kind: EventConsentGranted, ClientID: client.ID, Subject: subject, Scopes: approved})
 		s.approve(w, r, req, client, sess, approved, http.StatusSeeOther)
 	})
+}
+
+// Binding a consent form to a browser.
+//
+// The consent page is a form any page on the web could try to submit, and
+// its CSRF token alone proves only that the submitter saw the page. So the
+// response that renders the page also sets a binding cookie: HttpOnly,
+// SameSite=Lax (a cross-site POST does not carry it), Secure unless the
+// issuer is an http loopback address (Development.AllowHTTPIssuer), with
+// Path limited to where the server is mounted and Max-Age no longer than a
+// pending request lives. The pending request stores the hash of the CSRF
+// token and the cookie's value together, so a POST is accepted only from
+// the browser that loaded the page, with the same signed-in subject: a
+// request shown in one browser cannot be approved from another.
+//
+// The cookie holds one random value per browser, reused while the browser
+// keeps it, so that consent pages open in two tabs both stay valid. An
+// attacker who could plant a cookie for the server's host (a sibling
+// subdomain) could choose that value, but would still need the page's CSRF
+// token and the user's session; the "__Secure-" name prefix keeps plain
+// http pages from planting it.
+//
+// The pages keep Referrer-Policy: no-referrer, so that no URL of the flow
+// leaks through Referer. Under that policy browsers send "Origin: null" on
+// the form POST, and so can any page that chooses the same policy; null is
+// therefore decided by Sec-Fetch-Site, which every current browser sends
+// and no page can forge, and, for a browser too old to send it, by the
+// SameSite binding cookie, which a cross-site POST does not carry.
+
+// bindingCookieBase is the binding cookie's name without its prefix.
+const bindingCookieBase = "kunci_consent"
+
+// secureCookies reports whether cookies carry the Secure attribute: always,
+// unless the issuer is http (which New allows only on a loopback host with
+// Development.AllowHTTPIssuer).
+func (s *Server) secureCookies() bool {
+	return !(len(s.cfg.Issuer) >= len("http://") && strings.EqualFold(s.cfg.Issuer[:len("http://")], "http://"))
+}
+
+// bindingCookieName is the binding cookie's name: with the "__Secure-"
+// prefix (RFC 6265bis §4.1.3.1) when cookies are secure.
+func (s *Server) bindingCookieName() string {
+	if s.secureCookies() {
+		return "__Secure-" + bindingCookieBase
+	}
+	return bindingCookieBase
+}
+
+// setBindingCookie sets the binding cookie on w and returns its value: the
+// one the browser sent when it sent exactly one well-formed value, else a
+// fresh random one.
+func (s *Server) setBindingCookie(w http.ResponseWriter, r *http.Request) string {
+	value := ""
+	// A value of newToken's shape (validRequestID checks that shape) is
+	// reused; anything else is replaced.
+	if sent := r.CookiesNamed(s.bindingCookieName()); len(sent) == 1 && validRequestID(sent[0].Value) {
+		value = sent[0].Value
+	} else {
+		value = newToken("")
+	}
+	path := mountPrefix(r)
+	if path == "" {
+		path = "/"
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.bindingCookieName(),
+		Value:    value,
+		Path:     path,
+		MaxAge:   int(s.cfg.Lifetimes.AuthRequest / time.Second),
+		Secure:   s.secureCookies(),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return value
+}
+
+// consentHash is what a pending request stores to bind its consent form:
+// the hash of the page's CSRF token and the browser's binding value. Both
+// are base64url, so the dot between them is unambiguous.
+func consentHash(csrf, binding string) string {
+	return hashToken(csrf + "." + binding)
+}
+
+// maxBindingCookies bounds how many binding cookies of one POST are tried.
+const maxBindingCookies = 4
+
+// boundTo reports whether csrf together with one of the binding cookies the
+// browser sent (a planted cookie of the same name may come first) matches
+// the stored hash. More than maxBindingCookies is no match.
+func boundTo(stored, csrf string, bindings []*http.Cookie) bool {
+	if len(bindings) > maxBindingCookies {
+		return false
+	}
+	ok := false
+	for _, c := range bindings {
+		if subtle.ConstantTimeCompare([]byte(consentHash(csrf, c.Value)), []byte(stored)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// sameOriginPost reports whether a POST may come from the server's own
+// pages (RFC 9700 §4.4, RFC 6819 §4.4.1.8). Sec-Fetch-Site must be absent,
+// same-origin or none (a user-initiated request); cross-site, same-site and
+// any value not known are refused. Origin must be absent, null (see above),
+// or have the issuer's scheme and the issuer's or the request's host, so an
+// http page cannot post to an https server. Either header sent twice is
+// refused.
+func (s *Server) sameOriginPost(r *http.Request) bool {
+	fetchSite, origin := r.Header.Values("Sec-Fetch-Site"), r.Header.Values("Origin")
+	if len(fetchSite) > 1 || len(origin) > 1 {
+		return false
+	}
+	if len(fetchSite) == 1 && fetchSite[0] != "same-origin" && fetchSite[0] != "none" {
+		return false
+	}
+	if len(origin) == 0 || origin[0] == "null" {
+		return true
+	}
+	o, err := url.Parse(origin[0])
+	iss, issErr := url.Parse(s.cfg.Issuer)
+	if err != nil || issErr != nil || o.Path != "" || o.RawQuery != "" || o.User != nil || o.Scheme != iss.Scheme {
+		return false
+	}
+	return o.Host != "" && (o.Host == r.Host || strings.EqualFold(o.Host, iss.Host))
 }
 
 // rememberConsent saves the user's approval so the consent page can be

@@ -139,9 +139,13 @@ func TestConsentPageCannotResurrectConsumedRequest(t *testing.T) {
 		srv.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, target, nil))
 		return rec
 	}
+	var binding []*http.Cookie // the consent page's binding cookie
 	post := func(form url.Values) *httptest.ResponseRecorder {
 		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/oauth/consent", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range binding {
+			req.AddCookie(c)
+		}
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
 		if strings.Contains(rec.Header().Get("Location"), "code=") {
@@ -151,6 +155,8 @@ func TestConsentPageCannotResurrectConsumedRequest(t *testing.T) {
 	}
 	page := get("/oauth/authorize?" + authorizeQuery(url.Values{"scope": {"basic_info"}}))
 	require.Equal(t, http.StatusOK, page.Code)
+	binding = page.Result().Cookies()
+	require.Len(t, binding, 1)
 	form := consentForm(t, page.Body.String())
 	form.Set("decision", "approve")
 

@@ -34,7 +34,10 @@ type ConsentPage struct {
 	// Action is where the form posts to.
 	Action string
 	// RequestID and CSRFToken must be sent back as the hidden fields
-	// "request_id" and "csrf_token".
+	// "request_id" and "csrf_token". The form must be posted from the page
+	// itself, by the browser that loaded it: the response that renders the
+	// page sets the binding cookie that the POST must carry (see
+	// [Server.ConsentHandler]).
 	RequestID string
 	CSRFToken string
 }

@@ -64,9 +64,9 @@ func (s *spyStore) SaveConsent(ctx context.Context, c store.Consent) error {
 	return s.Store.SaveConsent(ctx, c)
 }
 
-// The store never sees a usable secret: every code, token, client secret
-// and CSRF token that the server hands out or accepts reaches it only as a
-// hash (and a JWT only by the hash of its jti).
+// The store never sees a usable secret: every code, token, client secret,
+// CSRF token and consent binding cookie that the server hands out or
+// accepts reaches it only as a hash (and a JWT only by the hash of its jti).
 func TestStoreNeverSeesSecrets(t *testing.T) {
 	spy := &spyStore{Store: store.NewMemoryWithCleanup(0)}
 	key := genKey(t, jose.ES256)
@@ -95,9 +95,11 @@ func TestStoreNeverSeesSecrets(t *testing.T) {
 
 	// Browser flow: pending request, consent page (CSRF token), code.
 	b := newBrowser(t, srv)
-	_, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{"client_id": {confidentialID}, "scope": {"basic_info"}}), nil)
+	pageResp, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{"client_id": {confidentialID}, "scope": {"basic_info"}}), nil)
 	form := consentForm(t, page)
 	secrets = append(secrets, form.Get("csrf_token"))
+	require.Len(t, pageResp.Cookies(), 1, "the consent binding cookie")
+	secrets = append(secrets, pageResp.Cookies()[0].Value)
 	form.Set("decision", "approve")
 	form.Set("scope", "basic_info")
 	resp, _ := b.do(http.MethodPost, "/oauth/consent", form)

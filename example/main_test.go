@@ -310,11 +310,13 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	require.ErrorAs(t, err, &rerr)
 	assert.Equal(t, "invalid_grant", rerr.ErrorCode)
 
-	// So start again: consent is remembered, the code comes at once.
+	// So start again. The consent is remembered, but this public client's
+	// http loopback redirect URI cannot prove its identity, so the page is
+	// shown again (RFC 8252 §8.6).
 	verifier = oauth2.GenerateVerifier()
-	resp, _ = e.get(conf.AuthCodeURL("state-2", oauth2.S256ChallengeOption(verifier)))
-	require.Equal(t, http.StatusFound, resp.StatusCode)
-	cb = e.location(resp)
+	resp, page = e.get(conf.AuthCodeURL("state-2", oauth2.S256ChallengeOption(verifier)))
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	cb = e.decide(page, "approve", "basic_info", "phone")
 	assert.Equal(t, "state-2", cb.Query().Get("state"))
 	tok, err := conf.Exchange(e.oauth2Context(), cb.Query().Get("code"), oauth2.VerifierOption(verifier))
 	require.NoError(t, err)

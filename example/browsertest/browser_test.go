@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -67,11 +69,43 @@ func chromiumPath(t *testing.T) string {
 }
 
 // site is the demo app on a loopback test server, plus the test client's
-// redirect URI /test/cb on the same server, so the browser never loads
-// anything but this server.
+// redirect URI /test/cb and a form page /test/post (see [postPage]) on the
+// same server, so the browser never loads anything but this server.
 type site struct {
 	base     string
 	redirect string
+}
+
+// postPage serves a page whose form, button "submit", posts the hidden
+// fields given in its query, except "action", to the address given as
+// "action". It sends Referrer-Policy no-referrer, as an attacker's page may,
+// so that the browser sends "Origin: null" with the form.
+func postPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	action := q.Get("action")
+	q.Del("action")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	postTmpl.Execute(w, struct {
+		Action string
+		Fields url.Values
+	}{action, q})
+}
+
+var postTmpl = template.Must(template.New("post").Parse(`<!doctype html><title>post</title>
+<form method="post" action="{{.Action}}">{{range $k, $vs := .Fields}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
+<button type="submit" id="submit">Submit</button></form>`))
+
+// newOtherOrigin starts a second loopback server, another origin on the
+// same site as the demo (same host, another port), that serves only
+// [postPage] at /test/post, and returns its base URL.
+func newOtherOrigin(t *testing.T) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /test/post", postPage)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts.URL
 }
 
 func newSite(t *testing.T) *site {
@@ -96,6 +130,7 @@ func newSite(t *testing.T) *site {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><title>callback</title><p id="done">callback reached</p>`)
 	})
+	mux.HandleFunc("GET /test/post", postPage)
 	ts.Config.Handler = mux
 	ts.Start()
 	t.Cleanup(func() {
@@ -199,6 +234,10 @@ func TestSignInAndApprove(t *testing.T) {
 	))
 	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
 	require.NoError(t, err)
+	assertConsentRefusedElsewhere(t, ctx, s)
+	// The page itself submits through the same checks: Chromium sends
+	// Origin null (the page's Referrer-Policy is no-referrer),
+	// Sec-Fetch-Site same-origin and the binding cookie.
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(id("approve")),
 		chromedp.WaitVisible(id("done")),
@@ -242,6 +281,96 @@ func TestSignInAndApprove(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"sub":"budi","name":"Budi Santoso","email":"budi@example.id","phone":"+62 812 0000 0001"}`, string(body))
+}
+
+// browserCookies reads the browser's cookies for the URL u.
+func browserCookies(u string) chromedp.Action[[]*network.Cookie] {
+	return func(ctx context.Context, t *chromedp.Target) ([]*network.Cookie, error) {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+		return res.Cookies, err
+	}
+}
+
+// setBrowserCookie stores c in the browser for the URL u.
+func setBrowserCookie(u string, c *network.Cookie) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, network.SetCookie, network.SetCookieParams{
+			Name: c.Name, Value: c.Value, URL: u, Path: c.Path, HTTPOnly: &c.HTTPOnly, SameSite: c.SameSite,
+		})
+		return err
+	})
+}
+
+// assertConsentRefusedElsewhere runs while the tab of ctx shows a consent
+// page. It checks the binding cookie the page set, then submits the page's
+// form, with its request ID and CSRF token, from two places that must be
+// refused: another origin of the same site in another tab of this browser
+// (Sec-Fetch-Site same-site, although Chromium sends both the binding and
+// the session cookie), and the demo's own origin in another browser signed
+// in as the same user but without the binding cookie. Both are 403 error
+// pages, and neither decides the request.
+func assertConsentRefusedElsewhere(t *testing.T, ctx context.Context, s *site) {
+	t.Helper()
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	requestID, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="request_id"]`)))
+	require.NoError(t, err)
+	csrf, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name="csrf_token"]`)))
+	require.NoError(t, err)
+	cookies, err := chromedp.Run(ctx, browserCookies(s.base+"/oauth/consent"))
+	require.NoError(t, err)
+	var binding *network.Cookie
+	var others []*network.Cookie
+	for _, c := range cookies {
+		if c.Name == "kunci_consent" {
+			binding = c
+		} else {
+			others = append(others, c)
+		}
+	}
+	require.NotNil(t, binding, "the consent page sets the binding cookie")
+	assert.True(t, binding.HTTPOnly)
+	assert.Equal(t, network.CookieSameSiteLax, binding.SameSite)
+	assert.Equal(t, "/", binding.Path)
+	assert.False(t, binding.Secure, "the demo's issuer is http on loopback")
+	require.NotEmpty(t, others, "the demo's session cookie")
+
+	submit := func(ctx context.Context, from string) (status int64, code, description string) {
+		t.Helper()
+		q := url.Values{"action": {s.base + "/oauth/consent"}, "request_id": {requestID}, "csrf_token": {csrf},
+			"decision": {"approve"}, "scope": {"basic_info", "phone"}}
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(from+"/test/post?"+q.Encode()),
+			chromedp.WaitVisible(id("submit")),
+		))
+		resp, err := chromedp.RunResponse(ctx, chromedp.Click(id("submit")))
+		require.NoError(t, err)
+		if resp.Status != http.StatusForbidden {
+			return resp.Status, "", "" // not the error page: do not wait for its text
+		}
+		code, err = chromedp.Run(ctx, chromedp.Text(id("error-code")))
+		require.NoError(t, err)
+		description, err = chromedp.Run(ctx, chromedp.Text(id("error-description")))
+		require.NoError(t, err)
+		return resp.Status, code, description
+	}
+
+	tab, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+	status, code, description := submit(tab, newOtherOrigin(t))
+	assert.Equal(t, int64(http.StatusForbidden), status, "same-site origin")
+	assert.Equal(t, "access_denied", code, "same-site origin")
+	assert.Equal(t, "a consent form may be submitted only from its own page", description)
+
+	other, cancelOther := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	defer cancelOther()
+	for _, c := range others {
+		require.NoError(t, chromedp.Do(other, setBrowserCookie(s.base, c)))
+	}
+	status, code, description = submit(other, s.base)
+	assert.Equal(t, int64(http.StatusForbidden), status, "another browser")
+	assert.Equal(t, "access_denied", code, "another browser")
+	// This refusal comes after the signed-in subject was checked.
+	assert.Equal(t, "this consent form was opened in another browser", description)
 }
 
 // TestCancelAndDeny follows the login page's cancel link, then signs in and

@@ -1,6 +1,7 @@
 // Package browsertest drives the demo app's real pages in headless
 // Chromium through chromedp: sign in, approve or deny, and land on the
-// client's redirect URI. It is a module of its own so that the root module
+// client's redirect URI; a consent form submitted from another origin or
+// from another browser is refused. It is a module of its own so that the root module
 // does not depend on chromedp.
 //
 // Run it with
