@@ -136,7 +136,10 @@ type Lifetimes struct {
 	// the user to sign in and decide; default 15 minutes.
 	AuthRequest time.Duration
 	// Consent is how long a user's approval is remembered, so the consent
-	// page is skipped; default 30 days. Negative means never remembered.
+	// page is skipped; default 30 days. Negative means never remembered. A
+	// remembered approval is never applied to a client whose redirect URI
+	// cannot prove its identity (a public client on a loopback or
+	// custom-scheme URI, RFC 8252 §8.6): it sees the page every time.
 	Consent time.Duration
 	// PerGrant overrides the token lifetimes per grant type, for example
 	// Apigee's ExpiresIn and RefreshTokenExpiresIn per policy.
