@@ -165,7 +165,7 @@ func (s *Server) authorizeClient(ctx context.Context, params url.Values) (client
 			return client, "", "", oauthError(CodeInvalidRequest, "missing redirect_uri")
 		}
 		redirectURI = client.RedirectURIs[0]
-	} else if matched, ok := matchRedirectURI(client.RedirectURIs, redirectURI); ok {
+	} else if matched, ok := matchRedirectURI(client.RedirectURIs, redirectURI, loopbackAnyPort(client, params["response_type"])); ok {
 		redirectURI = matched
 	} else {
 		return client, "", "", oauthError(CodeInvalidRequest, "redirect_uri is not registered for this client")
