@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,4 +64,67 @@ func TestLoopbackAnyPortOnlyForNativeCodeFlow(t *testing.T) {
 			assert.Equal(t, tc.location, resp.Header.Get("Location"))
 		})
 	}
+}
+
+// TestParameterInQueryAndBodyIsInvalidRequest: the POST endpoints take
+// their parameters from the body. One that is also in the query is
+// invalid_request (RFC 6749 §3.1, §3.2: a parameter must not be included
+// more than once), whichever value each carries; a query parameter the
+// body does not repeat is still ignored.
+func TestParameterInQueryAndBodyIsInvalidRequest(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	const want = `{"error":"invalid_request","error_description":"a parameter is in both the query and the body"}`
+	tests := []struct {
+		path, query, body, authz string
+		// ignored is the status when the query's parameter is renamed so
+		// that the body does not repeat it.
+		ignored int
+	}{
+		{"/oauth/token", "scope=keys_op", "grant_type=client_credentials&scope=basic_info", basic(serviceID, servicePass), http.StatusOK},
+		{"/oauth/token", "grant_type=client_credentials", "grant_type=client_credentials", basic(serviceID, servicePass), http.StatusOK},
+		{"/oauth/refresh", "refresh_token=krt_other", "grant_type=refresh_token&refresh_token=krt_x", basic(confidentialID, confidentialPass), http.StatusBadRequest},
+		{"/oauth/refreshAccessToken", "grant_type=refresh_token", "grant_type=refresh_token&refresh_token=krt_x", basic(confidentialID, confidentialPass), http.StatusBadRequest},
+		{"/oauth/revoke", "token=kat_other", "token=kat_x", basic(confidentialID, confidentialPass), http.StatusOK},
+		{"/oauth/introspect", "token_type_hint=access_token", "token=kat_x&token_type_hint=refresh_token", basic(confidentialID, confidentialPass), http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path+"?"+tc.query, func(t *testing.T) {
+			rec := serve(srv, postReq(t, tc.path+"?"+tc.query, tc.body, "application/x-www-form-urlencoded", tc.authz))
+			assert.Equal(t, http.StatusBadRequest, rec.Code)
+			assert.JSONEq(t, want, rec.Body.String())
+			assertNoStore(t, rec)
+			assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+
+			rec = serve(srv, postReq(t, tc.path+"?x-"+tc.query, tc.body, "application/x-www-form-urlencoded", tc.authz))
+			assert.Equal(t, tc.ignored, rec.Code, rec.Body.String())
+			assert.NotContains(t, rec.Body.String(), "query")
+		})
+	}
+}
+
+// TestConsentParameterInQueryAndBodyIsInvalidRequest: the consent form
+// takes its parameters from the body too; a decision also in the query is
+// refused with the error page and leaves the pending request for a proper
+// submission.
+func TestConsentParameterInQueryAndBodyIsInvalidRequest(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	b := newBrowser(t, srv)
+	b.signIn("user-alice")
+	resp, page := b.do(http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	form := consentForm(t, page)
+	form.Set("decision", "approve")
+	form.Set("scope", "basic_info")
+
+	resp, page = b.do(http.MethodPost, "/oauth/consent?decision=deny", form)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, `<p id="error-code">invalid_request</p>`)
+	assert.Contains(t, page, `<p id="error-description">a parameter is in both the query and the body</p>`)
+
+	resp, _ = b.do(http.MethodPost, "/oauth/consent", form)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	cb := location(t, resp)
+	assert.Equal(t, testRedirect, cb.Scheme+"://"+cb.Host+cb.Path)
+	assert.True(t, strings.HasPrefix(cb.Query().Get("code"), "kac_"), cb.String())
 }
