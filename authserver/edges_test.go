@@ -1,7 +1,11 @@
 package authserver_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -127,4 +131,46 @@ func TestConsentParameterInQueryAndBodyIsInvalidRequest(t *testing.T) {
 	cb := location(t, resp)
 	assert.Equal(t, testRedirect, cb.Scheme+"://"+cb.Host+cb.Path)
 	assert.True(t, strings.HasPrefix(cb.Query().Get("code"), "kac_"), cb.String())
+}
+
+// TestUnknownPathIsLoggedWithWhatIsMounted: a request for a path the server
+// does not serve, inside its mount, is 404 as before and logged at debug
+// level with the paths that are mounted (under the same prefix), never with
+// its query.
+func TestUnknownPathIsLoggedWithWhatIsMounted(t *testing.T) {
+	var logs bytes.Buffer
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	host := http.NewServeMux()
+	host.Handle("/api/", http.StripPrefix("/api", srv))
+
+	rec := serve(host, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/api/oauth/tokn?token=kat_secret", nil))
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Equal(t, "404 page not found\n", rec.Body.String())
+	var entry map[string]any
+	require.NoError(t, json.Unmarshal(logs.Bytes(), &entry), logs.String())
+	delete(entry, "time")
+	assert.Equal(t, map[string]any{
+		"level": "DEBUG", "msg": "authserver: no endpoint at this path", "method": "GET", "path": "/api/oauth/tokn",
+		"mounted": []any{"/api/oauth/authorize", "/api/oauth/consent", "/api/oauth/token", "/api/oauth/revoke",
+			"/api/oauth/introspect", "/api/consent-sso", "/api/oauth/refresh", "/api/oauth/refreshAccessToken",
+			"/api/.well-known/oauth-authorization-server"},
+	}, entry)
+	assert.NotContains(t, logs.String(), "kat_secret")
+
+	logs.Reset()
+	rec = serve(host, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/api/.well-known/oauth-authorization-server", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Empty(t, logs.String(), "a served path logs nothing")
+}
+
+// TestRootPathLeavesNoPathUnserved: a server whose token endpoint is "/"
+// serves every path; New does not panic on the catch-all it would otherwise
+// add.
+func TestRootPathLeavesNoPathUnserved(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Paths.Token = "/" })
+	rec := serve(srv, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/elsewhere", nil))
+	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	assert.JSONEq(t, `{"error":"invalid_request","error_description":"method must be POST"}`, rec.Body.String())
 }
