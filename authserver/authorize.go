@@ -84,12 +84,12 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 // client_id or redirect_uri, the parameters that decide where errors may
 // go, is reported here; in any other parameter it is reported by redirect.
 func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]string, *Error) {
-	vals, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, oauthError(CodeInvalidRequest, "malformed query")
+	vals, e := parseParams(r.URL.RawQuery)
+	if e != nil {
+		return nil, e
 	}
 	if r.Method == http.MethodPost && isFormContent(r) {
-		f, e := parsePostFormValues(w, r)
+		f, e := readForm(w, r)
 		if e != nil {
 			return nil, e
 		}
@@ -161,7 +161,7 @@ func (s *Server) authorizeClient(ctx context.Context, params url.Values, sso boo
 			return client, "", "", oauthError(CodeInvalidRequest, "missing redirect_uri")
 		}
 		redirectURI = client.RedirectURIs[0]
-	} else if matched, ok := matchRedirectURI(client.RedirectURIs, redirectURI); ok {
+	} else if matched, ok := matchRedirectURI(client.RedirectURIs, redirectURI, loopbackAnyPort(client, params["response_type"])); ok {
 		redirectURI = matched
 	} else {
 		return client, "", "", oauthError(CodeInvalidRequest, "redirect_uri is not registered for this client")

@@ -30,7 +30,9 @@ type Client struct {
 	// Name is the client_name shown on the consent page.
 	Name string
 	// ApplicationType is "web" (the default) or "native" (OpenID Connect
-	// Registration §2).
+	// Registration §2). Only a native client may use another port than the
+	// registered one on a loopback http redirect URI, and only in the code
+	// flow (RFC 8252 §7.3).
 	ApplicationType ApplicationType
 	// RedirectURIs are the redirect_uris, compared exactly (RFC 9700
 	// §4.1.3); required for the authorization code and implicit grants. An

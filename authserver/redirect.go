@@ -4,18 +4,23 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/kunci/kunci/store"
 )
 
 // matchRedirectURI returns the registered redirect URI that requested
 // names. Matching is exact string comparison (RFC 9700 §4.1.3), with one
-// exception: for an http URI whose host is a loopback IP literal, the port
-// may differ, because native apps listen on whatever port is free
-// (RFC 8252 §7.3).
-func matchRedirectURI(registered []string, requested string) (string, bool) {
+// exception when anyLoopbackPort is set (see [loopbackAnyPort]): for an http
+// URI whose host is a loopback IP literal, the port may differ, because
+// native apps listen on whatever port is free (RFC 8252 §7.3).
+func matchRedirectURI(registered []string, requested string, anyLoopbackPort bool) (string, bool) {
 	for _, r := range registered {
 		if r == requested {
 			return r, true
 		}
+	}
+	if !anyLoopbackPort {
+		return "", false
 	}
 	req, ok := loopbackWithoutPort(requested)
 	if !ok {
@@ -27,6 +32,27 @@ func matchRedirectURI(registered []string, requested string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// loopbackAnyPort reports whether an authorization request of client with
+// the given response_type values may use the any-port rule of RFC 8252
+// §7.3. The rule is for native apps, which cannot know their port in
+// advance, so only clients registered with application_type native get it.
+// It serves the code flow only: the implicit grant (response_type=token)
+// would hand the token itself to whatever listens on the port, with no code
+// and no PKCE verifier to stop another app on the device from using it.
+// A missing response_type counts as the code flow; the request then fails
+// or, at consent-sso, means code.
+func loopbackAnyPort(client store.Client, responseTypes []string) bool {
+	if ApplicationType(client.ApplicationType) != ApplicationNative {
+		return false
+	}
+	for _, rt := range responseTypes {
+		if ResponseType(rt) != ResponseCode {
+			return false
+		}
+	}
+	return true
 }
 
 // loopbackWithoutPort returns raw with its port removed if raw is a plain

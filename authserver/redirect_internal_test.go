@@ -2,9 +2,12 @@ package authserver
 
 import (
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/kunci/kunci/store"
 )
 
 var redirectRegistered = []string{
@@ -58,15 +61,49 @@ func TestMatchRedirectURI(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := matchRedirectURI(redirectRegistered, tc.requested)
+			got, ok := matchRedirectURI(redirectRegistered, tc.requested, true)
 			assert.Equal(t, tc.want != "", ok)
 			assert.Equal(t, tc.want, got)
+			// Without the any-port rule only the registered URIs match.
+			exact := slices.Contains(redirectRegistered, tc.requested)
+			got, ok = matchRedirectURI(redirectRegistered, tc.requested, false)
+			assert.Equal(t, exact, ok)
+			if exact {
+				assert.Equal(t, tc.requested, got)
+			} else {
+				assert.Empty(t, got)
+			}
 		})
 	}
 }
 
 // FuzzRedirectURIMatch asserts that nothing but a registered URI, or a
 // registered loopback URI with another port, ever matches.
+func TestLoopbackAnyPort(t *testing.T) {
+	native := store.Client{ApplicationType: string(ApplicationNative)}
+	cases := []struct {
+		name          string
+		client        store.Client
+		responseTypes []string
+		want          bool
+	}{
+		{"native, code", native, []string{"code"}, true},
+		{"native, no response_type", native, nil, true},
+		{"native, token", native, []string{"token"}, false},
+		{"native, code twice", native, []string{"code", "code"}, true},
+		{"native, code and token", native, []string{"code", "token"}, false},
+		{"native, an unknown response type", native, []string{"code id_token"}, false},
+		{"web, code", store.Client{ApplicationType: string(ApplicationWeb)}, []string{"code"}, false},
+		{"no application type, code", store.Client{}, []string{"code"}, false},
+		{"another case of native", store.Client{ApplicationType: "Native"}, []string{"code"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, loopbackAnyPort(tc.client, tc.responseTypes))
+		})
+	}
+}
+
 func FuzzRedirectURIMatch(f *testing.F) {
 	for _, r := range redirectRegistered {
 		f.Add(r)
@@ -75,7 +112,7 @@ func FuzzRedirectURIMatch(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, requested string) {
-		got, ok := matchRedirectURI(redirectRegistered, requested)
+		got, ok := matchRedirectURI(redirectRegistered, requested, true)
 		if !ok {
 			return
 		}

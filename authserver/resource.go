@@ -11,7 +11,12 @@ import (
 )
 
 // checkResource enforces RFC 8707 §2: an absolute URI without a fragment.
+// A space is refused before parsing: no URI has one (RFC 3986 §2), and
+// url.Parse would escape it.
 func checkResource(raw string) error {
+	if strings.Contains(raw, " ") {
+		return errors.New("must be an absolute URI without fragment")
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(raw, "#") {
 		return errors.New("must be an absolute URI without fragment")

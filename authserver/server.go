@@ -14,7 +14,7 @@ import (
 
 // Server is an embeddable OAuth 2.0 authorization server. It is an
 // [http.Handler] that answers on the paths of Config.Paths (and those of
-// Config.Compat) and 404s on every other path, so it can be mounted on a mux with http.StripPrefix when it
+// Config.Compat) and 404s on every other path, logged at debug level, so it can be mounted on a mux with http.StripPrefix when it
 // lives under a prefix.
 //
 // A Server is safe for concurrent use. Two Servers never share state except
@@ -121,6 +121,7 @@ func (s *Server) routes() *http.ServeMux {
 			mux.Handle(s.cfg.Compat.ConsentSSOPath, s.consentSSOHandler())
 		}
 	}
+	s.handleNotFound(mux)
 	return mux
 }
 

@@ -3,15 +3,19 @@
 // a login page and demo clients and users (package demo). It prints the
 // clients, the users and a walkthrough with fresh PKCE values at start.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-v]
+//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-compat LIST] [-v]
 //
 // -clients reads {"clients": [...], "users": [...]}: clients in RFC 7591
 // metadata names (client_id, client_secret, client_name, redirect_uris,
 // grant_types, response_types, scope, token_endpoint_auth_method) plus
 // login_uri, pkce_optional and resources; users with username, password,
-// name, email and phone. -v logs at debug level (refused requests, never
-// tokens) to stderr. SIGINT or SIGTERM shuts it down gracefully; a second
-// one ends it at once.
+// name, email and phone. -compat turns on the seed APIs' behaviours that
+// the server refuses by default, as a comma-separated list: nuid-v1 (the
+// code exchange without grant_type and revocation with only the token, as
+// version 1 of the NU.ID API sends them) and apigee (Apigee's extended token
+// response); see authserver.Compat. -v logs at debug level (refused
+// requests, never tokens) to stderr. SIGINT or SIGTERM shuts it down
+// gracefully; a second one ends it at once.
 //
 // A session, abridged (tokens shortened, B=http://127.0.0.1:8080):
 //
@@ -108,6 +112,16 @@
 //	$ curl -si "$B/oauth/authorize?request_id=LhDr...&cancel=1"
 //	HTTP/1.1 302 Found
 //	Location: http://127.0.0.1:8080/partner/login?error=access_denied&state=p1
+//
+//	# Started with -compat nuid-v1,apigee: Apigee's fields in every token
+//	# response, revocation with only the token, a code exchange without
+//	# grant_type (read as authorization_code).
+//	$ curl -s $B/oauth/token -u report-service:report-service-secret-0123 -d grant_type=client_credentials -d scope=basic_info
+//	{"access_token":"kat_iv6K...","token_type":"Bearer","expires_in":1800,"issued_at":"1796302916435","client_id":"report-service","application_name":"Reporting Service","status":"approved"}
+//	$ curl -si $B/oauth/revoke -d token=kat_iv6K...
+//	HTTP/1.1 200 OK
+//	$ curl -s $B/oauth/token -d client_id=nuid-spa -d code=kac_Ku_K... --data-urlencode redirect_uri=$B/callback -d code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+//	{"access_token":"kat_...","token_type":"Bearer","expires_in":1800,"refresh_token":"krt_...","scope":"basic_info phone",...}
 //
 // The implicit grant (response_type=token for nuid-spa) returns the token in
 // the callback URL's fragment; open the URL the walkthrough prints in a

@@ -840,3 +840,79 @@ func TestRunClientsFile(t *testing.T) {
 	err = run(t.Context(), []string{"extra"}, io.Discard)
 	assert.EqualError(t, err, `example: unexpected arguments ["extra"]`)
 }
+
+// TestRunCompat: -compat nuid-v1,apigee turns on the seed behaviours the
+// server refuses by default, each visible through the running program; an
+// unknown name stops start-up with an error naming it.
+func TestRunCompat(t *testing.T) {
+	post := func(base, path string, form url.Values, user, pass string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+path, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body map[string]any
+		if resp.ContentLength != 0 {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		}
+		return resp.StatusCode, body
+	}
+	// exercise returns what the three requests that differ answer: the
+	// token response's fields, a code exchange without grant_type, and a
+	// revocation with only the token.
+	exercise := func(args ...string) (token map[string]any, exchangeStatus int, exchange map[string]any, revokeStatus int, out string) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		base, done, output := startRun(t, ctx, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+		status, token := post(base, "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"basic_info"}}, serviceID, serviceSec)
+		require.Equal(t, http.StatusOK, status, token)
+		exchangeStatus, exchange = post(base, "/oauth/token", url.Values{"client_id": {spaID}, "code": {"kac_unknown"},
+			"redirect_uri": {base + "/callback"}, "code_verifier": {"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}}, "", "")
+		revokeStatus, _ = post(base, "/oauth/revoke", url.Values{"token": {token["access_token"].(string)}}, "", "")
+		cancel()
+		require.NoError(t, <-done)
+		return token, exchangeStatus, exchange, revokeStatus, output()
+	}
+
+	token, status, exchange, revoke, out := exercise()
+	assert.NotContains(t, token, "issued_at")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, map[string]any{"error": "invalid_request", "error_description": "missing grant_type"}, exchange)
+	assert.Equal(t, http.StatusUnauthorized, revoke)
+	assert.NotContains(t, out, "compatibility behaviours")
+
+	token, status, exchange, revoke, out = exercise("-compat", "nuid-v1")
+	assert.NotContains(t, token, "issued_at")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "invalid_grant", exchange["error"], "the code exchange is read as authorization_code")
+	assert.Equal(t, http.StatusOK, revoke)
+	assert.Contains(t, out, "compatibility behaviours: nuid-v1\n")
+
+	token, status, exchange, revoke, _ = exercise("-compat", "apigee")
+	assert.Contains(t, token, "issued_at")
+	assert.Equal(t, serviceID, token["client_id"])
+	assert.Equal(t, "approved", token["status"])
+	assert.Equal(t, "invalid_request", exchange["error"])
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, http.StatusUnauthorized, revoke)
+
+	token, status, exchange, revoke, _ = exercise("-compat", "nuid-v1,apigee")
+	assert.Contains(t, token, "issued_at")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "invalid_grant", exchange["error"])
+	assert.Equal(t, http.StatusOK, revoke)
+
+	for _, list := range []string{"nuid-v2", "apigee,nuid", "nuid-v1,"} {
+		err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-compat", list}, io.Discard)
+		bad := list[strings.LastIndex(list, ",")+1:]
+		assert.EqualError(t, err, `example: -compat: unknown behaviour "`+bad+`" (known: nuid-v1, apigee)`)
+	}
+	var usage strings.Builder
+	require.NoError(t, run(t.Context(), []string{"-h"}, &usage))
+	assert.Contains(t, usage.String(), "nuid-v1 (code exchange without grant_type, revocation with only the token), apigee (extended token response)")
+}

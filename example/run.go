@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/example/internal/demo"
 )
 
@@ -32,6 +34,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	issuer := fs.String("issuer", "", "issuer identifier and public base URL (default: http://<addr>)")
 	clients := fs.String("clients", "", `JSON file {"clients": [...], "users": [...]} replacing the demo data`)
 	verbose := fs.Bool("v", false, "log requests the server refuses, at debug level, to stderr")
+	compatList := fs.String("compat", "", "comma-separated seed behaviours to turn on: "+compatUsage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, "usage: example [flags]")
@@ -43,6 +46,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("example: unexpected arguments %q", fs.Args())
+	}
+	compat, err := parseCompat(*compatList)
+	if err != nil {
+		return err
 	}
 	var data *demo.Data
 	if *clients != "" {
@@ -69,6 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Issuer: *issuer,
 		Data:   data,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Compat: compat,
 	})
 	if err != nil {
 		return err
@@ -76,6 +84,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer app.Close()
 
 	fmt.Fprintf(stdout, "listening on %s\n\n", app.Issuer())
+	if *compatList != "" {
+		fmt.Fprintf(stdout, "compatibility behaviours: %s\n\n", *compatList)
+	}
 	if err := demo.WriteWalkthrough(stdout, app.Issuer(), app.Data()); err != nil {
 		return fmt.Errorf("example: %w", err)
 	}
@@ -103,6 +114,35 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("example: %w", err)
 	}
 	return nil
+}
+
+// compatUsage names the behaviours -compat takes, for -h.
+const compatUsage = "nuid-v1 (code exchange without grant_type, revocation with only the token), " +
+	"apigee (extended token response)"
+
+// parseCompat turns the -compat list into the server's compatibility
+// switches (authserver.Compat): nuid-v1 is version 1 of the NU.ID API, which
+// sends its code exchange without grant_type and revokes with only the
+// token; apigee is Apigee's token response with its extra fields. The
+// empty list keeps the server's defaults; an unknown name is an error that
+// names it.
+func parseCompat(list string) (authserver.Compat, error) {
+	var c authserver.Compat
+	if list == "" {
+		return c, nil
+	}
+	for name := range strings.SplitSeq(list, ",") {
+		switch strings.TrimSpace(name) {
+		case "nuid-v1":
+			c.AcceptMissingGrantType = true
+			c.AcceptTokenOnlyRevocation = true
+		case "apigee":
+			c.ExtendedTokenResponse = true
+		default:
+			return c, fmt.Errorf("example: -compat: unknown behaviour %q (known: nuid-v1, apigee)", name)
+		}
+	}
+	return c, nil
 }
 
 // issuerHost is the host:port of the default issuer: the bound address,
