@@ -17,9 +17,9 @@ const maxLoggedPath = 256
 // is "/"; then there is no other path and nothing is registered.
 func (s *Server) handleNotFound(mux *http.ServeMux) {
 	var mounted []string
-	for _, path := range s.cfg.routePaths() {
-		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}}); pattern == path {
-			mounted = append(mounted, path)
+	for _, rp := range s.cfg.routePaths() {
+		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: rp.path}}); pattern == rp.path {
+			mounted = append(mounted, rp.path)
 		}
 	}
 	if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}); pattern == "/" {

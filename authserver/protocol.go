@@ -90,8 +90,10 @@ type ApplicationType string
 const (
 	// ApplicationWeb is a client on a web server; the default.
 	ApplicationWeb ApplicationType = "web"
-	// ApplicationNative is an app on the user's device, which may receive
-	// its redirect on a loopback address with any port (RFC 8252 §7.3).
+	// ApplicationNative is an app on the user's device. In the code flow it
+	// may receive its redirect on a registered loopback http URI with any
+	// port (RFC 8252 §7.3); web clients and the implicit grant must match
+	// exactly.
 	ApplicationNative ApplicationType = "native"
 )
 
