@@ -240,7 +240,7 @@ func checkAuthRequestReplaceExpiry(ctx context.Context, s store.Store) error {
 		}
 		return func(bool) error {
 			got, err := s.AuthRequest(ctx, r.ID)
-			return sameRecord("AuthRequest past the replaced request's expiry", got, r, err)
+			return sameRecord("AuthRequest replaced by a longer-lived one", got, r, err)
 		}, nil
 	})
 	return errors.Join(shortened, extended)
@@ -278,7 +278,7 @@ func checkConsentReplaceExpiry(ctx context.Context, s store.Store) error {
 		}
 		return func(bool) error {
 			got, err := s.Consent(ctx, c.Subject, c.ClientID)
-			return sameRecord("Consent past the replaced consent's expiry", got, c, err)
+			return sameRecord("Consent replaced by a longer-lived one", got, c, err)
 		}, nil
 	})
 	return errors.Join(shortened, extended)
