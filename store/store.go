@@ -91,8 +91,9 @@ type CodeStore interface {
 	// SaveCode stores c. Checked in this order: an empty Hash or GrantID
 	// gives [ErrInvalid]; an ExpiresAt that is zero or not in the future
 	// gives [ErrExpired]; a grant that is not live gives [ErrNotFound]; an
-	// ExpiresAt after the grant's gives [ErrInvalid]; a code with the same
-	// grant and hash gives [ErrAlreadyExists], consumed or not.
+	// ExpiresAt after the grant's gives [ErrInvalid]; a live code with the
+	// same grant and hash gives [ErrAlreadyExists], consumed or not (an
+	// expired code's key is free).
 	SaveCode(ctx context.Context, c AuthCode) error
 
 	// Code returns the code of grant grantID with the given hash without
@@ -119,8 +120,9 @@ type AccessTokenStore interface {
 	// SaveAccessToken stores t. Checked in this order: an empty Hash gives
 	// [ErrInvalid]; an ExpiresAt that is zero or not in the future gives
 	// [ErrExpired]; a GrantID that names no live grant gives [ErrNotFound];
-	// an ExpiresAt after the grant's gives [ErrInvalid]; a taken hash gives
-	// [ErrAlreadyExists]. A token without a GrantID (client_credentials)
+	// an ExpiresAt after the grant's gives [ErrInvalid]; a hash a live
+	// access token holds gives [ErrAlreadyExists] (an expired or deleted
+	// token's hash is free). A token without a GrantID (client_credentials)
 	// needs no grant.
 	SaveAccessToken(ctx context.Context, t AccessToken) error
 
