@@ -1,3 +1,7 @@
+//go:build authserverv2
+
+// This file is re-enabled when authserver moves to store contract v2.
+
 package postgres
 
 import (
