@@ -44,6 +44,7 @@ const (
 	maxCodeTTL                = 10 * time.Minute
 	defaultAuthRequestTTL     = 15 * time.Minute
 	defaultConsentTTL         = 30 * 24 * time.Hour
+	defaultGrantTTL           = 30 * 24 * time.Hour
 	defaultFailureLimit       = 20
 	defaultFailureWindow      = time.Minute
 	defaultAuthorizeRateLimit = 300
@@ -89,10 +90,20 @@ func (c Config) withDefaults() (Config, error) {
 	if l.Consent == 0 {
 		l.Consent = defaultConsentTTL
 	}
+	longest := max(l.AccessToken, l.RefreshToken, l.Code)
 	for g, lt := range l.PerGrant {
 		if lt.Access < 0 || lt.Refresh < 0 {
 			p.add(fmt.Sprintf("Lifetimes.PerGrant[%q]", g), "must not be negative")
 		}
+		longest = max(longest, lt.Access, lt.Refresh)
+	}
+	switch {
+	case l.Grant < 0:
+		p.add("Lifetimes.Grant", "must not be negative")
+	case l.Grant == 0:
+		l.Grant = max(defaultGrantTTL, longest)
+	case l.Grant < longest:
+		p.add("Lifetimes.Grant", "must be at least %v, the longest code or token lifetime: nothing of a grant outlives it", longest)
 	}
 	ttl("Limits.FailureWindow", &c.Limits.FailureWindow, defaultFailureWindow)
 	if c.Limits.FailureLimit == 0 {

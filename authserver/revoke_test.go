@@ -39,18 +39,25 @@ func (f *failingStore) AccessToken(ctx context.Context, hash string) (store.Acce
 	return f.Store.AccessToken(ctx, hash)
 }
 
-func (f *failingStore) RefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	if err := f.err("RefreshToken"); err != nil {
-		return store.RefreshToken{}, err
+func (f *failingStore) Grant(ctx context.Context, id string) (store.Grant, error) {
+	if err := f.err("Grant"); err != nil {
+		return store.Grant{}, err
 	}
-	return f.Store.RefreshToken(ctx, hash)
+	return f.Store.Grant(ctx, id)
 }
 
-func (f *failingStore) DeleteToken(ctx context.Context, hash string) error {
-	if err := f.err("DeleteToken"); err != nil {
+func (f *failingStore) SaveGrant(ctx context.Context, g store.Grant) error {
+	if err := f.err("SaveGrant"); err != nil {
 		return err
 	}
-	return f.Store.DeleteToken(ctx, hash)
+	return f.Store.SaveGrant(ctx, g)
+}
+
+func (f *failingStore) DeleteAccessToken(ctx context.Context, hash string) error {
+	if err := f.err("DeleteAccessToken"); err != nil {
+		return err
+	}
+	return f.Store.DeleteAccessToken(ctx, hash)
 }
 
 func (f *failingStore) RevokeGrant(ctx context.Context, grantID string) error {
@@ -74,18 +81,25 @@ func (f *failingStore) SaveAccessToken(ctx context.Context, t store.AccessToken)
 	return f.Store.SaveAccessToken(ctx, t)
 }
 
-func (f *failingStore) ConsumeCode(ctx context.Context, hash string) (store.AuthCode, error) {
+func (f *failingStore) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	if err := f.err("Code"); err != nil {
+		return store.AuthCode{}, err
+	}
+	return f.Store.Code(ctx, grantID, hash)
+}
+
+func (f *failingStore) ConsumeCode(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
 	if err := f.err("ConsumeCode"); err != nil {
 		return store.AuthCode{}, err
 	}
-	return f.Store.ConsumeCode(ctx, hash)
+	return f.Store.ConsumeCode(ctx, grantID, hash)
 }
 
-func (f *failingStore) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken) (store.RefreshToken, error) {
+func (f *failingStore) RotateRefreshToken(ctx context.Context, grantID, oldHash string, next store.RefreshState) (store.Grant, error) {
 	if err := f.err("RotateRefreshToken"); err != nil {
-		return store.RefreshToken{}, err
+		return store.Grant{}, err
 	}
-	return f.Store.RotateRefreshToken(ctx, oldHash, next)
+	return f.Store.RotateRefreshToken(ctx, grantID, oldHash, next)
 }
 
 // newFailingServer returns a server on a failingStore around the fixtures'
@@ -230,8 +244,8 @@ func TestRevokeStoreFailureIs503(t *testing.T) {
 		token  func(body map[string]any) string
 	}{
 		{"access token lookup", "AccessToken", func(b map[string]any) string { return str(b, "access_token") }},
-		{"access token delete", "DeleteToken", func(b map[string]any) string { return str(b, "access_token") }},
-		{"refresh token lookup", "RefreshToken", func(b map[string]any) string { return str(b, "refresh_token") }},
+		{"access token delete", "DeleteAccessToken", func(b map[string]any) string { return str(b, "access_token") }},
+		{"refresh token lookup", "Grant", func(b map[string]any) string { return str(b, "refresh_token") }},
 		{"grant revocation", "RevokeGrant", func(b map[string]any) string { return str(b, "refresh_token") }},
 	}
 	for _, tc := range tests {

@@ -18,10 +18,12 @@
 // Refresh tokens are not records of their own. A grant holds the hash of its
 // current refresh token and of the one its last rotation retired, and
 // [GrantStore.RotateRefreshToken] is a compare-and-swap on the grant. The
-// server carries the grant's ID in the opaque string of every code and
-// refresh token it issues, so every lookup of them is given the grant ID: a
-// presented refresh token that names a live grant but is not its current
-// one is a reuse (RFC 9700 §4.14.2). A grant so takes constant storage
+// server carries the grant's ID in the opaque string of every code, refresh
+// token and opaque access token it issues (a kind prefix, the grant ID, a
+// dot and 256 random bits: "krt_<grant ID>.<random>"), so it knows the
+// grant of any token it is shown and every lookup of a code or refresh
+// token is given the grant ID: a presented refresh token that names a live
+// grant but is not its current one is a reuse (RFC 9700 §4.14.2). A grant so takes constant storage
 // however often it is refreshed (one record, where keeping every retired
 // token kept 200,000 after 200,000 rotations), and every retired token a
 // client could still hold is recognised, after any number of rotations and
@@ -46,7 +48,9 @@
 //     token by its hash alone. Codes and access tokens are separate key
 //     spaces: a code and an access token may share a hash. A refresh
 //     token's hash lives only inside its grant and is only ever compared
-//     with the one grant a call names.
+//     with the one grant a call names. (The server hashes the whole string
+//     of a code or token, kind prefix included, so its codes, access tokens
+//     and refresh tokens never share a hash; a store must not rely on it.)
 //   - Lookups are exact: a key matches only the byte-for-byte equal key
 //     (no case folding, no prefixes, no normalisation), the parts of a
 //     pair never run into each other, and the empty key names nothing.

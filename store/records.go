@@ -58,8 +58,9 @@ func (c Client) Public() bool { return c.SecretHash == "" }
 // access tokens and refresh tokens of it expire by then at the latest.
 type Grant struct {
 	// ID names the grant. The server chooses it (unguessable) and carries
-	// it in the codes and refresh tokens it issues, so that every lookup of
-	// those is given the grant ID.
+	// it in the codes, refresh tokens and opaque access tokens it issues,
+	// so that every lookup of a code or refresh token is given the grant
+	// ID.
 	ID string
 	// ClientID is the client the grant was made to.
 	ClientID string
@@ -156,9 +157,9 @@ type AuthCode struct {
 type AccessToken struct {
 	// Hash is the hash of the token.
 	Hash string
-	// GrantID names the token's grant. It is empty for tokens that belong to
-	// no grant (client_credentials), which only DeleteAccessToken and their
-	// expiry remove.
+	// GrantID names the token's grant. It may be empty for a token that
+	// belongs to no grant, which only DeleteAccessToken and its expiry
+	// remove; the server gives every token a grant.
 	GrantID string
 	// ClientID is the client the token was issued to.
 	ClientID string

@@ -114,16 +114,20 @@ type CodeStore interface {
 	ConsumeCode(ctx context.Context, grantID, hash string) (AuthCode, error)
 }
 
-// AccessTokenStore keeps access tokens (RFC 6749 §1.4), named by hash. Their
-// strings carry no grant ID, so a lookup reads the token and then its grant.
+// AccessTokenStore keeps access tokens (RFC 6749 §1.4), named by hash alone.
+// The server's opaque access tokens carry their grant's ID as its codes and
+// refresh tokens do, but a JWT access token is named by the hash of its
+// jti, which carries none; so a lookup is given the hash only and reads the
+// token and then its grant.
 type AccessTokenStore interface {
 	// SaveAccessToken stores t. Checked in this order: an empty Hash gives
 	// [ErrInvalid]; an ExpiresAt that is zero or not in the future gives
 	// [ErrExpired]; a GrantID that names no live grant gives [ErrNotFound];
 	// an ExpiresAt after the grant's gives [ErrInvalid]; a hash a live
 	// access token holds gives [ErrAlreadyExists] (an expired or deleted
-	// token's hash is free). A token without a GrantID (client_credentials)
-	// needs no grant.
+	// token's hash is free). A token without a GrantID needs no grant; the
+	// server gives every token it issues a grant, client_credentials
+	// included, so that none outlives a grant.
 	SaveAccessToken(ctx context.Context, t AccessToken) error
 
 	// AccessToken returns the live access token with the given hash, or
