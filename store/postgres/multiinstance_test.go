@@ -1,7 +1,3 @@
-//go:build authserverv2
-
-// This file is re-enabled when authserver moves to store contract v2.
-
 package postgres
 
 import (
