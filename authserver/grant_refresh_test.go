@@ -115,6 +115,31 @@ func TestGrantRefreshForgedTokenOfGrant(t *testing.T) {
 	assertActive(t, srv, str(mine, "access_token"), false)
 }
 
+// Refreshing keeps nothing per rotation in the store: after many refreshes
+// through the token endpoint and the expiry of every access token, the
+// store holds the grant alone, and the first refresh token is still
+// recognised as a reuse (issue 14; store.TestMemoryBoundedAfterRotations
+// and the PostgreSQL module prove the stores' side with 200,000). The
+// clock is testing/synctest's.
+func TestGrantRefreshKeepsStoreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		first := redeem(t, srv, st)
+		body := first
+		for range 1000 {
+			body = tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+		}
+		time.Sleep(30*time.Minute + time.Second)
+		st.DeleteExpired()
+		assert.Equal(t, 1, st.Len(), "the grant, and no record per rotation")
+
+		rec := postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+		rec = postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+	})
+}
+
 // Reuse is detected even when the replay asks for a scope the grant lacks.
 func TestGrantRefreshReuseWithBadScopeStillRevokes(t *testing.T) {
 	srv, st := newTestServer(t, nil)
