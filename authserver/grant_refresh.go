@@ -19,7 +19,10 @@ import (
 // The token names its grant, and the grant keeps only its current refresh
 // token and the one its last rotation retired, so any other refresh token
 // of a live grant of the client is a retired one and a reuse, however many
-// rotations ago it was retired and whether or not it has expired.
+// rotations ago it was retired and whether or not it has expired. A made-up
+// token is one too: whoever authenticates as the grant's client and knows
+// the grant's ID (any of its tokens shows it) can end the grant, which is
+// the safe way to fail.
 func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	token := f.get("refresh_token")
 	if token == "" {

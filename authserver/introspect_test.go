@@ -119,6 +119,9 @@ func TestIntrospectInactive(t *testing.T) {
 	}{
 		{"an unknown access token", "kat_" + randomString(), basic(confidentialID, confidentialPass)},
 		{"an unknown refresh token", "krt_" + randomString(), basic(confidentialID, confidentialPass)},
+		{"a refresh token of an unknown grant", grantToken("krt_", newGrantID()), basic(confidentialID, confidentialPass)},
+		{"an access token of an unknown grant", grantToken("kat_", newGrantID()), basic(confidentialID, confidentialPass)},
+		{"a forged refresh token of a live grant", str(others, "refresh_token")[:len("krt_")+22+1] + randomString(), basic(confidentialID, confidentialPass)},
 		{"a string of no known kind", "hello", basic(confidentialID, confidentialPass)},
 		{"an authorization code", code, basic(confidentialID, confidentialPass)},
 		{"a revoked access token", str(revokedAccess, "access_token"), basic(confidentialID, confidentialPass)},

@@ -190,9 +190,40 @@ func TestRevokePublicClient(t *testing.T) {
 
 func TestRevokeUnknownTokenIs200(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
-	for _, tok := range []string{"kat_" + randomString(), "krt_" + randomString(), "kac_" + randomString(), "not-a-token", "kat_" + string(make([]byte, 1000))} {
+	for _, tok := range []string{"kat_" + randomString(), "krt_" + randomString(), "kac_" + randomString(), "not-a-token", "kat_" + string(make([]byte, 1000)),
+		grantToken("kat_", newGrantID()), grantToken("krt_", newGrantID())} {
 		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(tok, ""), basic(confidentialID, confidentialPass)))
 	}
+}
+
+// Revocation acts on the refresh tokens a grant names exactly, its current
+// one and the one its last rotation retired. Any other refresh token of the
+// grant, a forged one or one retired longer ago, is an unknown token (200,
+// RFC 7009 §2.2) and ends nothing: reuse detection is the token endpoint's.
+func TestRevokeRefreshTokensTheGrantNames(t *testing.T) {
+	t.Run("a forged token of a live grant ends nothing", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		body := redeem(t, srv, st)
+		forged := str(body, "refresh_token")[:len("krt_")+22+1] + randomString()
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(forged, ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(body, "access_token"), true)
+		tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+	})
+	t.Run("the token the last rotation retired ends the grant", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		first := redeem(t, srv, st)
+		second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(str(first, "refresh_token"), ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(second, "access_token"), false)
+	})
+	t.Run("a token retired two rotations ago is unknown", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		a := redeem(t, srv, st)
+		b := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass)))
+		c := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(b, "refresh_token")), basic(confidentialID, confidentialPass)))
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(str(a, "refresh_token"), ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(c, "access_token"), true)
+	})
 }
 
 // A client cannot revoke another client's tokens, and cannot tell that it
