@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -29,8 +30,9 @@ type TokenRequest struct {
 
 // IssueToken issues tokens from a host's own handler, with the same checks
 // and records as the token endpoint: the Go equivalent of Apigee handing
-// token data to the rest of a proxy. The returned value holds the token
-// strings; they are not stored anywhere in plain form.
+// token data to the rest of a proxy. Like every token, they get a grant of
+// their own. The returned value holds the token strings; they are not
+// stored anywhere in plain form.
 func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken, error) {
 	client, err := s.store.Client(ctx, req.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -48,17 +50,15 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	if e != nil {
 		return IssuedToken{}, e
 	}
-	ir := issueRequest{client: client, grantType: req.GrantType, subject: req.Subject, scopes: scopes}
-	if req.Refresh {
-		if req.Subject == "" || !allows(client, GrantRefreshToken) || !s.grantEnabled(GrantRefreshToken) {
-			return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
-		}
-		ir.refresh = true
+	if req.Refresh && (req.Subject == "" || !allows(client, GrantRefreshToken) || !s.grantEnabled(GrantRefreshToken)) {
+		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
 	}
-	if req.Subject != "" {
-		ir.grantID = newGrantID()
+	now := time.Now()
+	g := newGrant(client, Session{Subject: req.Subject}, scopes, nil, now, s.grantEnd(now, req.GrantType, req.Refresh))
+	if err := s.saveGrant(ctx, g); err != nil {
+		return IssuedToken{}, err
 	}
-	return s.mint(ctx, ir)
+	return s.mint(ctx, issueRequest{client: client, grantType: req.GrantType, grant: g, scopes: scopes, refresh: req.Refresh, now: now})
 }
 
 // RevokeToken revokes an access or refresh token from a host's own handler,

@@ -36,12 +36,15 @@ func TestIssueToken(t *testing.T) {
 	body := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(it.RefreshToken), basic(confidentialID, confidentialPass)))
 	assertActive(t, srv, str(body, "access_token"), true)
 
-	// No scopes means the default ones.
-	it, err = srv.IssueToken(t.Context(), authserver.TokenRequest{ClientID: serviceID})
+	// No scopes means the default ones. A token of the client acting for
+	// itself has a grant of its own too.
+	other, err := srv.IssueToken(t.Context(), authserver.TokenRequest{ClientID: serviceID})
 	require.NoError(t, err)
-	assert.Equal(t, []string{"basic_info"}, it.Scopes)
-	assert.Empty(t, it.RefreshToken)
-	assert.Empty(t, it.GrantID)
+	assert.Equal(t, []string{"basic_info"}, other.Scopes)
+	assert.Empty(t, other.RefreshToken)
+	assert.NotEmpty(t, other.GrantID)
+	assert.NotEqual(t, it.GrantID, other.GrantID)
+	assert.Equal(t, defaultTTL, other.ExpiresAt.Sub(other.IssuedAt))
 }
 
 func TestIssueTokenErrors(t *testing.T) {
@@ -114,20 +117,45 @@ func TestVerifyAccessToken(t *testing.T) {
 	assert.NotErrorIs(t, err, middleware.ErrInvalidToken, "a store failure is not an invalid token")
 }
 
-// A failure to save an issued token is 503 at the token endpoint, and the
-// code is spent anyway.
+// A store failure is 503 at the token endpoint. A failure before the code
+// is consumed leaves it for a retry; one after (saving the issued tokens)
+// leaves it spent, so that a retry is a replay.
 func TestTokenStoreFailureIs503(t *testing.T) {
-	for _, method := range []string{"Client", "ConsumeCode", "SaveAccessToken"} {
-		t.Run(method, func(t *testing.T) {
-			srv, fs := newFailingServer(t, method)
+	for _, tc := range []struct {
+		method string
+		spent  bool
+	}{
+		{"Client", false},
+		{"Code", false},
+		{"Grant", false},
+		{"ConsumeCode", false},
+		{"SaveAccessToken", true},
+		{"RotateRefreshToken", true},
+	} {
+		t.Run("code exchange/"+tc.method, func(t *testing.T) {
+			srv, fs := newFailingServer(t, tc.method)
 			code := issueCode(t, fs, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier)})
 			fs.broken.Store(true)
 			rec := postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass))
 			assertOAuthError(t, rec, 503, "temporarily_unavailable")
 			assert.NotContains(t, rec.Body.String(), "10.0.0.5")
+			fs.broken.Store(false)
+			rec = postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass))
+			if tc.spent {
+				assertOAuthError(t, rec, 400, "invalid_grant")
+			} else {
+				tokenOK(t, rec)
+			}
 		})
 	}
-	t.Run("RotateRefreshToken", func(t *testing.T) {
+	t.Run("client_credentials/SaveGrant", func(t *testing.T) {
+		srv, fs := newFailingServer(t, "SaveGrant")
+		fs.broken.Store(true)
+		rec := postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass))
+		assertOAuthError(t, rec, 503, "temporarily_unavailable")
+		assert.NotContains(t, rec.Body.String(), "10.0.0.5")
+	})
+	t.Run("refresh/RotateRefreshToken", func(t *testing.T) {
 		srv, fs := newFailingServer(t, "RotateRefreshToken")
 		code := issueCode(t, fs, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier)})
 		body := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass)))

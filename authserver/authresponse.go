@@ -58,23 +58,30 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 // §4.1.2) or, for the implicit grant, an access token in the fragment
 // (§4.2.2, never with a refresh token).
 //
-// The grant records who approved and when they authenticated, from the
-// host's session.
+// The approval starts a grant, which records who approved what and the
+// host's session (when and how the user authenticated, the session ID).
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
 	now := time.Now()
-	grantID := newGrantID()
-	subject := sess.Subject
-	if ResponseType(req.ResponseType) == ResponseToken {
+	implicit := ResponseType(req.ResponseType) == ResponseToken
+	grantType, refresh := GrantAuthorizationCode, allows(client, GrantRefreshToken)
+	if implicit {
+		grantType, refresh = GrantImplicit, false
+	}
+	g := newGrant(client, sess, scopes, req.Resources, now, s.grantEnd(now, grantType, refresh))
+	if err := s.saveGrant(ctx, g); err != nil {
+		s.redirectErrorStatus(w, r, to, asError(err), status)
+		return
+	}
+	if implicit {
 		it, err := s.mint(ctx, issueRequest{
 			client:    client,
 			grantType: GrantImplicit,
-			subject:   subject,
+			grant:     g,
 			scopes:    scopes,
 			audience:  req.Resources,
-			grantID:   grantID,
-			authTime:  sess.AuthTime,
+			now:       now,
 		})
 		if err != nil {
 			s.redirectErrorStatus(w, r, to, asError(err), status)
@@ -91,18 +98,14 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 		s.redirect(w, r, to, params, status)
 		return
 	}
-	code := newToken(prefixCode)
+	code := newGrantToken(prefixCode, g.ID)
 	err := s.store.SaveCode(ctx, store.AuthCode{
 		Hash:                hashToken(code),
-		GrantID:             grantID,
+		GrantID:             g.ID,
 		ClientID:            client.ID,
-		Subject:             subject,
 		RedirectURI:         req.RedirectURI,
-		Scopes:              scopes,
-		Resources:           req.Resources,
 		CodeChallenge:       req.CodeChallenge,
 		CodeChallengeMethod: req.CodeChallengeMethod,
-		AuthTime:            sess.AuthTime,
 		IssuedAt:            now,
 		ExpiresAt:           now.Add(s.cfg.Lifetimes.Code),
 	})

@@ -249,3 +249,92 @@ func BenchmarkTokenJWT(b *testing.B) {
 		})
 	}
 }
+
+// newBenchCodeServer returns a server with the confidential client of the
+// tests registered, for the code and refresh benchmarks.
+func newBenchCodeServer(b *testing.B) (*authserver.Server, *store.Memory) {
+	b.Helper()
+	st := store.NewMemoryWithCleanup(0)
+	srv, err := authserver.New(authserver.Config{Issuer: testIssuer, Scopes: testScopes,
+		Browser: authserver.Browser{Session: signedIn("user-alice"), LoginURL: "/login"}}, st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.RegisterClient(b.Context(), authserver.Client{ID: confidentialID, Secret: confidentialPass,
+		RedirectURIs: []string{testRedirect}, GrantTypes: grants("authorization_code", "refresh_token"),
+		Scopes: []string{"basic_info"}}); err != nil {
+		b.Fatal(err)
+	}
+	return srv, st
+}
+
+// benchForm returns a token request with form as its body, from the
+// confidential client.
+func benchForm(form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", basic(confidentialID, confidentialPass))
+	req.RemoteAddr = "192.0.2.1:1234"
+	return req
+}
+
+// BenchmarkTokenCode measures a whole authorization_code exchange with PKCE
+// through Server.ServeHTTP: the code is read and checked, then consumed,
+// and an access token and the grant's first refresh token are issued. The
+// grant and code the authorization endpoint would save are made outside
+// the timer.
+func BenchmarkTokenCode(b *testing.B) {
+	srv, st := newBenchCodeServer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		now := time.Now()
+		grantID := newGrantID()
+		if err := st.SaveGrant(b.Context(), store.Grant{ID: grantID, ClientID: confidentialID, Subject: "user-alice",
+			Scopes: []string{"basic_info"}, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+		code := grantToken("kac_", grantID)
+		if err := st.SaveCode(b.Context(), store.AuthCode{Hash: hashOf(code), GrantID: grantID, ClientID: confidentialID,
+			RedirectURI: testRedirect, CodeChallenge: testChallenge, CodeChallengeMethod: "S256",
+			IssuedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+			b.Fatal(err)
+		}
+		req := benchForm(codeForm(code, testVerifier))
+		rec := httptest.NewRecorder()
+		b.StartTimer()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// BenchmarkTokenRefresh measures a whole refresh_token request through
+// Server.ServeHTTP: the grant is read, its refresh token rotated by
+// compare-and-swap and an access token issued. Each iteration presents the
+// refresh token the previous one received, so one grant rotates b.N times.
+func BenchmarkTokenRefresh(b *testing.B) {
+	srv, _ := newBenchCodeServer(b)
+	it, err := srv.IssueToken(b.Context(), authserver.TokenRequest{ClientID: confidentialID, Subject: "user-alice",
+		Scopes: []string{"basic_info"}, Refresh: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	refresh := it.RefreshToken
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, benchForm(refreshForm(refresh)))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+		}
+		var body struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			b.Fatal(err)
+		}
+		refresh = body.RefreshToken
+	}
+}

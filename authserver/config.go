@@ -122,7 +122,8 @@ type Paths struct {
 }
 
 // Lifetimes are the lifetimes of what the server issues and keeps. Zero
-// takes the default; negative is an error unless said otherwise.
+// takes the default; negative is an error unless said otherwise. Every code
+// and token belongs to a grant and expires by the grant's end (see Grant).
 type Lifetimes struct {
 	// AccessToken is the access token lifetime; default 30 minutes.
 	AccessToken time.Duration
@@ -144,6 +145,16 @@ type Lifetimes struct {
 	// PerGrant overrides the token lifetimes per grant type, for example
 	// Apigee's ExpiresIn and RefreshTokenExpiresIn per policy.
 	PerGrant map[GrantType]Lifetime
+	// Grant is the absolute lifetime of a grant that may get refresh
+	// tokens, counted from the approval (or the password grant's request):
+	// however often its refresh token rotates, the chain ends then and the
+	// user has to authorize again (RFC 9700 §4.14.2, "refresh tokens
+	// SHOULD expire"). No code or token of a grant outlives it, so a
+	// refresh token issued near its end expires with it. A grant that gets
+	// no refresh token ends with its last access token. Default 30 days,
+	// or the longest lifetime above when that is longer; it must not be
+	// shorter than any of them.
+	Grant time.Duration
 }
 
 // Lifetime sets how long the tokens of one grant type live.

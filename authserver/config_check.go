@@ -44,6 +44,7 @@ const (
 	maxCodeTTL                = 10 * time.Minute
 	defaultAuthRequestTTL     = 15 * time.Minute
 	defaultConsentTTL         = 30 * 24 * time.Hour
+	defaultGrantTTL           = 30 * 24 * time.Hour
 	defaultFailureLimit       = 20
 	defaultFailureWindow      = time.Minute
 	defaultAuthorizeRateLimit = 300
@@ -90,6 +91,18 @@ func (c Config) withDefaults() (Config, error) {
 	ttl("Lifetimes.AuthRequest", &l.AuthRequest, defaultAuthRequestTTL)
 	if l.Consent == 0 {
 		l.Consent = defaultConsentTTL
+	}
+	longest := max(l.AccessToken, l.RefreshToken, l.Code)
+	for _, lt := range l.PerGrant {
+		longest = max(longest, lt.Access, lt.Refresh)
+	}
+	switch {
+	case l.Grant < 0:
+		p.add("Lifetimes.Grant", "must not be negative")
+	case l.Grant == 0:
+		l.Grant = max(defaultGrantTTL, longest)
+	case l.Grant < longest:
+		p.add("Lifetimes.Grant", "must be at least %v, the longest code or token lifetime: nothing of a grant outlives it", longest)
 	}
 	ttl("Limits.FailureWindow", &c.Limits.FailureWindow, defaultFailureWindow)
 	if c.Limits.FailureLimit == 0 {

@@ -77,6 +77,14 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"a code lifetime over ten minutes", func(c *authserver.Config) { c.Lifetimes.Code = 10*time.Minute + time.Second }, "Lifetimes.Code"},
 		{"a negative pending request lifetime", func(c *authserver.Config) { c.Lifetimes.AuthRequest = -time.Second }, "Lifetimes.AuthRequest"},
 		{"a negative failure window", func(c *authserver.Config) { c.Limits.FailureWindow = -time.Second }, "Limits.FailureWindow"},
+		{"a negative absolute grant lifetime", func(c *authserver.Config) { c.Lifetimes.Grant = -time.Second }, "Lifetimes.Grant"},
+		{"a grant lifetime shorter than the refresh token's", func(c *authserver.Config) {
+			c.Lifetimes.Grant = 23 * time.Hour
+		}, "Lifetimes.Grant"},
+		{"a grant lifetime shorter than a refresh token lifetime of one grant type", func(c *authserver.Config) {
+			c.Lifetimes.Grant = 48 * time.Hour
+			c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{"client_credentials": {Refresh: 72 * time.Hour}}
+		}, "Lifetimes.Grant"},
 		{"a negative grant lifetime", func(c *authserver.Config) {
 			c.Lifetimes.PerGrant = map[authserver.GrantType]authserver.Lifetime{"client_credentials": {Access: -time.Second}}
 		}, `Lifetimes.PerGrant["client_credentials"]`},

@@ -37,9 +37,11 @@
 // # Security defaults
 //
 // Redirect URIs match exactly; PKCE S256 is required for public clients and
-// by default for confidential ones; codes are single use and a replayed code
-// revokes its grant; refresh tokens rotate on every use and a replayed one
-// revokes its grant (RFC 9700 §4.14.2); tokens, codes and secrets reach the
+// by default for confidential ones; codes are single use, checked before
+// they are spent, and a replayed code revokes its grant; refresh tokens
+// rotate on every use and a replayed one revokes its grant (RFC 9700
+// §4.14.2); every code and token names its grant, which ends after
+// Config.Lifetimes.Grant at the latest; tokens, codes and secrets reach the
 // store only as SHA-256 hashes; the implicit and password grants are off
 // unless both the server and the client enable them. A setting that cannot
 // work is an error from New or [Server.RegisterClient] naming the field

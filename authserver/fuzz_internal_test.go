@@ -41,3 +41,51 @@ func FuzzParseBasicAuth(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenGrant checks that tokenGrant never panics, accepts exactly the
+// shape newGrantToken gives (prefix, a 22-character grant ID, a dot, 43
+// characters, all base64url), and that every issued code and token, and a
+// grace-period successor, names the grant it was issued for.
+func FuzzTokenGrant(f *testing.F) {
+	grantID := newGrantID()
+	for _, prefix := range []string{prefixAccess, prefixRefresh, prefixCode} {
+		tok := newGrantToken(prefix, grantID)
+		if got, ok := tokenGrant(tok, prefix); !ok || got != grantID {
+			f.Errorf("newGrantToken(%q, %q) = %q, which names %q, %v", prefix, grantID, tok, got, ok)
+		}
+	}
+	issued := newGrantToken(prefixRefresh, grantID)
+	for _, seed := range []string{
+		issued,
+		issued[:len(issued)-1],
+		issued + "A",
+		prefixRefresh + "abc",
+		prefixCode + issued[len(prefixRefresh):],
+		"krt_AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"krt_AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"krt_AAAAAAAAAAAAAAAAAAAA+A.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"krt_\x00AAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		for _, prefix := range []string{prefixAccess, prefixRefresh, prefixCode} {
+			grantID, ok := tokenGrant(token, prefix)
+			if !ok {
+				if grantID != "" {
+					t.Errorf("tokenGrant(%q, %q) refused the token but returned %q", token, prefix, grantID)
+				}
+				continue
+			}
+			rest := token[len(prefix):]
+			if len(grantID) != grantIDLen || len(rest) != grantIDLen+1+secretLen || rest[:grantIDLen] != grantID ||
+				rest[grantIDLen] != '.' || !isBase64URL(grantID) || !isBase64URL(rest[grantIDLen+1:]) {
+				t.Errorf("tokenGrant(%q, %q) accepted a token of another shape: grant %q", token, prefix, grantID)
+			}
+			if got, ok := tokenGrant(successorToken([]byte("key"), token), prefixRefresh); prefix == prefixRefresh && (!ok || got != grantID) {
+				t.Errorf("the successor of %q names grant %q, %v; want %q", token, got, ok, grantID)
+			}
+		}
+	})
+}

@@ -36,6 +36,8 @@ func FuzzTokenEndpoint(f *testing.F) {
 		{0, "grant_type=client_credentials&client_secret=x", form, basic(serviceID, servicePass)},
 		{1, "grant_type=client_credentials", form, basic(serviceID, servicePass)},
 		{0, "grant_type=implicit", form, "Bearer kat_x"},
+		{0, "grant_type=authorization_code&code=kac_AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&redirect_uri=" + url.QueryEscape(testRedirect), form, basic(confidentialID, confidentialPass)},
+		{1, "grant_type=refresh_token&refresh_token=krt_AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", form, basic(confidentialID, confidentialPass)},
 		{0, "", form, ""},
 	}
 	for _, s := range seeds {

@@ -2,12 +2,15 @@ package authserver
 
 import (
 	"context"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
 
 // grantClientCredentials issues an access token to a confidential client
 // acting for itself (RFC 6749 §4.4). No refresh token is issued (§4.4.3).
+// Each token gets a grant of its own that ends with it, so that it is
+// revoked and expires like every other token.
 func (s *Server) grantClientCredentials(ctx context.Context, client store.Client, requested, resources []string) (IssuedToken, error) {
 	if client.Public() {
 		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "client_credentials needs a confidential client")
@@ -19,10 +22,17 @@ func (s *Server) grantClientCredentials(ctx context.Context, client store.Client
 	if !subset(resources, client.Resources) {
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
+	now := time.Now()
+	g := newGrant(client, Session{}, scopes, resources, now, s.grantEnd(now, GrantClientCredentials, false))
+	if err := s.saveGrant(ctx, g); err != nil {
+		return IssuedToken{}, err
+	}
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantClientCredentials,
+		grant:     g,
 		scopes:    scopes,
 		audience:  resources,
+		now:       now,
 	})
 }

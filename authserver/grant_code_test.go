@@ -145,6 +145,27 @@ func TestGrantCode(t *testing.T) {
 			status: 400, err: "invalid_grant",
 		},
 		{
+			name:   "a well-formed code of an unknown grant is invalid_grant",
+			spec:   codeSpec{clientID: confidentialID, redirectURI: testRedirect},
+			form:   func(string) url.Values { return codeForm(grantToken("kac_", newGrantID()), "") },
+			authz:  confidential,
+			status: 400, err: "invalid_grant",
+		},
+		{
+			name:   "a forged code naming a live grant is invalid_grant",
+			spec:   codeSpec{clientID: confidentialID, redirectURI: testRedirect},
+			form:   func(c string) url.Values { return codeForm(c[:len("kac_")+22+1]+randomString(), "") },
+			authz:  confidential,
+			status: 400, err: "invalid_grant",
+		},
+		{
+			name:   "a code one character short is invalid_grant",
+			spec:   codeSpec{clientID: confidentialID, redirectURI: testRedirect},
+			form:   func(c string) url.Values { return codeForm(c[:len(c)-1], "") },
+			authz:  confidential,
+			status: 400, err: "invalid_grant",
+		},
+		{
 			name:   "a value without the code prefix is invalid_grant",
 			spec:   codeSpec{clientID: confidentialID, redirectURI: testRedirect},
 			form:   func(c string) url.Values { return codeForm(strings.TrimPrefix(c, "kac_"), "") },
@@ -199,15 +220,92 @@ func TestGrantCode(t *testing.T) {
 	}
 }
 
-// A code that failed a check stays spent: a retry with the right verifier is
-// refused too.
-func TestGrantCodeFailedCheckSpendsCode(t *testing.T) {
-	srv, st := newTestServer(t, nil)
-	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier)})
-	rec := postForm(t, srv, "/oauth/token", codeForm(code, strings.Repeat("y", 43)), basic(confidentialID, confidentialPass))
-	assertOAuthError(t, rec, 400, "invalid_grant")
-	rec = postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass))
-	assertOAuthError(t, rec, 400, "invalid_grant")
+// A request that fails the client, redirect_uri, PKCE, scope or resource
+// checks does not spend the code and revokes nothing: the client it was
+// issued to still redeems it afterwards (issue 14; RFC 6749 §4.1.3).
+func TestGrantCodeFailedCheckKeepsCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		form   func(code string) url.Values
+		authz  string
+		status int
+		err    string
+	}{
+		{"a wrong code_verifier", func(c string) url.Values { return codeForm(c, strings.Repeat("y", 43)) },
+			basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a missing code_verifier", func(c string) url.Values { return codeForm(c, "") },
+			basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"another client with its own valid credentials", func(c string) url.Values { return withPost(codeForm(c, testVerifier)) },
+			"", 400, "invalid_grant"},
+		{"a wrong redirect_uri", func(c string) url.Values {
+			return withValue(codeForm(c, testVerifier), "redirect_uri", testRedirect+"/other")
+		},
+			basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a wrong client secret", func(c string) url.Values { return codeForm(c, testVerifier) },
+			basic(confidentialID, "not-the-secret-0123"), 401, "invalid_client"},
+		{"a scope beyond the approval", func(c string) url.Values { return withValue(codeForm(c, testVerifier), "scope", "keys_op") },
+			basic(confidentialID, confidentialPass), 400, "invalid_scope"},
+		{"a resource beyond the approval", func(c string) url.Values {
+			return withValue(codeForm(c, testVerifier), "resource", "https://api.example.com/")
+		}, basic(confidentialID, confidentialPass), 400, "invalid_target"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log eventLog
+			srv, st := newTestServer(t, func(c *authserver.Config) { c.Hooks.Events = log.record })
+			code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier),
+				scopes: []string{"basic_info"}})
+			assertOAuthError(t, postForm(t, srv, "/oauth/token", tc.form(code), tc.authz), tc.status, tc.err)
+			assert.NotContains(t, log.kinds(), authserver.EventReuseDetected)
+			assert.NotContains(t, log.kinds(), authserver.EventGrantRevoked)
+
+			body := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass)))
+			assertActive(t, srv, str(body, "access_token"), true)
+		})
+	}
+}
+
+// After a code was redeemed, a second redemption that fails client
+// authentication, comes from another client, or fails the redirect_uri or
+// PKCE check is refused and revokes nothing: only the code's own client
+// proving what it proved the first time can end the grant (issue 14;
+// RFC 6749 §4.1.2). TestGrantCodeReplayRevokesGrant covers that case.
+func TestGrantCodeReplayFailingChecksRevokesNothing(t *testing.T) {
+	tests := []struct {
+		name   string
+		form   func(code string) url.Values
+		authz  string
+		status int
+		err    string
+	}{
+		{"another client with its own valid credentials", func(c string) url.Values { return withPost(codeForm(c, testVerifier)) },
+			"", 400, "invalid_grant"},
+		{"a wrong client secret", func(c string) url.Values { return codeForm(c, testVerifier) },
+			basic(confidentialID, "not-the-secret-0123"), 401, "invalid_client"},
+		{"a wrong code_verifier", func(c string) url.Values { return codeForm(c, strings.Repeat("y", 43)) },
+			basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a wrong redirect_uri", func(c string) url.Values {
+			return withValue(codeForm(c, testVerifier), "redirect_uri", testRedirect+"/other")
+		},
+			basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log eventLog
+			srv, st := newTestServer(t, func(c *authserver.Config) { c.Hooks.Events = log.record })
+			code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier),
+				scopes: []string{"basic_info"}})
+			first := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass)))
+
+			log.reset()
+			assertOAuthError(t, postForm(t, srv, "/oauth/token", tc.form(code), tc.authz), tc.status, tc.err)
+			assert.NotContains(t, log.kinds(), authserver.EventReuseDetected)
+			assert.NotContains(t, log.kinds(), authserver.EventGrantRevoked)
+			assertActive(t, srv, str(first, "access_token"), true)
+			next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+			assertActive(t, srv, str(next, "access_token"), true)
+		})
+	}
 }
 
 // NU.ID version 2: grant_type=authorization_code, a public client that sends

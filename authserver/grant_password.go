@@ -40,14 +40,19 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		s.emit(ctx, Event{Kind: EventPasswordFailed, ClientID: client.ID})
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
 	}
+	now := time.Now()
+	refresh := allows(client, GrantRefreshToken)
+	g := newGrant(client, Session{Subject: subject, AuthTime: now}, scopes, resources, now, s.grantEnd(now, GrantPassword, refresh))
+	if err := s.saveGrant(ctx, g); err != nil {
+		return IssuedToken{}, err
+	}
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantPassword,
-		subject:   subject,
+		grant:     g,
 		scopes:    scopes,
 		audience:  resources,
-		grantID:   newGrantID(),
-		authTime:  time.Now(),
-		refresh:   allows(client, GrantRefreshToken),
+		refresh:   refresh,
+		now:       now,
 	})
 }

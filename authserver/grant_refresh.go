@@ -10,120 +10,129 @@ import (
 )
 
 // grantRefresh exchanges a refresh token for a new access token and a new
-// refresh token (RFC 6749 §6). Every use rotates the refresh token: the old
-// one stops working, and presenting it again revokes the whole grant
-// (RFC 9700 §4.14.2), unless Config.RefreshRotation.GracePeriod lets a client that
-// lost the response retry.
+// refresh token (RFC 6749 §6). Every use rotates the refresh token, a
+// compare-and-swap on its grant: the old one stops working, and presenting
+// it again revokes the whole grant (RFC 9700 §4.14.2), unless
+// Config.RefreshRotation.GracePeriod lets a client that lost the response
+// retry.
+//
+// The token names its grant, and the grant keeps only its current refresh
+// token and the one its last rotation retired, so any other refresh token
+// of a live grant of the client is a retired one and a reuse, however many
+// rotations ago it was retired and whether or not it has expired. A made-up
+// token is one too: whoever authenticates as the grant's client and knows
+// the grant's ID (any of its tokens shows it) can end the grant, which is
+// the safe way to fail.
 func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	token := f.get("refresh_token")
 	if token == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing refresh_token")
 	}
-	if !hasPrefix(token, prefixRefresh) {
+	grantID, ok := tokenGrant(token, prefixRefresh)
+	if !ok {
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	}
-	hash := hashToken(token)
-	rec, err := s.store.RefreshToken(ctx, hash)
+	g, err := s.store.Grant(ctx, grantID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	case err != nil:
 		return IssuedToken{}, unavailable(err)
 	}
-	if rec.ClientID != client.ID {
+	if g.ClientID != client.ID {
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	}
 	// The new access token may carry fewer scopes; the refresh token keeps
 	// the grant's scopes (RFC 6749 §6).
-	scopes := rec.Scopes
+	scopes := g.Scopes
 	if len(requested) > 0 {
 		scopes = requested
 	}
-	scopeOK := subset(scopes, rec.Scopes)
-	if rec.Rotated() {
+	scopeOK := subset(scopes, g.Scopes)
+	hash := hashToken(token)
+	if hash != g.RefreshHash {
 		// Reuse is detected whatever else is wrong with the request.
-		return s.refreshAgain(ctx, client, token, rec, scopes, scopeOK)
+		return s.refreshAgain(ctx, client, token, hash, g, scopes, scopeOK, resources)
 	}
 	if !scopeOK {
 		return IssuedToken{}, oauthError(CodeInvalidScope, "scope exceeds the grant")
 	}
-	audience, e := narrowResources(resources, rec.Audience)
+	audience, e := narrowResources(resources, g.Audience)
 	if e != nil {
 		return IssuedToken{}, e
 	}
 
-	successor := newToken(prefixRefresh)
+	successor := newGrantToken(prefixRefresh, grantID)
 	if s.cfg.RefreshRotation.GracePeriod > 0 {
 		successor = successorToken(s.refreshKey, token)
 	}
 	_, refreshTTL := s.cfg.lifetime(GrantRefreshToken)
 	now := time.Now()
-	next := store.RefreshToken{
-		Hash:         hashToken(successor),
-		GrantID:      rec.GrantID,
-		ClientID:     rec.ClientID,
-		Subject:      rec.Subject,
-		Scopes:       rec.Scopes,
-		Audience:     rec.Audience,
-		RefreshCount: rec.RefreshCount + 1,
-		AuthTime:     rec.AuthTime,
-		IssuedAt:     now,
-		ExpiresAt:    now.Add(refreshTTL),
+	next := store.RefreshState{
+		Hash:      hashToken(successor),
+		IssuedAt:  now,
+		ExpiresAt: earliest(now.Add(refreshTTL), g.ExpiresAt),
 	}
-	old, err := s.store.RotateRefreshToken(ctx, hash, next)
+	before, err := s.store.RotateRefreshToken(ctx, grantID, hash, next)
 	switch {
 	case errors.Is(err, store.ErrReused):
 		// Another request rotated the token first.
-		return s.refreshAgain(ctx, client, token, old, scopes, true)
+		return s.refreshAgain(ctx, client, token, hash, before, scopes, true, resources)
 	case errors.Is(err, store.ErrNotFound):
+		// The token expired, or the grant ended.
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	case err != nil:
 		return IssuedToken{}, unavailable(err)
 	}
-	s.emit(ctx, Event{Kind: EventRefreshRotated, ClientID: client.ID, Subject: rec.Subject, GrantID: rec.GrantID})
-	return s.mintRefreshed(ctx, client, next, successor, scopes, audience)
+	rotated := before
+	rotated.RefreshHash, rotated.RefreshIssuedAt, rotated.RefreshExpiresAt = next.Hash, next.IssuedAt, next.ExpiresAt
+	rotated.PreviousRefreshHash, rotated.RotatedAt = hash, next.IssuedAt
+	rotated.RefreshCount++
+	s.emit(ctx, Event{Kind: EventRefreshRotated, ClientID: client.ID, Subject: g.Subject, GrantID: grantID})
+	return s.mintRefreshed(ctx, client, rotated, successor, scopes, audience, now)
 }
 
-// refreshAgain handles a rotated refresh token presented again. Within the
-// grace period it hands out the same successor again, provided the successor
-// has not been used; otherwise it revokes the grant.
-func (s *Server) refreshAgain(ctx context.Context, client store.Client, token string, rec store.RefreshToken, scopes []string, scopeOK bool) (IssuedToken, error) {
-	if grace := s.cfg.RefreshRotation.GracePeriod; grace > 0 && scopeOK && time.Since(rec.RotatedAt) <= grace {
+// refreshAgain handles a refresh token of grant g that is not g's current
+// one. Within the grace period the token that the last rotation retired is
+// handed the same successor again, provided the successor has not been used
+// (it is still g's current token); any other is a reuse, which revokes the
+// grant.
+func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, hash string, g store.Grant, scopes []string, scopeOK bool, resources []string) (IssuedToken, error) {
+	grace := s.cfg.RefreshRotation.GracePeriod
+	now := time.Now()
+	if grace > 0 && scopeOK && hash == g.PreviousRefreshHash && now.Sub(g.RotatedAt) <= grace && now.Before(g.RefreshExpiresAt) {
 		successor := successorToken(s.refreshKey, token)
-		h := hashToken(successor)
-		if subtle.ConstantTimeCompare([]byte(h), []byte(rec.SuccessorHash)) == 1 {
-			next, err := s.store.RefreshToken(ctx, h)
-			switch {
-			case err == nil && !next.Rotated():
-				return s.mintRefreshed(ctx, client, next, successor, scopes, next.Audience)
-			case err != nil && !errors.Is(err, store.ErrNotFound):
-				return IssuedToken{}, unavailable(err)
+		if subtle.ConstantTimeCompare([]byte(hashToken(successor)), []byte(g.RefreshHash)) == 1 {
+			audience, e := narrowResources(resources, g.Audience)
+			if e != nil {
+				return IssuedToken{}, e
 			}
+			return s.mintRefreshed(ctx, client, g, successor, scopes, audience, now)
 		}
 	}
-	if err := s.revokeGrant(ctx, rec.GrantID, client.ID, EventReuseDetected); err != nil {
+	if err := s.revokeGrant(ctx, g.ID, client.ID, EventReuseDetected); err != nil {
 		return IssuedToken{}, err
 	}
 	return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 }
 
-// mintRefreshed issues the access token that goes with refresh token next.
-func (s *Server) mintRefreshed(ctx context.Context, client store.Client, next store.RefreshToken, successor string, scopes, audience []string) (IssuedToken, error) {
+// mintRefreshed issues the access token that goes with refresh token
+// successor, the current one of grant g.
+func (s *Server) mintRefreshed(ctx context.Context, client store.Client, g store.Grant, successor string, scopes, audience []string, now time.Time) (IssuedToken, error) {
 	it, err := s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantRefreshToken,
-		subject:   next.Subject,
+		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		grantID:   next.GrantID,
-		authTime:  next.AuthTime,
+		now:       now,
 	})
 	if err != nil {
 		return IssuedToken{}, err
 	}
 	it.RefreshToken = successor
-	it.RefreshIssuedAt = next.IssuedAt
-	it.RefreshExpiresAt = next.ExpiresAt
-	it.RefreshCount = next.RefreshCount
+	it.RefreshIssuedAt = g.RefreshIssuedAt
+	it.RefreshExpiresAt = g.RefreshExpiresAt
+	it.RefreshCount = g.RefreshCount
 	return it, nil
 }

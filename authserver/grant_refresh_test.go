@@ -47,6 +47,99 @@ func TestGrantRefreshReuseRevokesGrant(t *testing.T) {
 	assertOAuthError(t, rec, 400, "invalid_grant")
 }
 
+// A token retired two or more rotations ago is recognised too: after
+// a→b→c, presenting a revokes the grant, although the grant keeps only the
+// hashes of c and b (RFC 9700 §4.14.2).
+func TestGrantRefreshReuseAfterRotations(t *testing.T) {
+	for _, grace := range []time.Duration{0, 30 * time.Second} {
+		t.Run("grace="+grace.String(), func(t *testing.T) {
+			var log eventLog
+			srv, st := newTestServer(t, func(c *authserver.Config) {
+				c.RefreshRotation.GracePeriod = grace
+				c.Hooks.Events = log.record
+			})
+			a := redeem(t, srv, st)
+			b := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass)))
+			c := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(b, "refresh_token")), basic(confidentialID, confidentialPass)))
+
+			log.reset()
+			rec := postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass))
+			assertOAuthError(t, rec, 400, "invalid_grant")
+			assert.Equal(t, []authserver.EventKind{authserver.EventReuseDetected, authserver.EventGrantRevoked}, log.kinds())
+			for _, body := range []map[string]any{a, b, c} {
+				assertActive(t, srv, str(body, "access_token"), false)
+			}
+			rec = postForm(t, srv, "/oauth/token", refreshForm(str(c, "refresh_token")), basic(confidentialID, confidentialPass))
+			assertOAuthError(t, rec, 400, "invalid_grant")
+		})
+	}
+}
+
+// A retired token is recognised past its own expiry, for as long as its
+// grant lives. The clock is testing/synctest's.
+func TestGrantRefreshReuseAfterRetiredTokenExpired(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, st := newTestServer(t, func(c *authserver.Config) {
+			c.Lifetimes.AccessToken = time.Minute
+			c.Lifetimes.RefreshToken = time.Hour
+		})
+		a := redeem(t, srv, st)
+		time.Sleep(50 * time.Minute)
+		b := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass)))
+		time.Sleep(20 * time.Minute) // a expired ten minutes ago; b lives 30 more
+		c := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(b, "refresh_token")), basic(confidentialID, confidentialPass)))
+
+		rec := postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+		assertActive(t, srv, str(c, "access_token"), false)
+		rec = postForm(t, srv, "/oauth/token", refreshForm(str(c, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+	})
+}
+
+// A forged refresh token that names a live grant of the client is a reuse
+// too: the grant keeps no list of retired tokens to tell the two apart, and
+// ending the grant is the safe answer. Naming a grant of another client
+// harms nothing.
+func TestGrantRefreshForgedTokenOfGrant(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	mine := redeem(t, srv, st)
+	forged := str(mine, "refresh_token")[:len("krt_")+22+1] + randomString()
+
+	rec := postForm(t, srv, "/oauth/token", withPost(refreshForm(forged)), "")
+	assertOAuthError(t, rec, 400, "invalid_grant")
+	assertActive(t, srv, str(mine, "access_token"), true)
+
+	rec = postForm(t, srv, "/oauth/token", refreshForm(forged), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+	assertActive(t, srv, str(mine, "access_token"), false)
+}
+
+// Refreshing keeps nothing per rotation in the store: after many refreshes
+// through the token endpoint and the expiry of every access token, the
+// store holds the grant alone, and the first refresh token is still
+// recognised as a reuse (issue 14; store.TestMemoryBoundedAfterRotations
+// and the PostgreSQL module prove the stores' side with 200,000). The
+// clock is testing/synctest's.
+func TestGrantRefreshKeepsStoreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		first := redeem(t, srv, st)
+		body := first
+		for range 1000 {
+			body = tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+		}
+		time.Sleep(30*time.Minute + time.Second)
+		st.DeleteExpired()
+		assert.Equal(t, 1, st.Len(), "the grant, and no record per rotation")
+
+		rec := postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+		rec = postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass))
+		assertOAuthError(t, rec, 400, "invalid_grant")
+	})
+}
+
 // Reuse is detected even when the replay asks for a scope the grant lacks.
 func TestGrantRefreshReuseWithBadScopeStillRevokes(t *testing.T) {
 	srv, st := newTestServer(t, nil)
@@ -158,7 +251,9 @@ func TestGrantRefreshErrors(t *testing.T) {
 	}{
 		{"another client's refresh token is invalid_grant", withPost(refreshForm(str(mine, "refresh_token"))), "", 400, "invalid_grant"},
 		{"a missing refresh_token is invalid_request", url.Values{"grant_type": {"refresh_token"}}, basic(confidentialID, confidentialPass), 400, "invalid_request"},
-		{"an unknown refresh token is invalid_grant", refreshForm("krt_" + randomString()), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a malformed refresh token is invalid_grant", refreshForm("krt_" + randomString()), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a refresh token of an unknown grant is invalid_grant", refreshForm(grantToken("krt_", newGrantID())), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
+		{"a code is not a refresh token", refreshForm("kac_" + str(mine, "refresh_token")[len("krt_"):]), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
 		{"an access token is not a refresh token", refreshForm(str(mine, "access_token")), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
 		{"an overlong token is invalid_grant", refreshForm("krt_" + string(make([]byte, 600))), basic(confidentialID, confidentialPass), 400, "invalid_grant"},
 		{"a wrong secret is invalid_client", refreshForm(str(mine, "refresh_token")), basic(confidentialID, "wrong-wrong-wrong-wrong"), 401, "invalid_client"},

@@ -29,6 +29,8 @@ type introspection struct {
 // Only authenticated confidential clients may call it (§2.1). A token that
 // is unknown, expired, revoked, rotated, or that Config.Hooks.CanIntrospect does
 // not let the caller see is answered with exactly {"active":false} (§2.2).
+// token_type, an access token type (RFC 6749 §5.1), is sent for access
+// tokens only.
 func (s *Server) IntrospectHandler() http.Handler {
 	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		ctx := r.Context()
@@ -73,15 +75,16 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 		Scope:     strings.Join(t.info.Scopes, " "),
 		ClientID:  t.info.ClientID,
 		Subject:   t.info.Subject,
-		TokenType: "Bearer",
 		ExpiresAt: t.info.ExpiresAt.Unix(),
 		IssuedAt:  t.info.IssuedAt.Unix(),
 		Audience:  t.info.Audience,
 		Issuer:    s.cfg.Issuer,
 		Claims:    t.claims,
 	}
-	if t.refresh {
-		resp.TokenType = "refresh_token"
+	if !t.refresh {
+		// token_type is an access token type (RFC 7662 §2.2, RFC 6749
+		// §5.1); a refresh token has none.
+		resp.TokenType = "Bearer"
 	}
 	return resp, nil
 }

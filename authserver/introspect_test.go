@@ -50,10 +50,41 @@ func TestIntrospectActiveRefreshToken(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	got := decodeJSON(t, rec)
 	assert.Equal(t, true, got["active"])
-	assert.Equal(t, "refresh_token", got["token_type"])
 	assert.Equal(t, "basic_info", got["scope"])
 	assert.Equal(t, "user-alice", got["sub"])
 	assert.Equal(t, int64(24*3600), int64(got["exp"].(float64))-int64(got["iat"].(float64)))
+
+	// After a rotation the successor is active, with its own times.
+	next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+	rec = postForm(t, srv, "/oauth/introspect", introspectForm(str(next, "refresh_token")), basic(confidentialID, confidentialPass))
+	got = decodeJSON(t, rec)
+	assert.Equal(t, true, got["active"])
+	assert.Equal(t, int64(24*3600), int64(got["exp"].(float64))-int64(got["iat"].(float64)))
+}
+
+// token_type in an introspection response is an access token type
+// (RFC 7662 §2.2 refers to RFC 6749 §5.1), so a refresh token's answer has
+// none, while an access token's says Bearer.
+func TestIntrospectRefreshTokenHasNoAccessTokenType(t *testing.T) {
+	srv, st := newTestServer(t, nil)
+	body := redeem(t, srv, st, "basic_info")
+	rec := postForm(t, srv, "/oauth/introspect", introspectForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass))
+	require.Equal(t, http.StatusOK, rec.Code)
+	got := decodeJSON(t, rec)
+	require.IsType(t, float64(0), got["iat"])
+	require.IsType(t, float64(0), got["exp"])
+	delete(got, "iat")
+	delete(got, "exp")
+	assert.Equal(t, map[string]any{
+		"active":    true,
+		"scope":     "basic_info",
+		"client_id": confidentialID,
+		"sub":       "user-alice",
+		"iss":       testIssuer,
+	}, got)
+
+	rec = postForm(t, srv, "/oauth/introspect", introspectForm(str(body, "access_token")), basic(confidentialID, confidentialPass))
+	assert.Equal(t, "Bearer", decodeJSON(t, rec)["token_type"])
 }
 
 func TestIntrospectClientCredentialsToken(t *testing.T) {
@@ -88,6 +119,9 @@ func TestIntrospectInactive(t *testing.T) {
 	}{
 		{"an unknown access token", "kat_" + randomString(), basic(confidentialID, confidentialPass)},
 		{"an unknown refresh token", "krt_" + randomString(), basic(confidentialID, confidentialPass)},
+		{"a refresh token of an unknown grant", grantToken("krt_", newGrantID()), basic(confidentialID, confidentialPass)},
+		{"an access token of an unknown grant", grantToken("kat_", newGrantID()), basic(confidentialID, confidentialPass)},
+		{"a forged refresh token of a live grant", str(others, "refresh_token")[:len("krt_")+22+1] + randomString(), basic(confidentialID, confidentialPass)},
 		{"a string of no known kind", "hello", basic(confidentialID, confidentialPass)},
 		{"an authorization code", code, basic(confidentialID, confidentialPass)},
 		{"a revoked access token", str(revokedAccess, "access_token"), basic(confidentialID, confidentialPass)},
@@ -167,7 +201,7 @@ func TestIntrospectCanIntrospect(t *testing.T) {
 }
 
 func TestIntrospectStoreFailureIs503(t *testing.T) {
-	for _, method := range []string{"AccessToken", "RefreshToken"} {
+	for _, method := range []string{"AccessToken", "Grant"} {
 		t.Run(method, func(t *testing.T) {
 			srv, fs := newFailingServer(t, method)
 			code := issueCode(t, fs, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier)})

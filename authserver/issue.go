@@ -44,59 +44,49 @@ type IssuedToken struct {
 type issueRequest struct {
 	client    store.Client
 	grantType GrantType
-	subject   string
-	scopes    []string
-	// grantScopes are the scopes of a new refresh token when they differ
-	// from the access token's; nil means the same.
-	grantScopes []string
-	audience    []string
-	grantID     string
-	authTime    time.Time
-	// refresh asks for a new refresh token family (code and password grants).
+	// grant is the live grant the tokens belong to, already saved; the
+	// tokens take its subject and auth time, and expire by its ExpiresAt.
+	grant    store.Grant
+	scopes   []string
+	audience []string
+	// refresh asks for the grant's first refresh token (code and password
+	// grants, IssueToken).
 	refresh bool
+	// now is when the tokens are issued: the time a grant made for them
+	// counted its lifetime from.
+	now time.Time
 }
 
-// mint issues an access token, and a refresh token when asked for, and saves
-// their hashes.
+// mint issues an access token, and the grant's first refresh token when
+// asked for, and saves their hashes.
 func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error) {
 	accessTTL, refreshTTL := s.cfg.lifetime(req.grantType)
-	now := time.Now()
+	g, now := req.grant, req.now
 	it := IssuedToken{
 		TokenType:  "Bearer",
 		Scopes:     req.scopes,
 		ClientID:   req.client.ID,
 		ClientName: req.client.Name,
-		Subject:    req.subject,
-		GrantID:    req.grantID,
+		Subject:    g.Subject,
+		GrantID:    g.ID,
 		GrantType:  req.grantType,
 		IssuedAt:   now,
-		ExpiresAt:  now.Add(accessTTL),
+		ExpiresAt:  earliest(now.Add(accessTTL), g.ExpiresAt),
 	}
 	if err := s.saveAccess(ctx, &it, req); err != nil {
 		return IssuedToken{}, err
 	}
 	if req.refresh {
-		it.RefreshToken = newToken(prefixRefresh)
-		it.RefreshIssuedAt = now
-		it.RefreshExpiresAt = now.Add(refreshTTL)
-		grantScopes := req.scopes
-		if req.grantScopes != nil {
-			grantScopes = req.grantScopes
-		}
-		err := s.store.SaveRefreshToken(ctx, store.RefreshToken{
-			Hash:      hashToken(it.RefreshToken),
-			GrantID:   req.grantID,
-			ClientID:  req.client.ID,
-			Subject:   req.subject,
-			Scopes:    grantScopes,
-			Audience:  req.audience,
-			AuthTime:  req.authTime,
+		token := newGrantToken(prefixRefresh, g.ID)
+		first := store.RefreshState{
+			Hash:      hashToken(token),
 			IssuedAt:  now,
-			ExpiresAt: it.RefreshExpiresAt,
-		})
-		if err != nil {
-			return IssuedToken{}, unavailable(err)
+			ExpiresAt: earliest(now.Add(refreshTTL), g.ExpiresAt),
 		}
+		if _, err := s.store.RotateRefreshToken(ctx, g.ID, "", first); err != nil {
+			return IssuedToken{}, grantGone(err)
+		}
+		it.RefreshToken, it.RefreshIssuedAt, it.RefreshExpiresAt = token, now, first.ExpiresAt
 	}
 	s.emit(ctx, Event{Kind: EventTokenIssued, ClientID: it.ClientID, Subject: it.Subject,
 		GrantID: it.GrantID, GrantType: it.GrantType, Scopes: it.Scopes})
@@ -128,17 +118,17 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		if len(rec.Audience) == 0 {
 			rec.Audience = []string{s.defaultResource}
 		}
-		token, jti, err := s.signAccessJWT(it, rec.Audience, req.authTime, extra)
+		token, jti, err := s.signAccessJWT(it, rec.Audience, req.grant.AuthTime, extra)
 		if err != nil {
 			return serverError(fmt.Errorf("signing access token: %w", err))
 		}
 		it.AccessToken, rec.Hash = token, jtiHash(jti)
 	} else {
-		it.AccessToken = newToken(prefixAccess)
+		it.AccessToken = newGrantToken(prefixAccess, it.GrantID)
 		rec.Hash = hashToken(it.AccessToken)
 	}
 	if err := s.store.SaveAccessToken(ctx, rec); err != nil {
-		return unavailable(err)
+		return grantGone(err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -15,12 +16,17 @@ type storedToken struct {
 	grantID string
 	claims  []byte // extra claims of an access token
 	refresh bool
-	rotated bool // a refresh token already replaced by its successor
+	rotated bool // a refresh token that the last rotation of its grant retired
 }
 
 // findToken looks up an access token (opaque or JWT) or a refresh token by
 // the string a client presented. found is false for anything the store does
 // not hold; err is a store failure.
+//
+// A refresh token is found in its grant: the grant's current refresh token
+// while it lives, or the one the grant's last rotation retired, which the
+// grant still names exactly. Any other refresh token of the grant is one
+// that only the token endpoint's reuse detection acts on.
 func (s *Server) findToken(ctx context.Context, token string) (t storedToken, found bool, err error) {
 	if hash, ok := s.accessHash(token); ok {
 		rec, err := s.store.AccessToken(ctx, hash)
@@ -29,21 +35,26 @@ func (s *Server) findToken(ctx context.Context, token string) (t storedToken, fo
 		}
 		return storedToken{hash: hash, info: accessInfo(rec), grantID: rec.GrantID, claims: rec.Claims}, true, nil
 	}
-	if !hasPrefix(token, prefixRefresh) {
+	grantID, ok := tokenGrant(token, prefixRefresh)
+	if !ok {
 		return t, false, nil
 	}
-	hash := hashToken(token)
-	rec, err := s.store.RefreshToken(ctx, hash)
+	g, err := s.store.Grant(ctx, grantID)
 	if err != nil {
 		return t, false, ignoreNotFound(err)
 	}
+	hash := hashToken(token)
+	current := hash == g.RefreshHash && time.Now().Before(g.RefreshExpiresAt)
+	if !current && hash != g.PreviousRefreshHash {
+		return t, false, nil
+	}
 	return storedToken{
 		hash: hash,
-		info: TokenInfo{Subject: rec.Subject, ClientID: rec.ClientID, Scopes: rec.Scopes,
-			Audience: rec.Audience, ExpiresAt: rec.ExpiresAt, IssuedAt: rec.IssuedAt},
-		grantID: rec.GrantID,
+		info: TokenInfo{Subject: g.Subject, ClientID: g.ClientID, Scopes: g.Scopes,
+			Audience: g.Audience, ExpiresAt: g.RefreshExpiresAt, IssuedAt: g.RefreshIssuedAt},
+		grantID: g.ID,
 		refresh: true,
-		rotated: rec.Rotated(),
+		rotated: !current,
 	}, true, nil
 }
 

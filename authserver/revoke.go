@@ -44,7 +44,7 @@ func (s *Server) revoke(ctx context.Context, token, clientID string) error {
 	if t.refresh {
 		return s.revokeGrant(ctx, t.grantID, t.info.ClientID, EventGrantRevoked)
 	}
-	if err := s.store.DeleteToken(ctx, t.hash); err != nil {
+	if err := s.store.DeleteAccessToken(ctx, t.hash); err != nil {
 		return unavailable(err)
 	}
 	s.emit(ctx, Event{Kind: EventTokenRevoked, ClientID: t.info.ClientID, Subject: t.info.Subject, GrantID: t.grantID})

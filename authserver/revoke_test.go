@@ -39,18 +39,25 @@ func (f *failingStore) AccessToken(ctx context.Context, hash string) (store.Acce
 	return f.Store.AccessToken(ctx, hash)
 }
 
-func (f *failingStore) RefreshToken(ctx context.Context, hash string) (store.RefreshToken, error) {
-	if err := f.err("RefreshToken"); err != nil {
-		return store.RefreshToken{}, err
+func (f *failingStore) Grant(ctx context.Context, id string) (store.Grant, error) {
+	if err := f.err("Grant"); err != nil {
+		return store.Grant{}, err
 	}
-	return f.Store.RefreshToken(ctx, hash)
+	return f.Store.Grant(ctx, id)
 }
 
-func (f *failingStore) DeleteToken(ctx context.Context, hash string) error {
-	if err := f.err("DeleteToken"); err != nil {
+func (f *failingStore) SaveGrant(ctx context.Context, g store.Grant) error {
+	if err := f.err("SaveGrant"); err != nil {
 		return err
 	}
-	return f.Store.DeleteToken(ctx, hash)
+	return f.Store.SaveGrant(ctx, g)
+}
+
+func (f *failingStore) DeleteAccessToken(ctx context.Context, hash string) error {
+	if err := f.err("DeleteAccessToken"); err != nil {
+		return err
+	}
+	return f.Store.DeleteAccessToken(ctx, hash)
 }
 
 func (f *failingStore) RevokeGrant(ctx context.Context, grantID string) error {
@@ -74,18 +81,25 @@ func (f *failingStore) SaveAccessToken(ctx context.Context, t store.AccessToken)
 	return f.Store.SaveAccessToken(ctx, t)
 }
 
-func (f *failingStore) ConsumeCode(ctx context.Context, hash string) (store.AuthCode, error) {
+func (f *failingStore) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	if err := f.err("Code"); err != nil {
+		return store.AuthCode{}, err
+	}
+	return f.Store.Code(ctx, grantID, hash)
+}
+
+func (f *failingStore) ConsumeCode(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
 	if err := f.err("ConsumeCode"); err != nil {
 		return store.AuthCode{}, err
 	}
-	return f.Store.ConsumeCode(ctx, hash)
+	return f.Store.ConsumeCode(ctx, grantID, hash)
 }
 
-func (f *failingStore) RotateRefreshToken(ctx context.Context, oldHash string, next store.RefreshToken) (store.RefreshToken, error) {
+func (f *failingStore) RotateRefreshToken(ctx context.Context, grantID, oldHash string, next store.RefreshState) (store.Grant, error) {
 	if err := f.err("RotateRefreshToken"); err != nil {
-		return store.RefreshToken{}, err
+		return store.Grant{}, err
 	}
-	return f.Store.RotateRefreshToken(ctx, oldHash, next)
+	return f.Store.RotateRefreshToken(ctx, grantID, oldHash, next)
 }
 
 // newFailingServer returns a server on a failingStore around the fixtures'
@@ -176,9 +190,40 @@ func TestRevokePublicClient(t *testing.T) {
 
 func TestRevokeUnknownTokenIs200(t *testing.T) {
 	srv, _ := newTestServer(t, nil)
-	for _, tok := range []string{"kat_" + randomString(), "krt_" + randomString(), "kac_" + randomString(), "not-a-token", "kat_" + string(make([]byte, 1000))} {
+	for _, tok := range []string{"kat_" + randomString(), "krt_" + randomString(), "kac_" + randomString(), "not-a-token", "kat_" + string(make([]byte, 1000)),
+		grantToken("kat_", newGrantID()), grantToken("krt_", newGrantID())} {
 		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(tok, ""), basic(confidentialID, confidentialPass)))
 	}
+}
+
+// Revocation acts on the refresh tokens a grant names exactly, its current
+// one and the one its last rotation retired. Any other refresh token of the
+// grant, a forged one or one retired longer ago, is an unknown token (200,
+// RFC 7009 §2.2) and ends nothing: reuse detection is the token endpoint's.
+func TestRevokeRefreshTokensTheGrantNames(t *testing.T) {
+	t.Run("a forged token of a live grant ends nothing", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		body := redeem(t, srv, st)
+		forged := str(body, "refresh_token")[:len("krt_")+22+1] + randomString()
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(forged, ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(body, "access_token"), true)
+		tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), basic(confidentialID, confidentialPass)))
+	})
+	t.Run("the token the last rotation retired ends the grant", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		first := redeem(t, srv, st)
+		second := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(str(first, "refresh_token"), ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(second, "access_token"), false)
+	})
+	t.Run("a token retired two rotations ago is unknown", func(t *testing.T) {
+		srv, st := newTestServer(t, nil)
+		a := redeem(t, srv, st)
+		b := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(a, "refresh_token")), basic(confidentialID, confidentialPass)))
+		c := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(b, "refresh_token")), basic(confidentialID, confidentialPass)))
+		assertRevokeOK(t, postForm(t, srv, "/oauth/revoke", revokeForm(str(a, "refresh_token"), ""), basic(confidentialID, confidentialPass)))
+		assertActive(t, srv, str(c, "access_token"), true)
+	})
 }
 
 // A client cannot revoke another client's tokens, and cannot tell that it
@@ -230,8 +275,8 @@ func TestRevokeStoreFailureIs503(t *testing.T) {
 		token  func(body map[string]any) string
 	}{
 		{"access token lookup", "AccessToken", func(b map[string]any) string { return str(b, "access_token") }},
-		{"access token delete", "DeleteToken", func(b map[string]any) string { return str(b, "access_token") }},
-		{"refresh token lookup", "RefreshToken", func(b map[string]any) string { return str(b, "refresh_token") }},
+		{"access token delete", "DeleteAccessToken", func(b map[string]any) string { return str(b, "access_token") }},
+		{"refresh token lookup", "Grant", func(b map[string]any) string { return str(b, "refresh_token") }},
 		{"grant revocation", "RevokeGrant", func(b map[string]any) string { return str(b, "refresh_token") }},
 	}
 	for _, tc := range tests {

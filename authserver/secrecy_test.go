@@ -46,14 +46,15 @@ func (s *spyStore) SaveAccessToken(ctx context.Context, t store.AccessToken) err
 	s.keep(t)
 	return s.Store.SaveAccessToken(ctx, t)
 }
-func (s *spyStore) SaveRefreshToken(ctx context.Context, t store.RefreshToken) error {
-	s.keep(t)
-	return s.Store.SaveRefreshToken(ctx, t)
+func (s *spyStore) SaveGrant(ctx context.Context, g store.Grant) error {
+	s.keep(g)
+	return s.Store.SaveGrant(ctx, g)
 }
-func (s *spyStore) RotateRefreshToken(ctx context.Context, old string, next store.RefreshToken) (store.RefreshToken, error) {
+func (s *spyStore) RotateRefreshToken(ctx context.Context, grantID, old string, next store.RefreshState) (store.Grant, error) {
+	s.keep(grantID)
 	s.keep(old)
 	s.keep(next)
-	return s.Store.RotateRefreshToken(ctx, old, next)
+	return s.Store.RotateRefreshToken(ctx, grantID, old, next)
 }
 func (s *spyStore) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error {
 	s.keep(r)
@@ -67,6 +68,8 @@ func (s *spyStore) SaveConsent(ctx context.Context, c store.Consent) error {
 // The store never sees a usable secret: every code, token, client secret,
 // CSRF token and consent binding cookie that the server hands out or
 // accepts reaches it only as a hash (and a JWT only by the hash of its jti).
+// A code or opaque token names its grant, which the store knows, but never
+// its random part.
 func TestStoreNeverSeesSecrets(t *testing.T) {
 	spy := &spyStore{Store: store.NewMemoryWithCleanup(0)}
 	key := genKey(t, jose.ES256)
@@ -125,6 +128,9 @@ func TestStoreNeverSeesSecrets(t *testing.T) {
 	for _, rec := range spy.saved {
 		for _, secret := range secrets {
 			assert.NotContains(t, rec, secret)
+			if i := strings.LastIndexByte(secret, '.'); i >= 0 {
+				assert.NotContains(t, rec, secret[i+1:], "the random part of a token, or a JWT's signature")
+			}
 		}
 	}
 }

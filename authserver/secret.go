@@ -21,8 +21,9 @@ const (
 // 256 bits, as RFC 6749 §10.10 and RFC 9700 §4.1 ask for unguessable values.
 const tokenBytes = 32
 
-// maxTokenLen bounds any token the server will hash. Longer input is rejected
-// without work.
+// maxTokenLen bounds token-like values the server reads. Codes and tokens
+// it issues have one exact length (see newGrantToken), and anything else is
+// rejected without work.
 const maxTokenLen = 512
 
 var b64 = base64.RawURLEncoding
@@ -40,11 +41,70 @@ func newToken(prefix string) string {
 	return string(out[:n+43])
 }
 
-// newID returns a random identifier for grants and pending requests.
-func newID() string {
+// Codes, opaque access tokens and refresh tokens name their grant
+// ([store.Grant]): each is a kind prefix, the grant's ID, a dot and 256
+// random bits, all in base64url,
+//
+//	kac_<grant ID: 22 characters>.<randomness: 43 characters>
+//
+// so that the server knows the grant of any such string before it asks the
+// store, and a store can keep a grant's records together. The whole string
+// is hashed for the store, prefix and grant ID included, so codes, access
+// tokens and refresh tokens never share a hash. A string without exactly
+// this shape names nothing and is refused before any hashing or lookup.
+const (
+	grantIDLen = 22 // base64url of 128 random bits, see newGrantID
+	secretLen  = 43 // base64url of tokenBytes
+)
+
+// newGrantID returns the unguessable ID of a new grant.
+func newGrantID() string {
 	var buf [16]byte
 	rand.Read(buf[:])
 	return b64.EncodeToString(buf[:])
+}
+
+// newGrantToken returns a new code or token of the kind prefix for the
+// grant grantID.
+func newGrantToken(prefix, grantID string) string {
+	var raw [tokenBytes]byte
+	rand.Read(raw[:])
+	var out [8 + grantIDLen + 1 + secretLen]byte // a short prefix, the grant ID, the dot, the randomness
+	if len(prefix)+len(grantID) > 8+grantIDLen {
+		return prefix + grantID + "." + b64.EncodeToString(raw[:])
+	}
+	n := copy(out[:], prefix)
+	n += copy(out[n:], grantID)
+	out[n] = '.'
+	b64.Encode(out[n+1:], raw[:])
+	return string(out[:n+1+secretLen])
+}
+
+// tokenGrant returns the grant ID that token, of the kind prefix, names.
+// ok is false when token does not have the shape newGrantToken gives it.
+func tokenGrant(token, prefix string) (grantID string, ok bool) {
+	rest, ok := strings.CutPrefix(token, prefix)
+	if !ok || len(rest) != grantIDLen+1+secretLen || rest[grantIDLen] != '.' {
+		return "", false
+	}
+	grantID = rest[:grantIDLen]
+	if !isBase64URL(grantID) || !isBase64URL(rest[grantIDLen+1:]) {
+		return "", false
+	}
+	return grantID, true
+}
+
+// isBase64URL reports whether s holds only characters of the base64url
+// alphabet (RFC 4648 §5).
+func isBase64URL(s string) bool {
+	for i := range len(s) {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // hashToken returns the form in which a token, code or secret reaches the
@@ -72,17 +132,13 @@ func secretMatches(presented, storedHash string) bool {
 	return subtle.ConstantTimeCompare([]byte(h), []byte(storedHash)) == 1
 }
 
-// hasPrefix reports whether token looks like a token of the kind prefix.
-func hasPrefix(token, prefix string) bool {
-	return len(token) <= maxTokenLen && strings.HasPrefix(token, prefix)
-}
-
 // successorToken derives the refresh token that replaces token, used only
 // when a refresh grace period is configured: a client that lost the response
 // can present the old token again and receive the very same successor,
-// although the store keeps nothing but hashes.
+// although the store keeps nothing but hashes. The successor names the same
+// grant; token must have passed tokenGrant.
 func successorToken(key []byte, token string) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(token))
-	return prefixRefresh + b64.EncodeToString(mac.Sum(nil))
+	return token[:len(prefixRefresh)+grantIDLen+1] + b64.EncodeToString(mac.Sum(nil))
 }

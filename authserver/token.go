@@ -90,7 +90,3 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 func (s *Server) grantEnabled(grant GrantType) bool {
 	return grant != GrantImplicit && slices.Contains(s.cfg.Grants, grant)
 }
-
-// newGrantID starts a grant: the family of every token issued from one
-// authorization.
-func newGrantID() string { return newID() }

@@ -35,11 +35,11 @@ type codeSpec struct {
 	scopes      []string
 }
 
-// issueCode saves an authorization code described by c and returns the code
-// string. The code carries its own grant ID.
+// issueCode saves a grant and an authorization code described by c, as the
+// authorization endpoint would on approval, and returns the code string,
+// which names its grant (kac_<grant ID>.<randomness>).
 func issueCode(t *testing.T, st store.Store, c codeSpec) string {
 	t.Helper()
-	code := "kac_" + randomString()
 	if c.subject == "" {
 		c.subject = "user-alice"
 	}
@@ -47,20 +47,42 @@ func issueCode(t *testing.T, st store.Store, c codeSpec) string {
 		c.method = "S256"
 	}
 	now := time.Now()
+	grantID := newGrantID()
+	require.NoError(t, st.SaveGrant(t.Context(), store.Grant{
+		ID:        grantID,
+		ClientID:  c.clientID,
+		Subject:   c.subject,
+		Scopes:    c.scopes,
+		AuthTime:  now,
+		CreatedAt: now,
+		ExpiresAt: now.Add(30 * 24 * time.Hour),
+	}))
+	code := grantToken("kac_", grantID)
 	require.NoError(t, st.SaveCode(t.Context(), store.AuthCode{
 		Hash:                hashOf(code),
-		GrantID:             "grant-" + randomString(),
+		GrantID:             grantID,
 		ClientID:            c.clientID,
-		Subject:             c.subject,
 		RedirectURI:         c.redirectURI,
-		Scopes:              c.scopes,
 		CodeChallenge:       c.challenge,
 		CodeChallengeMethod: c.method,
-		AuthTime:            now,
 		IssuedAt:            now,
 		ExpiresAt:           now.Add(time.Minute),
 	}))
 	return code
+}
+
+// newGrantID returns a grant ID of the shape the server gives them: 16
+// random bytes, base64url-encoded.
+func newGrantID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// grantToken returns a well-formed code or token string of the given kind
+// prefix for grantID that the server never issued.
+func grantToken(prefix, grantID string) string {
+	return prefix + grantID + "." + randomString()
 }
 
 // s256 returns the S256 code_challenge of verifier (RFC 7636 §4.2).

@@ -2,53 +2,26 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
-	"testing/synctest"
 	"time"
 	"unsafe"
 )
 
-// TestGrantEntryNeverImmortal checks that a grant touched with an expiry
-// that has already passed gets no entry: go-cache would keep an entry with a
-// lifetime of zero or less forever.
-func TestGrantEntryNeverImmortal(t *testing.T) {
-	m := NewMemoryWithCleanup(0)
-	m.mu.Lock()
-	m.touchGrant("g", time.Now().Add(-time.Second))
-	m.mu.Unlock()
-	if n := m.grants.ItemCount(); n != 0 {
-		t.Errorf("grant entries after touching a grant with a past expiry: %d, want 0", n)
+// TestTTLNeverImmortal checks that an expiry that is zero or not after now
+// gives no cache lifetime: go-cache would keep an entry with a lifetime of
+// zero or less forever.
+func TestTTLNeverImmortal(t *testing.T) {
+	now := time.Now()
+	for _, exp := range []time.Time{{}, now.Add(-time.Second), now} {
+		if d, err := ttl(exp, now); !errors.Is(err, ErrExpired) {
+			t.Errorf("ttl(%v) = %v, %v; want ErrExpired", exp, d, err)
+		}
 	}
-}
-
-// TestExpiredGrantReplacedReclaimsRetired checks that retired refresh tokens,
-// which have no cache expiry of their own, are reclaimed when their grant's
-// expired entry is replaced before the janitor reaches it (here by a
-// revocation) instead of staying in memory for good.
-func TestExpiredGrantReplacedReclaimsRetired(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		m := NewMemoryWithCleanup(0)
-		ctx := t.Context()
-		exp := time.Now().Add(10 * time.Second)
-		if err := m.SaveRefreshToken(ctx, RefreshToken{Hash: "r1", GrantID: "g", ExpiresAt: exp}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.RotateRefreshToken(ctx, "r1", RefreshToken{Hash: "r2", GrantID: "g", ExpiresAt: exp}); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Minute)
-		if err := m.RevokeGrant(ctx, "g"); err != nil {
-			t.Fatal(err)
-		}
-		m.DeleteExpired()
-		if _, ok := m.tokens.Get("r1"); ok {
-			t.Error("retired token r1 is still held after its grant expired and was replaced")
-		}
-		if n := m.tokens.ItemCount(); n != 0 {
-			t.Errorf("token entries after DeleteExpired: %d, want 0", n)
-		}
-	})
+	if d, err := ttl(now.Add(time.Minute), now); err != nil || d != time.Minute {
+		t.Errorf("ttl(now+1m) = %v, %v; want 1m", d, err)
+	}
 }
 
 // TestAccessEntrySize pins the size of the access token entry, which a
@@ -86,9 +59,36 @@ func TestShapeTableIsBounded(t *testing.T) {
 	}
 }
 
-// No two (subject, client) pairs may share a consent.
-func TestConsentKeysDoNotCollide(t *testing.T) {
+// No two (subject, client) pairs may share a consent, and no two (grant,
+// hash) pairs a code.
+func TestKeysDoNotCollide(t *testing.T) {
 	if consentKey("a\x00b", "c") == consentKey("a", "b\x00c") || consentKey("ab", "c") == consentKey("a", "bc") {
-		t.Fatal("consent keys collide")
+		t.Error("consent keys collide")
+	}
+	if codeKey("a:1", "b") == codeKey("a", ":1b") || codeKey("ab", "c") == codeKey("a", "bc") || codeKey("1", "1:2") == codeKey("1:2", "") {
+		t.Error("code keys collide")
+	}
+}
+
+// TestAccessTokenFieldLimits checks that the lengths an access entry packs
+// into 16 bits are refused beyond them, not truncated.
+func TestAccessTokenFieldLimits(t *testing.T) {
+	m := NewMemoryWithCleanup(0)
+	ctx := context.Background()
+	long := string(make([]byte, 1<<16))
+	exp := time.Now().Add(time.Hour)
+	if err := m.SaveAccessToken(ctx, AccessToken{Hash: "h1", JKT: long, ExpiresAt: exp}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("SaveAccessToken with a 64 KiB JKT: %v, want ErrInvalid", err)
+	}
+	if err := m.SaveAccessToken(ctx, AccessToken{Hash: "h2", GrantID: long, ExpiresAt: exp}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("SaveAccessToken with a 64 KiB grant id: %v, want ErrInvalid", err)
+	}
+	jkt := long[:1<<16-1]
+	if err := m.SaveAccessToken(ctx, AccessToken{Hash: "h3", JKT: jkt, Subject: "s", Claims: []byte("{}"), ExpiresAt: exp}); err != nil {
+		t.Fatalf("SaveAccessToken with the longest JKT: %v", err)
+	}
+	got, err := m.AccessToken(ctx, "h3")
+	if err != nil || got.JKT != jkt || got.Subject != "s" || string(got.Claims) != "{}" {
+		t.Errorf("AccessToken with the longest JKT: %q %q %v", got.Subject, got.Claims, err)
 	}
 }

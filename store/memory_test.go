@@ -20,8 +20,8 @@ func TestMemory(t *testing.T) {
 
 // TestMemoryJanitorReclaimsExpired shows that expired records are unreadable
 // at once but hold memory until the janitor runs, which then reclaims every
-// kind of record, retired refresh tokens and grant entries included. The
-// bubble's fake clock makes the minutes pass without waiting.
+// kind of record. The bubble's fake clock makes the minutes pass without
+// waiting.
 func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := store.NewMemoryWithCleanup(time.Minute)
@@ -36,25 +36,28 @@ func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 				t.Fatalf("%s: %v", what, err)
 			}
 		}
+		mustSave("SaveGrant", m.SaveGrant(ctx, store.Grant{ID: "g1", ClientID: "app", ExpiresAt: soon,
+			RefreshHash: "r1", RefreshIssuedAt: now, RefreshExpiresAt: soon}))
 		mustSave("SaveAccessToken", m.SaveAccessToken(ctx, store.AccessToken{Hash: "access", GrantID: "g1", ExpiresAt: soon}))
 		mustSave("SaveCode", m.SaveCode(ctx, store.AuthCode{Hash: "code", GrantID: "g1", ExpiresAt: soon}))
-		mustSave("SaveRefreshToken", m.SaveRefreshToken(ctx, store.RefreshToken{Hash: "r1", GrantID: "g2", ExpiresAt: soon}))
-		_, err := m.RotateRefreshToken(ctx, "r1", store.RefreshToken{Hash: "r2", GrantID: "g2", ExpiresAt: soon})
+		_, err := m.RotateRefreshToken(ctx, "g1", "r1", store.RefreshState{Hash: "r2", IssuedAt: now, ExpiresAt: soon})
 		mustSave("RotateRefreshToken", err)
 		mustSave("SaveAuthRequest", m.SaveAuthRequest(ctx, store.AuthRequest{ID: "req", ExpiresAt: soon}))
 		mustSave("SaveConsent", m.SaveConsent(ctx, store.Consent{Subject: "alice", ClientID: "app", ExpiresAt: soon}))
+		mustSave("UseOnce", m.UseOnce(ctx, "dpop:jti", soon))
 		mustSave("SaveAccessToken", m.SaveAccessToken(ctx, store.AccessToken{Hash: "long", ExpiresAt: later}))
 
-		// 5 tokens (r1 retired), 2 grants, a request and a consent.
-		const all, kept = 9, 1
+		// A grant (one entry, rotated or not), a code, two access tokens, a
+		// request, a consent and a use-once key.
+		const all, kept = 7, 1
 		if got := m.Len(); got != all {
 			t.Fatalf("Len() after saving = %d, want %d", got, all)
 		}
 
 		time.Sleep(45 * time.Second) // past the expiry, before the first tick
 		synctest.Wait()
-		if _, err := m.RefreshToken(ctx, "r1"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("RefreshToken(r1) after its grant expired: got %v, want ErrNotFound", err)
+		if _, err := m.Grant(ctx, "g1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Grant(g1) after it expired: got %v, want ErrNotFound", err)
 		}
 		if _, err := m.AccessToken(ctx, "access"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AccessToken(access) after it expired: got %v, want ErrNotFound", err)
@@ -70,6 +73,57 @@ func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 		}
 		if _, err := m.AccessToken(ctx, "long"); err != nil {
 			t.Errorf("AccessToken(long) after the janitor ran: %v", err)
+		}
+	})
+}
+
+// TestMemoryBoundedAfterRotations is the bound issue 14 asks for: after
+// 200,000 rotations of one grant, each with an access token, and the expiry
+// of everything but the current tokens, the store holds two entries (the
+// grant and the current access token), and reuse of the first and the last
+// retired refresh token is still detected.
+func TestMemoryBoundedAfterRotations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("rotates 200,000 times")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		m := store.NewMemoryWithCleanup(0)
+		ctx := t.Context()
+		start := time.Now()
+		end := start.Add(24 * time.Hour)
+		g := store.Grant{ID: benchGrantID(0), ClientID: "client-1234567890", Subject: "alice",
+			Scopes: []string{"basic_info"}, ExpiresAt: end,
+			RefreshHash: benchHash(0), RefreshIssuedAt: start, RefreshExpiresAt: end}
+		if err := m.SaveGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		const rotations = 200_000
+		for i := 1; i <= rotations; i++ {
+			next := store.RefreshState{Hash: benchHash(i), IssuedAt: start, ExpiresAt: end}
+			if _, err := m.RotateRefreshToken(ctx, g.ID, benchHash(i-1), next); err != nil {
+				t.Fatalf("rotation %d: %v", i, err)
+			}
+			access := benchAccess(i, g.ID, start.Add(time.Minute))
+			if i == rotations {
+				access.ExpiresAt = start.Add(time.Hour) // the current access token
+			}
+			if err := m.SaveAccessToken(ctx, access); err != nil {
+				t.Fatalf("access token %d: %v", i, err)
+			}
+		}
+		time.Sleep(2 * time.Minute)
+		m.DeleteExpired()
+		if got, want := m.Len(), 2; got != want {
+			t.Errorf("Len() after %d rotations and the expiry of all but the current tokens = %d, want %d", rotations, got, want)
+		}
+		for _, i := range []int{0, rotations - 1} {
+			if _, err := m.RotateRefreshToken(ctx, g.ID, benchHash(i), store.RefreshState{Hash: benchHash(-1), IssuedAt: start, ExpiresAt: end}); !errors.Is(err, store.ErrReused) {
+				t.Errorf("RotateRefreshToken of the token retired by rotation %d: %v, want ErrReused", i+1, err)
+			}
+		}
+		got, err := m.Grant(ctx, g.ID)
+		if err != nil || got.RefreshHash != benchHash(rotations) || got.RefreshCount != rotations {
+			t.Errorf("Grant after the rotations: hash current %v, count %d, %v", got.RefreshHash == benchHash(rotations), got.RefreshCount, err)
 		}
 	})
 }
@@ -90,8 +144,8 @@ func TestMemoryCloseStopsJanitor(t *testing.T) {
 
 // TestMemoryHeapPerAccessToken holds the memory store to its goal: under
 // 300 heap bytes per live access token, so a million live tokens fit in
-// about 300 MB (BenchmarkHeapPerAccessToken reports the figure: 183 bytes
-// without a grant, 270 with a grant of its own per token).
+// about 300 MB (BenchmarkHeapPerAccessToken reports the figure). A grant's
+// own heap is the grant's, measured by BenchmarkHeapPerGrant.
 func TestMemoryHeapPerAccessToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("saves 100k tokens")

@@ -47,30 +47,106 @@ type Client struct {
 // Public reports whether c is a public client: one without a secret.
 func (c Client) Public() bool { return c.SecretHash == "" }
 
-// AuthCode is an issued authorization code (RFC 6749 §4.1.2).
+// Grant is the family of everything issued from one authorization: the
+// resource owner's approval, the session data the token endpoint needs
+// again on every refresh, and the state of the grant's refresh token
+// (RFC 6749 §1.5, RFC 9700 §4.14.2). Codes and access tokens name their
+// grant by ID; a refresh token is not a record of its own but the
+// RefreshHash of its grant.
+//
+// Nothing of a grant outlives its ExpiresAt, its absolute lifetime: codes,
+// access tokens and refresh tokens of it expire by then at the latest.
+type Grant struct {
+	// ID names the grant. The server chooses it (unguessable) and carries
+	// it in the codes, refresh tokens and opaque access tokens it issues,
+	// so that every lookup of a code or refresh token is given the grant
+	// ID.
+	ID string
+	// ClientID is the client the grant was made to.
+	ClientID string
+	// Subject identifies the resource owner who approved it.
+	Subject string
+	// Scopes are the scopes the resource owner approved (RFC 6749 §3.3).
+	Scopes []string
+	// Audience lists the resource indicators of the grant (RFC 8707).
+	Audience []string
+	// AuthTime is when the resource owner signed in (OpenID Connect Core
+	// §2, auth_time).
+	AuthTime time.Time
+	// ACR is the authentication context class reference the sign-in met
+	// (OpenID Connect Core §2, acr).
+	ACR string
+	// AMR lists the authentication methods used (OpenID Connect Core §2,
+	// amr; RFC 8176).
+	AMR []string
+	// SessionID is the sign-in session's identifier, the sid claim of
+	// OpenID Connect Front-Channel and Back-Channel Logout.
+	SessionID string
+	// Nonce is the nonce of the authorization request, repeated in the ID
+	// token (OpenID Connect Core §3.1.2.1).
+	Nonce string
+	// Claims is the claims request parameter of the authorization request
+	// (OpenID Connect Core §5.5), JSON kept byte for byte; nil when none.
+	Claims []byte
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key the grant's tokens
+	// are bound to (RFC 9449 §6, §10); empty when they are not bound.
+	JKT string
+
+	// RefreshHash is the hash of the grant's current refresh token, empty
+	// while the grant has none.
+	RefreshHash string
+	// RefreshIssuedAt and RefreshExpiresAt bound the current refresh
+	// token's life; RefreshExpiresAt is never after ExpiresAt.
+	RefreshIssuedAt  time.Time
+	RefreshExpiresAt time.Time
+	// RefreshCount counts the rotations so far; 0 for the first refresh
+	// token.
+	RefreshCount int
+	// PreviousRefreshHash is the hash of the refresh token the last rotation
+	// retired, and RotatedAt when that rotation happened (the IssuedAt of
+	// the token that replaced it). The server's grace window for a client
+	// that lost a refresh response uses them. Both are empty before the
+	// first rotation.
+	PreviousRefreshHash string
+	RotatedAt           time.Time
+
+	// CreatedAt is when the grant was made.
+	CreatedAt time.Time
+	// ExpiresAt is the grant's absolute lifetime.
+	ExpiresAt time.Time
+}
+
+// RefreshState is a grant's new refresh token, as
+// [GrantStore.RotateRefreshToken] installs it.
+type RefreshState struct {
+	// Hash is the hash of the new refresh token.
+	Hash string
+	// IssuedAt is when the server issued it; it becomes the grant's
+	// RefreshIssuedAt and, when a token is retired, its RotatedAt.
+	IssuedAt time.Time
+	// ExpiresAt is when it expires, not after the grant's ExpiresAt.
+	ExpiresAt time.Time
+}
+
+// AuthCode is an issued authorization code (RFC 6749 §4.1.2). What the
+// resource owner approved (subject, scopes, resources, the time of sign-in)
+// lives in the code's [Grant].
 type AuthCode struct {
 	// Hash is the hash of the code. The code itself never reaches the store.
 	Hash string
-	// GrantID ties the code to every token issued from it.
+	// GrantID names the grant the code was issued for; it is required.
 	GrantID string
 	// ClientID is the client the code was issued to.
 	ClientID string
-	// Subject identifies the resource owner who approved the request.
-	Subject string
 	// RedirectURI is the redirect_uri of the authorization request, empty when
 	// the request left it out (RFC 6749 §4.1.3).
 	RedirectURI string
-	// Scopes are the scopes the resource owner granted.
-	Scopes []string
-	// Resources are the RFC 8707 resource indicators of the request.
-	Resources []string
 	// CodeChallenge and CodeChallengeMethod bind the code to a PKCE verifier
 	// (RFC 7636 §4.4).
 	CodeChallenge       string
 	CodeChallengeMethod string
-	// AuthTime is when the resource owner signed in.
-	AuthTime time.Time
-	// IssuedAt and ExpiresAt bound the code's life.
+	// IssuedAt and ExpiresAt bound the code's life; ExpiresAt is not after
+	// the grant's.
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
@@ -81,9 +157,9 @@ type AuthCode struct {
 type AccessToken struct {
 	// Hash is the hash of the token.
 	Hash string
-	// GrantID ties the token to its grant. It may be empty for tokens that
-	// belong to no grant (client_credentials), which then only DeleteToken
-	// removes.
+	// GrantID names the token's grant. It may be empty for a token that
+	// belongs to no grant, which only DeleteAccessToken and its expiry
+	// remove; the server gives every token a grant.
 	GrantID string
 	// ClientID is the client the token was issued to.
 	ClientID string
@@ -95,49 +171,27 @@ type AccessToken struct {
 	Audience []string
 	// Claims holds a JSON object of extra claims the host added; nil when none.
 	Claims []byte
-	// IssuedAt and ExpiresAt bound the token's life.
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key the token is bound
+	// to (RFC 9449 §6); empty for a bearer token.
+	JKT string
+	// IssuedAt and ExpiresAt bound the token's life; ExpiresAt is not after
+	// the grant's.
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
-
-// RefreshToken is an issued refresh token (RFC 6749 §1.5). Every rotation
-// retires a token and saves its successor in the same grant, its family.
-type RefreshToken struct {
-	// Hash is the hash of the token.
-	Hash string
-	// GrantID names the token's family; it is required.
-	GrantID string
-	// ClientID is the client the token was issued to.
-	ClientID string
-	// Subject identifies the resource owner.
-	Subject string
-	// Scopes are the scopes of the grant; a refresh may narrow them.
-	Scopes []string
-	// Audience lists the resources of the grant (RFC 8707).
-	Audience []string
-	// RefreshCount counts the rotations before this token; 0 for the first.
-	RefreshCount int
-	// AuthTime is when the resource owner signed in.
-	AuthTime time.Time
-	// IssuedAt and ExpiresAt bound the token's life.
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-	// RotatedAt is set by the store when the token is rotated; zero while the
-	// token is live.
-	RotatedAt time.Time
-	// SuccessorHash is set by the store when the token is rotated: the hash of
-	// the token that replaced it.
-	SuccessorHash string
-}
-
-// Rotated reports whether the token has been rotated and is no longer usable.
-func (t RefreshToken) Rotated() bool { return !t.RotatedAt.IsZero() }
 
 // AuthRequest is a pending authorization request: what the server stored when
 // the client sent the user to the authorization endpoint, kept while the user
 // signs in and decides on consent (RFC 6749 §4.1.1).
+//
+// A pushed authorization request (RFC 9126) is an AuthRequest too, with
+// Pushed set: the client sent its parameters to the pushed authorization
+// request endpoint after authenticating, and the server answered with a
+// request_uri that names this record (§2.2). The authorization endpoint
+// then reads it by that ID instead of from the query.
 type AuthRequest struct {
-	// ID is the opaque identifier the server puts in login and consent URLs.
+	// ID is the opaque identifier the server puts in login and consent URLs,
+	// or in the request_uri of a pushed request.
 	ID string
 	// ClientID, RedirectURI, ResponseType, State, Scopes and Resources are the
 	// request's parameters. RedirectURI is the one the client sent, empty when
@@ -157,6 +211,10 @@ type AuthRequest struct {
 	CSRFHash string
 	// Subject is the signed-in user the consent page was shown to, empty before.
 	Subject string
+	// Pushed reports a request pushed by an authenticated client (RFC 9126
+	// §2.1), addressed by its request_uri. Only the client that pushed it may
+	// use it, and only once (§2.2, §4).
+	Pushed bool
 	// CreatedAt and ExpiresAt bound the request's life.
 	CreatedAt time.Time
 	ExpiresAt time.Time

@@ -29,64 +29,48 @@ func expiredTimes() []struct {
 	}
 }
 
-func checkExpiryCode(ctx context.Context, s store.Store) error {
+func checkExpiryGrant(ctx context.Context, s store.Store) error {
 	var errs []error
 	for _, e := range expiredTimes() {
-		c := newCode(randomID("grant"), 0)
+		g := newGrant(0)
+		g.ExpiresAt = e.at
+		errs = append(errs, wantErr("SaveGrant with "+e.name, s.SaveGrant(ctx, g), store.ErrExpired))
+		_, err := s.Grant(ctx, g.ID)
+		errs = append(errs, wantErr("Grant of a refused grant with "+e.name, err, store.ErrNotFound))
+	}
+	return errors.Join(errs...)
+}
+
+func checkExpiryCode(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range expiredTimes() {
+		c := newCode(g.ID, 0)
 		c.ExpiresAt = e.at
 		errs = append(errs, wantErr("SaveCode with "+e.name, s.SaveCode(ctx, c), store.ErrExpired))
-		_, err := s.ConsumeCode(ctx, c.Hash)
-		errs = append(errs, wantErr("ConsumeCode of a refused code with "+e.name, err, store.ErrNotFound))
+		_, err := s.Code(ctx, g.ID, c.Hash)
+		errs = append(errs, wantErr("Code of a refused code with "+e.name, err, store.ErrNotFound))
 	}
 	return errors.Join(errs...)
 }
 
 func checkExpiryAccess(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, e := range expiredTimes() {
-		for _, grantID := range []string{randomID("grant"), ""} {
+		for _, grantID := range []string{g.ID, ""} {
 			t := newAccess(grantID, 0)
 			t.ExpiresAt = e.at
 			errs = append(errs, wantErr("SaveAccessToken with "+e.name, s.SaveAccessToken(ctx, t), store.ErrExpired))
 			_, err := s.AccessToken(ctx, t.Hash)
 			errs = append(errs, wantErr("AccessToken of a refused token with "+e.name, err, store.ErrNotFound))
 		}
-	}
-	return errors.Join(errs...)
-}
-
-func checkExpiryRefresh(ctx context.Context, s store.Store) error {
-	var errs []error
-	for _, e := range expiredTimes() {
-		t := newRefresh(randomID("grant"), 0)
-		t.ExpiresAt = e.at
-		errs = append(errs, wantErr("SaveRefreshToken with "+e.name, s.SaveRefreshToken(ctx, t), store.ErrExpired))
-		_, err := s.RefreshToken(ctx, t.Hash)
-		errs = append(errs, wantErr("RefreshToken of a refused token with "+e.name, err, store.ErrNotFound))
-	}
-	return errors.Join(errs...)
-}
-
-// checkExpiryRotateSuccessor checks that a rotation to an expired successor
-// is refused as a whole: the old token stays live and nothing is saved.
-func checkExpiryRotateSuccessor(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	var errs []error
-	for _, e := range expiredTimes() {
-		next := successor(a, 0)
-		next.ExpiresAt = e.at
-		_, err := s.RotateRefreshToken(ctx, a.Hash, next)
-		errs = append(errs, wantErr("RotateRefreshToken to a successor with "+e.name, err, store.ErrExpired))
-		_, err = s.RefreshToken(ctx, next.Hash)
-		errs = append(errs, wantErr("RefreshToken of a refused successor with "+e.name, err, store.ErrNotFound))
-	}
-	got, err := s.RefreshToken(ctx, a.Hash)
-	errs = append(errs, noErr("RefreshToken after refused rotations", err))
-	if err == nil {
-		errs = append(errs, diff("RefreshToken after refused rotations", got, a))
 	}
 	return errors.Join(errs...)
 }
@@ -111,6 +95,19 @@ func checkExpiryConsent(ctx context.Context, s store.Store) error {
 		errs = append(errs, wantErr("SaveConsent with "+e.name, s.SaveConsent(ctx, c), store.ErrExpired))
 		_, err := s.Consent(ctx, c.Subject, c.ClientID)
 		errs = append(errs, wantErr("Consent of a refused consent with "+e.name, err, store.ErrNotFound))
+	}
+	return errors.Join(errs...)
+}
+
+// checkExpiryUseOnce checks that a refused UseOnce records nothing: the key
+// is still unused afterwards.
+func checkExpiryUseOnce(ctx context.Context, s store.Store) error {
+	var errs []error
+	for _, e := range expiredTimes() {
+		key := "jti:" + randomHash()
+		errs = append(errs,
+			wantErr("UseOnce with "+e.name, s.UseOnce(ctx, key, e.at), store.ErrExpired),
+			noErr("UseOnce of a key refused with "+e.name, s.UseOnce(ctx, key, now().Add(time.Minute))))
 	}
 	return errors.Join(errs...)
 }

@@ -9,123 +9,258 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// grantRecords is one of every record a grant can have: a pending code, a
-// consumed code, an access token, a retired refresh token and its live
-// successor.
-type grantRecords struct {
-	code, consumed store.AuthCode
-	access         store.AccessToken
-	retired, live  store.RefreshToken
+func checkGrantNotFound(ctx context.Context, s store.Store) error {
+	got, err := s.Grant(ctx, randomID("grant"))
+	return zeroWith("Grant of an unknown id", got, err, store.ErrNotFound)
 }
 
-func saveGrant(ctx context.Context, s store.Store, grantID string) (grantRecords, error) {
-	r := grantRecords{
-		code:     newCode(grantID, time.Minute),
-		consumed: newCode(grantID, time.Minute),
-		access:   newAccess(grantID, time.Hour),
-		retired:  newRefresh(grantID, time.Hour),
+func checkGrantSaveLookup(ctx context.Context, s store.Store) error {
+	var errs []error
+	for _, g := range []store.Grant{newGrant(time.Hour), withRefresh(newGrant(time.Hour), newRefresh(time.Minute))} {
+		if err := s.SaveGrant(ctx, g); err != nil {
+			errs = append(errs, noErr("SaveGrant", err))
+			continue
+		}
+		for i := range 2 { // a read changes nothing
+			got, err := s.Grant(ctx, g.ID)
+			errs = append(errs, sameRecord(fmt.Sprintf("Grant (read %d)", i+1), got, g, err))
+		}
 	}
-	r.live = successor(r.retired, time.Hour)
-	err := errors.Join(
-		s.SaveCode(ctx, r.code),
-		s.SaveCode(ctx, r.consumed),
-		s.SaveAccessToken(ctx, r.access),
-		s.SaveRefreshToken(ctx, r.retired))
+	return errors.Join(errs...)
+}
+
+func checkGrantInvalid(ctx context.Context, s store.Store) error {
+	valid := func() store.Grant { return withRefresh(newGrant(time.Hour), newRefresh(time.Minute)) }
+	noID, noClient, noRefreshExpiry, refreshOutlives := valid(), valid(), valid(), valid()
+	noID.ID = ""
+	noClient.ClientID = ""
+	noRefreshExpiry.RefreshExpiresAt = time.Time{}
+	refreshOutlives.RefreshExpiresAt = refreshOutlives.ExpiresAt.Add(time.Microsecond)
+	var errs []error
+	for _, tc := range []struct {
+		name string
+		g    store.Grant
+	}{
+		{"without an id", noID},
+		{"without a client", noClient},
+		{"with a refresh token without expiry", noRefreshExpiry},
+		{"with a refresh token that outlives it", refreshOutlives},
+	} {
+		errs = append(errs, wantErr("SaveGrant of a grant "+tc.name, s.SaveGrant(ctx, tc.g), store.ErrInvalid))
+		if tc.g.ID != "" {
+			got, err := s.Grant(ctx, tc.g.ID)
+			errs = append(errs, zeroWith("Grant of a refused grant "+tc.name, got, err, store.ErrNotFound))
+		}
+	}
+	// A refresh token may expire with its grant, not later.
+	atEnd := newGrant(time.Hour)
+	atEnd = withRefresh(atEnd, store.RefreshState{Hash: randomHash(), IssuedAt: now(), ExpiresAt: atEnd.ExpiresAt})
+	errs = append(errs, noErr("SaveGrant of a grant whose refresh token expires with it", s.SaveGrant(ctx, atEnd)))
+	return errors.Join(errs...)
+}
+
+func checkGrantDuplicate(ctx context.Context, s store.Store) error {
+	g := withRefresh(newGrant(time.Hour), newRefresh(time.Minute))
+	if err := s.SaveGrant(ctx, g); err != nil {
+		return noErr("SaveGrant", err)
+	}
+	dup := newGrant(2 * time.Hour)
+	dup.ID = g.ID
+	errDup := s.SaveGrant(ctx, dup)
+	got, err := s.Grant(ctx, g.ID)
+	return errors.Join(
+		wantErr("SaveGrant of a taken id", errDup, store.ErrAlreadyExists),
+		sameRecord("Grant after a refused duplicate", got, g, err))
+}
+
+// checkGrantExpired checks that a grant and everything of it end at its
+// ExpiresAt, and that its ID is free again then.
+func checkGrantExpired(ctx context.Context, s store.Store) error {
+	return expiresOnRead(ctx, s, "Grant", func(exp time.Time) (func(bool) error, error) {
+		g := newGrant(0)
+		g.ExpiresAt = exp
+		r := newRefresh(0)
+		r.ExpiresAt = exp
+		g = withRefresh(g, r)
+		code, access := newCode(g.ID, 0), newAccess(g.ID, 0)
+		code.ExpiresAt, access.ExpiresAt = exp, exp
+		if err := errors.Join(s.SaveGrant(ctx, g), s.SaveCode(ctx, code), s.SaveAccessToken(ctx, access)); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			gotG, errG := s.Grant(ctx, g.ID)
+			if !after {
+				return errG
+			}
+			gotC, errC := s.Code(ctx, g.ID, code.Hash)
+			gotA, errA := s.AccessToken(ctx, access.Hash)
+			gotR, errR := s.RotateRefreshToken(ctx, g.ID, r.Hash, newRefresh(30*time.Minute))
+			errs := []error{
+				zeroWith("Grant of an expired grant", gotG, errG, store.ErrNotFound),
+				zeroWith("Code of an expired grant", gotC, errC, store.ErrNotFound),
+				zeroWith("AccessToken of an expired grant", gotA, errA, store.ErrNotFound),
+				zeroWith("RotateRefreshToken of an expired grant", gotR, errR, store.ErrNotFound),
+			}
+			// The ID is free again, and nothing of the old grant comes back.
+			again := newGrant(time.Hour)
+			again.ID = g.ID
+			if err := s.SaveGrant(ctx, again); err != nil {
+				return errors.Join(append(errs, noErr("SaveGrant of an expired grant's id", err))...)
+			}
+			gotAgain, err := s.Grant(ctx, g.ID)
+			_, errC = s.Code(ctx, g.ID, code.Hash)
+			_, errA = s.AccessToken(ctx, access.Hash)
+			errs = append(errs,
+				sameRecord("Grant saved under an expired grant's id", gotAgain, again, err),
+				wantErr("Code of the expired grant after its id was saved again", errC, store.ErrNotFound),
+				wantErr("AccessToken of the expired grant after its id was saved again", errA, store.ErrNotFound))
+			return errors.Join(errs...)
+		}, nil
+	})
+}
+
+// grantFamily is everything a grant can have: a rotated refresh token, a
+// pending code, a consumed code and an access token.
+type grantFamily struct {
+	grant            store.Grant // as stored after the rotation
+	retired, current string      // refresh token hashes
+	code, consumed   store.AuthCode
+	access           store.AccessToken
+}
+
+func saveFamily(ctx context.Context, s store.Store) (grantFamily, error) {
+	g, err := saveGrant(ctx, s, true)
 	if err != nil {
-		return r, err
+		return grantFamily{}, err
 	}
-	if _, err := s.ConsumeCode(ctx, r.consumed.Hash); err != nil {
-		return r, err
+	next := newRefresh(30 * time.Minute)
+	if _, err := s.RotateRefreshToken(ctx, g.ID, g.RefreshHash, next); err != nil {
+		return grantFamily{}, noErr("RotateRefreshToken", err)
 	}
-	_, err = s.RotateRefreshToken(ctx, r.retired.Hash, r.live)
-	return r, err
+	f := grantFamily{
+		grant:   installed(g, g.RefreshHash, next),
+		retired: g.RefreshHash, current: next.Hash,
+		code: newCode(g.ID, time.Minute), consumed: newCode(g.ID, time.Minute),
+		access: newAccess(g.ID, 30*time.Minute),
+	}
+	err = errors.Join(s.SaveCode(ctx, f.code), s.SaveCode(ctx, f.consumed), s.SaveAccessToken(ctx, f.access))
+	if err != nil {
+		return f, noErr("saving codes and tokens of a grant", err)
+	}
+	_, err = s.ConsumeCode(ctx, g.ID, f.consumed.Hash)
+	return f, noErr("ConsumeCode", err)
 }
 
-// readResult is what one read of a grant's record gave.
-type readResult struct {
-	name string
-	err  error
-}
-
-// readGrant reads every record of r, in a fixed order.
-func readGrant(ctx context.Context, s store.Store, r grantRecords) []readResult {
-	var res [7]readResult
-	res[0].name, res[1].name, res[2].name = "pending code (ConsumeCode)", "consumed code (ConsumeCode)", "access token (AccessToken)"
-	res[3].name, res[4].name = "retired refresh token (RefreshToken)", "retired refresh token (RotateRefreshToken)"
-	res[5].name, res[6].name = "live refresh token (RefreshToken)", "live refresh token (RotateRefreshToken)"
-	_, res[0].err = s.ConsumeCode(ctx, r.code.Hash)
-	_, res[1].err = s.ConsumeCode(ctx, r.consumed.Hash)
-	_, res[2].err = s.AccessToken(ctx, r.access.Hash)
-	_, res[3].err = s.RefreshToken(ctx, r.retired.Hash)
-	_, res[4].err = s.RotateRefreshToken(ctx, r.retired.Hash, successor(r.retired, time.Hour))
-	_, res[5].err = s.RefreshToken(ctx, r.live.Hash)
-	_, res[6].err = s.RotateRefreshToken(ctx, r.live.Hash, successor(r.live, time.Hour))
-	return res[:]
+// familyGone checks that nothing of f can be read.
+func familyGone(ctx context.Context, s store.Store, f grantFamily, what string) error {
+	id := f.grant.ID
+	gotG, errG := s.Grant(ctx, id)
+	gotC, errC := s.Code(ctx, id, f.code.Hash)
+	gotU, errU := s.Code(ctx, id, f.consumed.Hash)
+	gotCC, errCC := s.ConsumeCode(ctx, id, f.code.Hash)
+	gotUC, errUC := s.ConsumeCode(ctx, id, f.consumed.Hash)
+	gotA, errA := s.AccessToken(ctx, f.access.Hash)
+	gotR, errR := s.RotateRefreshToken(ctx, id, f.current, newRefresh(time.Minute))
+	gotP, errP := s.RotateRefreshToken(ctx, id, f.retired, newRefresh(time.Minute))
+	return errors.Join(
+		zeroWith(what+": Grant", gotG, errG, store.ErrNotFound),
+		zeroWith(what+": Code of a pending code", gotC, errC, store.ErrNotFound),
+		zeroWith(what+": Code of a consumed code", gotU, errU, store.ErrNotFound),
+		zeroWith(what+": ConsumeCode of a pending code", gotCC, errCC, store.ErrNotFound),
+		zeroWith(what+": ConsumeCode of a consumed code", gotUC, errUC, store.ErrNotFound),
+		zeroWith(what+": AccessToken", gotA, errA, store.ErrNotFound),
+		zeroWith(what+": RotateRefreshToken of the current refresh token", gotR, errR, store.ErrNotFound),
+		zeroWith(what+": RotateRefreshToken of a retired refresh token", gotP, errP, store.ErrNotFound))
 }
 
 func checkGrantRevoke(ctx context.Context, s store.Store) error {
-	revoked, kept := randomID("grant"), randomID("grant")
-	r, err := saveGrant(ctx, s, revoked)
+	revoked, err := saveFamily(ctx, s)
 	if err != nil {
-		return noErr("saving the records of the revoked grant", err)
+		return fmt.Errorf("the revoked grant: %w", err)
 	}
-	k, err := saveGrant(ctx, s, kept)
+	kept, err := saveFamily(ctx, s)
 	if err != nil {
-		return noErr("saving the records of the other grant", err)
+		return fmt.Errorf("the other grant: %w", err)
 	}
 	noGrant := newAccess("", time.Hour)
 	if err := s.SaveAccessToken(ctx, noGrant); err != nil {
 		return noErr("SaveAccessToken without a grant", err)
 	}
-
-	if err := s.RevokeGrant(ctx, revoked); err != nil {
+	if err := s.RevokeGrant(ctx, revoked.grant.ID); err != nil {
 		return noErr("RevokeGrant", err)
 	}
-	var errs []error
-	for _, res := range readGrant(ctx, s, r) {
-		errs = append(errs, wantErr("revoked grant: "+res.name, res.err, store.ErrNotFound))
-	}
-	errs = append(errs, revokedStaysRevoked(ctx, s, revoked))
+	errs := []error{familyGone(ctx, s, revoked, "revoked grant")}
 
-	// Reading the other grant consumes and rotates its records, so what each
-	// read gives is the same as without any revocation.
-	want := []error{nil, store.ErrReused, nil, nil, store.ErrReused, nil, nil}
-	for i, res := range readGrant(ctx, s, k) {
-		if !errors.Is(res.err, want[i]) {
-			errs = append(errs, fmt.Errorf("other grant: %s: got %v, want %v", res.name, res.err, want[i]))
-		}
-	}
-	_, err = s.AccessToken(ctx, noGrant.Hash)
-	errs = append(errs, noErr("AccessToken without a grant after RevokeGrant", err))
+	// The other grant and the grantless token are untouched.
+	gotG, errG := s.Grant(ctx, kept.grant.ID)
+	gotC, errC := s.Code(ctx, kept.grant.ID, kept.code.Hash)
+	gotU, errU := s.Code(ctx, kept.grant.ID, kept.consumed.Hash)
+	gotA, errA := s.AccessToken(ctx, kept.access.Hash)
+	gotN, errN := s.AccessToken(ctx, noGrant.Hash)
+	errs = append(errs,
+		sameRecord("other grant: Grant", gotG, kept.grant, errG),
+		sameRecord("other grant: Code", gotC, kept.code, errC),
+		reusedRecord("other grant: Code of the consumed code", gotU, kept.consumed, errU),
+		sameRecord("other grant: AccessToken", gotA, kept.access, errA),
+		sameRecord("AccessToken without a grant", gotN, noGrant, errN),
+		noErr("RevokeGrant of a revoked grant", s.RevokeGrant(ctx, revoked.grant.ID)))
 	return errors.Join(errs...)
 }
 
-// revokedStaysRevoked saves new records of a revoked grant and checks that
-// none can be read. A store may also refuse to save them.
-func revokedStaysRevoked(ctx context.Context, s store.Store, grantID string) error {
-	code := newCode(grantID, time.Minute)
-	access := newAccess(grantID, time.Hour)
-	refresh := newRefresh(grantID, time.Hour)
-	_ = s.SaveCode(ctx, code)
-	_ = s.SaveAccessToken(ctx, access)
-	_ = s.SaveRefreshToken(ctx, refresh)
-	_, errCode := s.ConsumeCode(ctx, code.Hash)
-	_, errAccess := s.AccessToken(ctx, access.Hash)
-	_, errRefresh := s.RefreshToken(ctx, refresh.Hash)
-	_, errRotate := s.RotateRefreshToken(ctx, refresh.Hash, successor(refresh, time.Hour))
+// checkGrantRevokeHidesLater checks that codes and access tokens saved for
+// a grant after its revocation are refused and never readable.
+func checkGrantRevokeHidesLater(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, true)
+	if err != nil {
+		return err
+	}
+	if err := s.RevokeGrant(ctx, g.ID); err != nil {
+		return noErr("RevokeGrant", err)
+	}
+	code, access := newCode(g.ID, time.Minute), newAccess(g.ID, time.Minute)
+	errCode, errAccess := s.SaveCode(ctx, code), s.SaveAccessToken(ctx, access)
+	gotC, errC := s.Code(ctx, g.ID, code.Hash)
+	gotCC, errCC := s.ConsumeCode(ctx, g.ID, code.Hash)
+	gotA, errA := s.AccessToken(ctx, access.Hash)
 	return errors.Join(
-		wantErr("code saved after RevokeGrant (ConsumeCode)", errCode, store.ErrNotFound),
-		wantErr("access token saved after RevokeGrant (AccessToken)", errAccess, store.ErrNotFound),
-		wantErr("refresh token saved after RevokeGrant (RefreshToken)", errRefresh, store.ErrNotFound),
-		wantErr("refresh token saved after RevokeGrant (RotateRefreshToken)", errRotate, store.ErrNotFound))
+		wantErr("SaveCode for a revoked grant", errCode, store.ErrNotFound),
+		wantErr("SaveAccessToken for a revoked grant", errAccess, store.ErrNotFound),
+		zeroWith("Code saved after RevokeGrant", gotC, errC, store.ErrNotFound),
+		zeroWith("ConsumeCode of a code saved after RevokeGrant", gotCC, errCC, store.ErrNotFound),
+		zeroWith("AccessToken saved after RevokeGrant", gotA, errA, store.ErrNotFound))
+}
+
+// checkGrantRevokedIDTaken checks that a revoked grant's ID cannot be saved
+// again while the grant would have lived, so its records never come back.
+func checkGrantRevokedIDTaken(ctx context.Context, s store.Store) error {
+	f, err := saveFamily(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := s.RevokeGrant(ctx, f.grant.ID); err != nil {
+		return noErr("RevokeGrant", err)
+	}
+	again := newGrant(time.Minute)
+	again.ID = f.grant.ID
+	return errors.Join(
+		wantErr("SaveGrant of a revoked grant's id", s.SaveGrant(ctx, f.grant), store.ErrAlreadyExists),
+		wantErr("SaveGrant of a new grant under a revoked grant's id", s.SaveGrant(ctx, again), store.ErrAlreadyExists),
+		familyGone(ctx, s, f, "revoked grant after saving its id again"))
 }
 
 func checkGrantRevokeUnknown(ctx context.Context, s store.Store) error {
-	grantID := randomID("grant")
-	if err := s.RevokeGrant(ctx, grantID); err != nil {
-		return noErr("RevokeGrant of an unknown grant", err)
+	id := randomID("grant")
+	errs := []error{
+		noErr("RevokeGrant of an unknown grant", s.RevokeGrant(ctx, id)),
+		noErr("RevokeGrant of an unknown grant, again", s.RevokeGrant(ctx, id)),
+		noErr("RevokeGrant of the empty id", s.RevokeGrant(ctx, "")),
 	}
-	return errors.Join(
-		noErr("RevokeGrant of a revoked grant", s.RevokeGrant(ctx, grantID)),
-		revokedStaysRevoked(ctx, s, grantID))
+	// Revoking an unknown grant changes nothing.
+	g := newGrant(time.Hour)
+	g.ID = id
+	if err := s.SaveGrant(ctx, g); err != nil {
+		return errors.Join(append(errs, noErr("SaveGrant under an id revoked while unknown", err))...)
+	}
+	got, err := s.Grant(ctx, id)
+	return errors.Join(append(errs, sameRecord("Grant saved under an id revoked while unknown", got, g, err))...)
 }

@@ -78,35 +78,38 @@ func checkAuthRequestConsumeOnce(ctx context.Context, s store.Store) error {
 }
 
 func checkAuthRequestConsumeConcurrent(ctx context.Context, s store.Store) error {
-	r := newAuthRequest(time.Hour)
-	if err := s.SaveAuthRequest(ctx, r); err != nil {
-		return noErr("SaveAuthRequest", err)
-	}
-	got := make([]store.AuthRequest, racers)
-	results := race(func(i int) error {
-		var err error
-		got[i], err = s.ConsumeAuthRequest(ctx, r.ID)
-		return err
-	})
-	var errs []error
-	winners := 0
-	for i, err := range results {
-		switch {
-		case err == nil:
-			winners++
-			errs = append(errs, diff("winning ConsumeAuthRequest", got[i], r))
-		case !errors.Is(err, store.ErrNotFound):
-			errs = append(errs, fmt.Errorf("losing ConsumeAuthRequest: got error %q, want %v", err, store.ErrNotFound))
+	return inRounds(func() error {
+		r := newAuthRequest(time.Hour)
+		if err := s.SaveAuthRequest(ctx, r); err != nil {
+			return noErr("SaveAuthRequest", err)
 		}
-	}
-	if winners != 1 {
-		errs = append(errs, fmt.Errorf("%d concurrent ConsumeAuthRequest calls: %d succeeded, want exactly 1", racers, winners))
-	}
-	return joinDistinct(errs)
+		got := make([]store.AuthRequest, racers)
+		results := race(func(i int) error {
+			var err error
+			got[i], err = s.ConsumeAuthRequest(ctx, r.ID)
+			return err
+		})
+		var errs []error
+		winners := 0
+		for i, err := range results {
+			if err == nil {
+				winners++
+				errs = append(errs, diff("winning ConsumeAuthRequest", got[i], r))
+				continue
+			}
+			errs = append(errs, zeroWith("losing ConsumeAuthRequest", got[i], err, store.ErrNotFound))
+		}
+		if winners != 1 {
+			errs = append(errs, fmt.Errorf("%d concurrent ConsumeAuthRequest calls: %d succeeded, want exactly 1", racers, winners))
+		}
+		_, err := s.AuthRequest(ctx, r.ID)
+		errs = append(errs, wantErr("AuthRequest after the race", err, store.ErrNotFound))
+		return joinDistinct(errs)
+	})
 }
 
 func checkAuthRequestExpired(ctx context.Context, s store.Store) error {
-	return expiresOnRead("AuthRequest", func(exp time.Time) (func(bool) error, error) {
+	return expiresOnRead(ctx, s, "AuthRequest", func(exp time.Time) (func(bool) error, error) {
 		r := newAuthRequest(0)
 		r.ExpiresAt = exp
 		if err := s.SaveAuthRequest(ctx, r); err != nil {
@@ -189,7 +192,7 @@ func checkConsentDelete(ctx context.Context, s store.Store) error {
 }
 
 func checkConsentExpired(ctx context.Context, s store.Store) error {
-	return expiresOnRead("Consent", func(exp time.Time) (func(bool) error, error) {
+	return expiresOnRead(ctx, s, "Consent", func(exp time.Time) (func(bool) error, error) {
 		c := newConsent(0)
 		c.ExpiresAt = exp
 		if err := s.SaveConsent(ctx, c); err != nil {
@@ -203,4 +206,80 @@ func checkConsentExpired(ctx context.Context, s store.Store) error {
 			return wantErr("Consent of an expired consent", err, store.ErrNotFound)
 		}, nil
 	})
+}
+
+// checkAuthRequestReplaceExpiry checks that a replaced request takes the
+// replacement's expiry, shorter or longer than the one it replaces.
+func checkAuthRequestReplaceExpiry(ctx context.Context, s store.Store) error {
+	shortened := expiresOnRead(ctx, s, "AuthRequest replaced by one that expires sooner", func(exp time.Time) (func(bool) error, error) {
+		r := newAuthRequest(time.Hour)
+		if err := s.SaveAuthRequest(ctx, r); err != nil {
+			return nil, err
+		}
+		r.ExpiresAt, r.Subject = exp, "user-42"
+		if err := s.SaveAuthRequest(ctx, r); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			got, err := s.AuthRequest(ctx, r.ID)
+			if !after {
+				return sameRecord("replaced AuthRequest", got, r, err)
+			}
+			return zeroWith("AuthRequest past the replacement's expiry", got, err, store.ErrNotFound)
+		}, nil
+	})
+	extended := expiresOnRead(ctx, s, "AuthRequest replaced by one that expires later", func(exp time.Time) (func(bool) error, error) {
+		r := newAuthRequest(0)
+		r.ExpiresAt = exp
+		if err := s.SaveAuthRequest(ctx, r); err != nil {
+			return nil, err
+		}
+		r.ExpiresAt, r.Subject = now().Add(time.Hour), "user-42"
+		if err := s.SaveAuthRequest(ctx, r); err != nil {
+			return nil, err
+		}
+		return func(bool) error {
+			got, err := s.AuthRequest(ctx, r.ID)
+			return sameRecord("AuthRequest replaced by a longer-lived one", got, r, err)
+		}, nil
+	})
+	return errors.Join(shortened, extended)
+}
+
+// checkConsentReplaceExpiry checks that a replaced consent takes the
+// replacement's expiry, shorter or longer than the one it replaces.
+func checkConsentReplaceExpiry(ctx context.Context, s store.Store) error {
+	shortened := expiresOnRead(ctx, s, "Consent replaced by one that expires sooner", func(exp time.Time) (func(bool) error, error) {
+		c := newConsent(time.Hour)
+		if err := s.SaveConsent(ctx, c); err != nil {
+			return nil, err
+		}
+		c.ExpiresAt, c.Scopes = exp, []string{"basic_info"}
+		if err := s.SaveConsent(ctx, c); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			got, err := s.Consent(ctx, c.Subject, c.ClientID)
+			if !after {
+				return sameRecord("replaced Consent", got, c, err)
+			}
+			return zeroWith("Consent past the replacement's expiry", got, err, store.ErrNotFound)
+		}, nil
+	})
+	extended := expiresOnRead(ctx, s, "Consent replaced by one that expires later", func(exp time.Time) (func(bool) error, error) {
+		c := newConsent(0)
+		c.ExpiresAt = exp
+		if err := s.SaveConsent(ctx, c); err != nil {
+			return nil, err
+		}
+		c.ExpiresAt, c.Scopes = now().Add(time.Hour), []string{"basic_info"}
+		if err := s.SaveConsent(ctx, c); err != nil {
+			return nil, err
+		}
+		return func(bool) error {
+			got, err := s.Consent(ctx, c.Subject, c.ClientID)
+			return sameRecord("Consent replaced by a longer-lived one", got, c, err)
+		}, nil
+	})
+	return errors.Join(shortened, extended)
 }

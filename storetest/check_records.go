@@ -3,24 +3,114 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"time"
 
 	"github.com/kunci/kunci/store"
 )
 
-// deepCopy returns a copy of the record v that shares no slice with it.
-func deepCopy[T any](v T) T {
-	rv := reflect.ValueOf(&v).Elem()
-	for i := range rv.NumField() {
-		f := rv.Field(i)
-		if f.Kind() == reflect.Slice && !f.IsNil() {
-			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
-			reflect.Copy(c, f)
-			f.Set(c)
+// checkRecordsRoundTrip saves one record of every kind with every exported
+// field set (see filled) and reads it back through every method that
+// returns it. A store that forgets a field, new or old, fails.
+func checkRecordsRoundTrip(ctx context.Context, s store.Store) error {
+	base := now().Add(-time.Hour)
+	c, err1 := filled[store.Client](base)
+	g, err2 := filled[store.Grant](base)
+	next, err3 := filled[store.RefreshState](base)
+	code, err4 := filled[store.AuthCode](base)
+	access, err5 := filled[store.AccessToken](base)
+	req, err6 := filled[store.AuthRequest](base)
+	consent, err7 := filled[store.Consent](base)
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
+		return err
+	}
+	t := now()
+	g.ExpiresAt, g.RefreshExpiresAt = t.Add(2*time.Hour), t.Add(time.Hour)
+	next.ExpiresAt = t.Add(90 * time.Minute)
+	code.GrantID, code.ExpiresAt = g.ID, t.Add(time.Minute)
+	access.GrantID, access.ExpiresAt = g.ID, t.Add(30*time.Minute)
+	req.ExpiresAt, consent.ExpiresAt = t.Add(time.Hour), t.Add(time.Hour)
+
+	var errs []error
+	if err := s.SaveClient(ctx, c); err != nil {
+		errs = append(errs, noErr("SaveClient", err))
+	} else {
+		got, err := s.Client(ctx, c.ID)
+		errs = append(errs, sameRecord("Client", got, c, err))
+	}
+
+	if err := s.SaveGrant(ctx, g); err != nil {
+		return errors.Join(append(errs, noErr("SaveGrant", err))...)
+	}
+	got, err := s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant", got, g, err))
+	old, err := s.RotateRefreshToken(ctx, g.ID, g.RefreshHash, next)
+	errs = append(errs, sameRecord("RotateRefreshToken result (the grant before)", old, g, err))
+	rotated := installed(g, g.RefreshHash, next)
+	got, err = s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant after a rotation", got, rotated, err))
+	if err == nil {
+		errs = append(errs, refreshStateInGrant(got, next))
+	}
+	again, err := s.RotateRefreshToken(ctx, g.ID, g.RefreshHash, next)
+	errs = append(errs, reusedRecord("RotateRefreshToken of the retired token", again, rotated, err))
+
+	if err := s.SaveCode(ctx, code); err != nil {
+		errs = append(errs, noErr("SaveCode", err))
+	} else {
+		got, err := s.Code(ctx, g.ID, code.Hash)
+		errs = append(errs, sameRecord("Code", got, code, err))
+		got, err = s.ConsumeCode(ctx, g.ID, code.Hash)
+		errs = append(errs, sameRecord("ConsumeCode", got, code, err))
+		got, err = s.Code(ctx, g.ID, code.Hash)
+		errs = append(errs, reusedRecord("Code of the consumed code", got, code, err))
+		got, err = s.ConsumeCode(ctx, g.ID, code.Hash)
+		errs = append(errs, reusedRecord("ConsumeCode of the consumed code", got, code, err))
+	}
+
+	if err := s.SaveAccessToken(ctx, access); err != nil {
+		errs = append(errs, noErr("SaveAccessToken", err))
+	} else {
+		got, err := s.AccessToken(ctx, access.Hash)
+		errs = append(errs, sameRecord("AccessToken", got, access, err))
+	}
+
+	if err := s.SaveAuthRequest(ctx, req); err != nil {
+		errs = append(errs, noErr("SaveAuthRequest", err))
+	} else {
+		got, err := s.AuthRequest(ctx, req.ID)
+		errs = append(errs, sameRecord("AuthRequest", got, req, err))
+		got, err = s.ConsumeAuthRequest(ctx, req.ID)
+		errs = append(errs, sameRecord("ConsumeAuthRequest", got, req, err))
+	}
+
+	if err := s.SaveConsent(ctx, consent); err != nil {
+		errs = append(errs, noErr("SaveConsent", err))
+	} else {
+		got, err := s.Consent(ctx, consent.Subject, consent.ClientID)
+		errs = append(errs, sameRecord("Consent", got, consent, err))
+	}
+	return errors.Join(errs...)
+}
+
+// refreshStateInGrant checks that every field F of next is the grant's
+// field RefreshF, by reflection, so that a field added to RefreshState
+// must be kept in the grant too.
+func refreshStateInGrant(g store.Grant, next store.RefreshState) error {
+	gv, nv := reflect.ValueOf(g), reflect.ValueOf(next)
+	var errs []error
+	for i := range nv.NumField() {
+		name := nv.Type().Field(i).Name
+		f := gv.FieldByName("Refresh" + name)
+		switch {
+		case !f.IsValid():
+			errs = append(errs, fmt.Errorf("storetest: Grant has no field Refresh%s to keep RefreshState.%s", name, name))
+		case !sameValue(f, nv.Field(i)):
+			errs = append(errs, fmt.Errorf("after a rotation the grant's Refresh%s = %s, want the successor's %s", name, show(f), show(nv.Field(i))))
 		}
 	}
-	return v
+	return errors.Join(errs...)
 }
 
 // scribble overwrites, in place, every element of every slice in the record
@@ -44,14 +134,15 @@ func scribble[T any](p *T) {
 }
 
 // checkRecordsCopyIsolated checks that a store keeps its own copy of every
-// record it is given and hands out copies: changing the slices of a saved
-// record, or of a returned one, changes nothing stored.
+// record it is given and hands out copies, records returned together with
+// ErrReused included: changing the slices of a saved record, or of a
+// returned one, changes nothing stored.
 func checkRecordsCopyIsolated(ctx context.Context, s store.Store) error {
 	return errors.Join(
 		copyIsolatedClient(ctx, s),
+		copyIsolatedGrant(ctx, s),
 		copyIsolatedCode(ctx, s),
 		copyIsolatedAccess(ctx, s),
-		copyIsolatedRefresh(ctx, s),
 		copyIsolatedAuthRequest(ctx, s),
 		copyIsolatedConsent(ctx, s))
 }
@@ -73,31 +164,65 @@ func copyIsolatedClient(ctx context.Context, s store.Store) error {
 	return errors.Join(errSaved, sameRecord("Client after a returned record was changed", again, want, err))
 }
 
-func copyIsolatedCode(ctx context.Context, s store.Store) error {
-	c := newCode(randomID("grant"), time.Minute)
-	want := deepCopy(c)
-	if err := s.SaveCode(ctx, c); err != nil {
-		return noErr("SaveCode", err)
+func copyIsolatedGrant(ctx context.Context, s store.Store) error {
+	g := withRefresh(newGrant(time.Hour), newRefresh(time.Minute))
+	want := deepCopy(g)
+	if err := s.SaveGrant(ctx, g); err != nil {
+		return noErr("SaveGrant", err)
 	}
-	scribble(&c)
-	got, err := s.ConsumeCode(ctx, want.Hash)
+	scribble(&g)
+	got, err := s.Grant(ctx, want.ID)
 	if err != nil {
-		return noErr("ConsumeCode", err)
+		return noErr("Grant", err)
 	}
-	errSaved := diff("AuthCode after the saved record was changed", got, want)
+	errs := []error{diff("Grant after the saved record was changed", got, want)}
 	scribble(&got)
-	again, err := s.ConsumeCode(ctx, want.Hash)
-	return errors.Join(errSaved,
-		wantErr("second ConsumeCode", err, store.ErrReused),
-		diff("AuthCode (with ErrReused) after a returned record was changed", again, want))
+	next := newRefresh(time.Minute)
+	old, err := s.RotateRefreshToken(ctx, want.ID, want.RefreshHash, next)
+	if err != nil {
+		return errors.Join(append(errs, noErr("RotateRefreshToken", err))...)
+	}
+	errs = append(errs, diff("RotateRefreshToken result after a returned Grant was changed", old, want))
+	scribble(&old)
+	rotated := installed(want, want.RefreshHash, next)
+	reused, err := s.RotateRefreshToken(ctx, want.ID, want.RefreshHash, newRefresh(time.Minute))
+	errs = append(errs, reusedRecord("RotateRefreshToken of the retired token after a rotation result was changed", reused, rotated, err))
+	scribble(&reused)
+	final, err := s.Grant(ctx, want.ID)
+	errs = append(errs, sameRecord("Grant after a Grant returned with ErrReused was changed", final, rotated, err))
+	return errors.Join(errs...)
+}
+
+func copyIsolatedCode(ctx context.Context, s store.Store) error {
+	g, c, err := saveCode(ctx, s)
+	if err != nil {
+		return err
+	}
+	want := deepCopy(c)
+	scribble(&c)
+	got, err := s.Code(ctx, g.ID, want.Hash)
+	if err != nil {
+		return noErr("Code", err)
+	}
+	errs := []error{diff("AuthCode after the saved record was changed", got, want)}
+	scribble(&got)
+	got, err = s.ConsumeCode(ctx, g.ID, want.Hash)
+	errs = append(errs, sameRecord("ConsumeCode after a returned AuthCode was changed", got, want, err))
+	scribble(&got)
+	reused, err := s.Code(ctx, g.ID, want.Hash)
+	errs = append(errs, reusedRecord("Code after a consumed AuthCode was changed", reused, want, err))
+	scribble(&reused)
+	reused, err = s.ConsumeCode(ctx, g.ID, want.Hash)
+	errs = append(errs, reusedRecord("ConsumeCode after an AuthCode returned with ErrReused was changed", reused, want, err))
+	return errors.Join(errs...)
 }
 
 func copyIsolatedAccess(ctx context.Context, s store.Store) error {
-	t := newAccess(randomID("grant"), time.Hour)
-	want := deepCopy(t)
-	if err := s.SaveAccessToken(ctx, t); err != nil {
-		return noErr("SaveAccessToken", err)
+	_, t, err := saveAccess(ctx, s)
+	if err != nil {
+		return err
 	}
+	want := deepCopy(t)
 	scribble(&t)
 	got, err := s.AccessToken(ctx, want.Hash)
 	if err != nil {
@@ -107,37 +232,6 @@ func copyIsolatedAccess(ctx context.Context, s store.Store) error {
 	scribble(&got)
 	again, err := s.AccessToken(ctx, want.Hash)
 	return errors.Join(errSaved, sameRecord("AccessToken after a returned record was changed", again, want, err))
-}
-
-func copyIsolatedRefresh(ctx context.Context, s store.Store) error {
-	t := newRefresh(randomID("grant"), time.Hour)
-	want := deepCopy(t)
-	if err := s.SaveRefreshToken(ctx, t); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	scribble(&t)
-	got, err := s.RefreshToken(ctx, want.Hash)
-	if err != nil {
-		return noErr("RefreshToken", err)
-	}
-	var errs []error
-	errs = append(errs, diff("RefreshToken after the saved record was changed", got, want))
-	scribble(&got)
-
-	next := successor(want, time.Hour)
-	wantNext := deepCopy(next)
-	old, err := s.RotateRefreshToken(ctx, want.Hash, next)
-	if err != nil {
-		return errors.Join(append(errs, noErr("RotateRefreshToken", err))...)
-	}
-	errs = append(errs, diff("RotateRefreshToken result after a returned record was changed", old, want))
-	scribble(&next)
-	scribble(&old)
-	gotNext, err := s.RefreshToken(ctx, wantNext.Hash)
-	errs = append(errs, sameRecord("successor RefreshToken after the saved record was changed", gotNext, wantNext, err))
-	retired, err := s.RefreshToken(ctx, want.Hash)
-	errs = append(errs, sameRecord("rotated RefreshToken after a returned record was changed", retired, retiredAs(want, wantNext.Hash, retired.RotatedAt), err))
-	return errors.Join(errs...)
 }
 
 func copyIsolatedAuthRequest(ctx context.Context, s store.Store) error {
@@ -187,13 +281,21 @@ func checkRecordsTimes(ctx context.Context, s store.Store) error {
 	gotC, err := s.Client(ctx, c.ID)
 	errs = append(errs, sameRecord("Client with zero CreatedAt", gotC, c, err))
 
-	code := newCode(randomID("grant"), 0)
-	code.AuthTime, code.IssuedAt, code.ExpiresAt = time.Time{}, time.Time{}, far
-	errs = append(errs, noErr("SaveCode", s.SaveCode(ctx, code)))
-	gotCode, err := s.ConsumeCode(ctx, code.Hash)
-	errs = append(errs, sameRecord("AuthCode with zero times", gotCode, code, err))
+	g := newGrant(0)
+	g.AuthTime, g.CreatedAt, g.ExpiresAt = time.Time{}, time.Time{}, far
+	if err := s.SaveGrant(ctx, g); err != nil {
+		return errors.Join(append(errs, noErr("SaveGrant", err))...)
+	}
+	gotG, err := s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant with zero times and no refresh token", gotG, g, err))
 
-	for _, grantID := range []string{randomID("grant"), ""} {
+	code := newCode(g.ID, 0)
+	code.IssuedAt, code.ExpiresAt = time.Time{}, far
+	errs = append(errs, noErr("SaveCode", s.SaveCode(ctx, code)))
+	gotCode, err := s.Code(ctx, g.ID, code.Hash)
+	errs = append(errs, sameRecord("AuthCode with zero IssuedAt", gotCode, code, err))
+
+	for _, grantID := range []string{g.ID, ""} {
 		a := newAccess(grantID, 0)
 		a.IssuedAt, a.ExpiresAt = time.Time{}, far
 		errs = append(errs, noErr("SaveAccessToken", s.SaveAccessToken(ctx, a)))
@@ -201,11 +303,11 @@ func checkRecordsTimes(ctx context.Context, s store.Store) error {
 		errs = append(errs, sameRecord("AccessToken with zero IssuedAt", gotA, a, err))
 	}
 
-	r := newRefresh(randomID("grant"), 0)
-	r.AuthTime, r.IssuedAt, r.ExpiresAt = time.Time{}, time.Time{}, far
-	errs = append(errs, noErr("SaveRefreshToken", s.SaveRefreshToken(ctx, r)))
-	gotR, err := s.RefreshToken(ctx, r.Hash)
-	errs = append(errs, sameRecord("RefreshToken with zero times", gotR, r, err))
+	next := store.RefreshState{Hash: randomHash(), IssuedAt: now(), ExpiresAt: far}
+	_, err = s.RotateRefreshToken(ctx, g.ID, "", next)
+	errs = append(errs, noErr("RotateRefreshToken to a token that expires with its far grant", err))
+	gotG, err = s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant with a far refresh token", gotG, installed(g, "", next), err))
 
 	req := newAuthRequest(0)
 	req.CreatedAt, req.ExpiresAt = time.Time{}, far
@@ -218,5 +320,7 @@ func checkRecordsTimes(ctx context.Context, s store.Store) error {
 	errs = append(errs, noErr("SaveConsent", s.SaveConsent(ctx, con)))
 	gotCon, err := s.Consent(ctx, con.Subject, con.ClientID)
 	errs = append(errs, sameRecord("Consent with zero GrantedAt", gotCon, con, err))
+
+	errs = append(errs, noErr("UseOnce until a far expiry", s.UseOnce(ctx, "far:"+randomHash(), far)))
 	return errors.Join(errs...)
 }

@@ -9,315 +9,264 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-func checkRefreshSaveLookup(ctx context.Context, s store.Store) error {
-	t := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, t); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	got, err := s.RefreshToken(ctx, t.Hash)
+// rotate rotates grant g from oldHash to a fresh refresh token issued at
+// issuedAt, and returns the grant as it should read afterwards.
+func rotate(ctx context.Context, s store.Store, g store.Grant, oldHash string, issuedAt time.Time) (store.Grant, store.RefreshState, error) {
+	next := newRefresh(30 * time.Minute)
+	next.IssuedAt = issuedAt
+	old, err := s.RotateRefreshToken(ctx, g.ID, oldHash, next)
 	if err != nil {
-		return noErr("RefreshToken", err)
+		return g, next, noErr("RotateRefreshToken", err)
 	}
-	return diff("RefreshToken", got, t)
+	return installed(g, oldHash, next), next, diff("RotateRefreshToken result (the grant before)", old, g)
 }
 
-func checkRefreshRequiresGrant(ctx context.Context, s store.Store) error {
-	t := newRefresh("", time.Hour)
-	err := s.SaveRefreshToken(ctx, t)
-	_, errRead := s.RefreshToken(ctx, t.Hash)
+func checkRefreshFirst(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	want, _, err := rotate(ctx, s, g, "", now().Add(-time.Minute))
+	if err != nil {
+		return fmt.Errorf("first refresh token: %w", err)
+	}
+	got, err := s.Grant(ctx, g.ID)
+	return sameRecord("Grant after its first refresh token (no rotation counted)", got, want, err)
+}
+
+func checkRefreshFirstTwice(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	want, _, err := rotate(ctx, s, g, "", now())
+	if err != nil {
+		return err
+	}
+	again, errAgain := s.RotateRefreshToken(ctx, g.ID, "", newRefresh(time.Minute))
+	got, err := s.Grant(ctx, g.ID)
 	return errors.Join(
-		wantErr("SaveRefreshToken without a grant", err, store.ErrInvalid),
-		wantErr("RefreshToken of a refused token", errRead, store.ErrNotFound))
+		reusedRecord("RotateRefreshToken with oldHash \"\" of a grant that has a refresh token", again, want, errAgain),
+		sameRecord("Grant after a refused first refresh token", got, want, err))
 }
 
-func checkRefreshDuplicate(ctx context.Context, s store.Store) error {
-	t := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, t); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	dup := newRefresh(randomID("grant"), 2*time.Hour)
-	dup.Hash = t.Hash
-	errDup := s.SaveRefreshToken(ctx, dup)
-	got, err := s.RefreshToken(ctx, t.Hash)
-	return errors.Join(
-		wantErr("SaveRefreshToken of a taken hash", errDup, store.ErrAlreadyExists),
-		sameRecord("RefreshToken after a refused duplicate", got, t, err))
-}
-
-// retiredAs returns what old should read as once rotated to successorHash.
-func retiredAs(old store.RefreshToken, successorHash string, rotatedAt time.Time) store.RefreshToken {
-	old.SuccessorHash = successorHash
-	old.RotatedAt = rotatedAt
-	return old
-}
-
-// checkRotatedAt reports whether a retired token's RotatedAt falls within
-// the rotation call, at microsecond precision.
-func checkRotatedAt(what string, got store.RefreshToken, before, after time.Time) error {
-	lo, hi := before.Truncate(time.Microsecond), after.Add(time.Microsecond)
-	if got.RotatedAt.Before(lo) || got.RotatedAt.After(hi) {
-		return fmt.Errorf("%s: RotatedAt = %s, want between %s and %s", what,
-			got.RotatedAt.Format(time.RFC3339Nano), lo.Format(time.RFC3339Nano), hi.Format(time.RFC3339Nano))
-	}
-	return nil
-}
-
+// checkRefreshRotate checks a rotation and the next one, and that RotatedAt
+// is the caller's next.IssuedAt, never a time the store stamps.
 func checkRefreshRotate(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	b := successor(a, 2*time.Hour)
-	before := time.Now()
-	old, err := s.RotateRefreshToken(ctx, a.Hash, b)
-	after := time.Now()
+	g, err := saveGrant(ctx, s, true)
 	if err != nil {
-		return noErr("RotateRefreshToken", err)
+		return err
 	}
-	var errs []error
-	errs = append(errs, diff("RotateRefreshToken result (the record before rotation)", old, a))
+	b, _, err := rotate(ctx, s, g, g.RefreshHash, now().Add(-90*time.Second))
+	if err != nil {
+		return fmt.Errorf("first rotation: %w", err)
+	}
+	got, err := s.Grant(ctx, g.ID)
+	if err := sameRecord("Grant after a rotation", got, b, err); err != nil {
+		return err
+	}
+	c, _, err := rotate(ctx, s, b, b.RefreshHash, now().Add(-30*time.Second))
+	if err != nil {
+		return fmt.Errorf("second rotation: %w", err)
+	}
+	got, err = s.Grant(ctx, g.ID)
+	return sameRecord("Grant after two rotations", got, c, err)
+}
 
-	gotB, err := s.RefreshToken(ctx, b.Hash)
-	errs = append(errs, noErr("RefreshToken of the successor", err))
-	if err == nil {
-		errs = append(errs, diff("successor RefreshToken", gotB, b))
-	}
-	gotA, err := s.RefreshToken(ctx, a.Hash)
-	errs = append(errs, noErr("RefreshToken of the rotated token", err))
-	if err == nil {
-		errs = append(errs,
-			checkRotatedAt("rotated RefreshToken", gotA, before, after),
-			diff("rotated RefreshToken", gotA, retiredAs(a, b.Hash, gotA.RotatedAt)))
-	}
-
-	// The successor rotates in turn.
-	c := successor(b, 3*time.Hour)
-	old, err = s.RotateRefreshToken(ctx, b.Hash, c)
-	errs = append(errs, noErr("RotateRefreshToken of the successor", err))
-	if err == nil {
-		errs = append(errs, diff("second RotateRefreshToken result", old, b))
-	}
-	return errors.Join(errs...)
+// checkRotationRace races RotateRefreshToken calls of one grant from
+// oldHash, in several rounds, and checks every caller's result: the winner
+// gets the grant as it was, every loser ErrReused with the grant as the
+// winner left it.
+func checkRotationRace(ctx context.Context, s store.Store, withRefreshToken bool) error {
+	return inRounds(func() error {
+		g, err := saveGrant(ctx, s, withRefreshToken)
+		if err != nil {
+			return err
+		}
+		oldHash := g.RefreshHash
+		next := make([]store.RefreshState, racers)
+		for i := range next {
+			next[i] = newRefresh(30 * time.Minute)
+		}
+		got := make([]store.Grant, racers)
+		results := race(func(i int) error {
+			var err error
+			got[i], err = s.RotateRefreshToken(ctx, g.ID, oldHash, next[i])
+			return err
+		})
+		winner := -1
+		var errs []error
+		for i, err := range results {
+			if err != nil {
+				continue
+			}
+			if winner >= 0 {
+				errs = append(errs, fmt.Errorf("RotateRefreshToken calls %d and %d both succeeded", winner, i))
+				continue
+			}
+			winner = i
+			errs = append(errs, diff("winning RotateRefreshToken", got[i], g))
+		}
+		if winner < 0 {
+			return joinDistinct(append(errs, fmt.Errorf("%d concurrent RotateRefreshToken calls: none succeeded", racers)))
+		}
+		want := installed(g, oldHash, next[winner])
+		for i, err := range results {
+			if i != winner {
+				errs = append(errs, reusedRecord("losing RotateRefreshToken", got[i], want, err))
+			}
+		}
+		final, err := s.Grant(ctx, g.ID)
+		errs = append(errs, sameRecord("Grant after the race (the winner's refresh token)", final, want, err))
+		return joinDistinct(errs)
+	})
 }
 
 func checkRefreshRotateConcurrent(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	next := make([]store.RefreshToken, racers)
-	for i := range next {
-		next[i] = successor(a, time.Hour)
-	}
-	got := make([]store.RefreshToken, racers)
-	results := race(func(i int) error {
-		var err error
-		got[i], err = s.RotateRefreshToken(ctx, a.Hash, next[i])
+	return checkRotationRace(ctx, s, true)
+}
+
+func checkRefreshFirstConcurrent(ctx context.Context, s store.Store) error {
+	return checkRotationRace(ctx, s, false)
+}
+
+// checkRefreshReuseAfterRotations checks that every retired token, not only
+// the last one, is recognised: a→b→c→d, then a, b and c are each a reuse
+// (RFC 9700 §4.14.2), and d still rotates.
+func checkRefreshReuseAfterRotations(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, true)
+	if err != nil {
 		return err
-	})
-	winner := -1
+	}
+	retired := []string{g.RefreshHash}
+	cur := g
+	for i := range 3 {
+		if cur, _, err = rotate(ctx, s, cur, cur.RefreshHash, now()); err != nil {
+			return fmt.Errorf("rotation %d: %w", i+1, err)
+		}
+		retired = append(retired, cur.RefreshHash)
+	}
+	retired = retired[:3]
 	var errs []error
-	for i, err := range results {
-		switch {
-		case err == nil:
-			if winner >= 0 {
-				errs = append(errs, fmt.Errorf("concurrent RotateRefreshToken: calls %d and %d both succeeded", winner, i))
-			}
-			winner = i
-			errs = append(errs, diff("winning RotateRefreshToken", got[i], a))
-		case !errors.Is(err, store.ErrReused):
-			errs = append(errs, fmt.Errorf("losing RotateRefreshToken: got error %q, want %v", err, store.ErrReused))
-		}
+	for i, h := range retired {
+		got, err := s.RotateRefreshToken(ctx, g.ID, h, newRefresh(30*time.Minute))
+		errs = append(errs, reusedRecord(fmt.Sprintf("RotateRefreshToken of the token retired by rotation %d of 3", i+1), got, cur, err))
 	}
-	if winner < 0 {
-		return joinDistinct(append(errs, fmt.Errorf("%d concurrent RotateRefreshToken calls: none succeeded", racers)))
-	}
-	for i, err := range results {
-		if i == winner || !errors.Is(err, store.ErrReused) {
-			continue
-		}
-		if got[i].SuccessorHash != next[winner].Hash {
-			errs = append(errs, fmt.Errorf("losing RotateRefreshToken: SuccessorHash with ErrReused is not the winner's successor"))
-		}
-	}
-	for i := range next {
-		_, err := s.RefreshToken(ctx, next[i].Hash)
-		if i == winner {
-			errs = append(errs, noErr("RefreshToken of the winning successor", err))
-		} else if !errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("RefreshToken of a losing call's successor: got %v, want %v (a failed rotation must save nothing)", err, store.ErrNotFound))
-		}
-	}
-	return joinDistinct(errs)
-}
-
-func checkRefreshReuseDetected(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	b := successor(a, time.Hour)
-	before := time.Now()
-	if _, err := s.RotateRefreshToken(ctx, a.Hash, b); err != nil {
-		return noErr("RotateRefreshToken", err)
-	}
-	after := time.Now()
-	var errs []error
-	c := successor(a, time.Hour)
-	got, err := s.RotateRefreshToken(ctx, a.Hash, c)
-	if e := wantErr("RotateRefreshToken of a rotated token", err, store.ErrReused); e != nil {
-		errs = append(errs, e)
-	} else {
-		// The retired record lets the server revoke the family (RFC 9700 §4.14.2).
-		errs = append(errs,
-			checkRotatedAt("retired RefreshToken with ErrReused", got, before, after),
-			diff("retired RefreshToken with ErrReused", got, retiredAs(a, b.Hash, got.RotatedAt)))
-	}
-	_, err = s.RefreshToken(ctx, c.Hash)
-	errs = append(errs, wantErr("RefreshToken of the successor offered with a reused token", err, store.ErrNotFound))
-	read, err := s.RefreshToken(ctx, a.Hash)
-	errs = append(errs, noErr("RefreshToken of the rotated token", err))
-	if err == nil && !read.Rotated() {
-		errs = append(errs, errors.New("RefreshToken of the rotated token: Rotated() = false, want true"))
+	got, err := s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant after reuses", got, cur, err))
+	if _, _, err := rotate(ctx, s, cur, cur.RefreshHash, now()); err != nil {
+		errs = append(errs, fmt.Errorf("rotation of the current token after reuses: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-func checkRefreshExpired(ctx context.Context, s store.Store) error {
-	return expiresOnRead("RefreshToken", func(exp time.Time) (func(bool) error, error) {
-		t := newRefresh(randomID("grant"), 0)
-		t.ExpiresAt = exp
-		if err := s.SaveRefreshToken(ctx, t); err != nil {
-			return nil, err
-		}
-		return func(after bool) error {
-			_, err := s.RefreshToken(ctx, t.Hash)
-			if !after {
-				return err
-			}
-			return wantErr("RefreshToken of an expired token", err, store.ErrNotFound)
-		}, nil
-	})
-}
-
-func checkRefreshRotateExpired(ctx context.Context, s store.Store) error {
-	return expiresOnRead("RefreshToken", func(exp time.Time) (func(bool) error, error) {
-		t := newRefresh(randomID("grant"), 0)
-		t.ExpiresAt = exp
-		if err := s.SaveRefreshToken(ctx, t); err != nil {
-			return nil, err
-		}
-		return func(after bool) error {
-			if !after {
-				_, err := s.RefreshToken(ctx, t.Hash)
-				return err
-			}
-			next := successor(t, time.Hour)
-			_, err := s.RotateRefreshToken(ctx, t.Hash, next)
-			_, errNext := s.RefreshToken(ctx, next.Hash)
-			return errors.Join(
-				wantErr("RotateRefreshToken of an expired token", err, store.ErrNotFound),
-				wantErr("RefreshToken of the successor of an expired token", errNext, store.ErrNotFound))
-		}, nil
-	})
-}
-
-// checkRefreshRetiredExpires checks that a retired token stops being
-// recognised once every record of its grant has expired.
-func checkRefreshRetiredExpires(ctx context.Context, s store.Store) error {
-	return expiresOnRead("rotated RefreshToken", func(exp time.Time) (func(bool) error, error) {
-		a := newRefresh(randomID("grant"), 0)
+// checkRefreshRetiredPastOwnExpiry checks that a retired token is still a
+// reuse once its own ExpiresAt has passed, while its grant lives.
+func checkRefreshRetiredPastOwnExpiry(ctx context.Context, s store.Store) error {
+	return expiresOnRead(ctx, s, "retired refresh token", func(exp time.Time) (func(bool) error, error) {
+		g := newGrant(time.Hour)
+		a := newRefresh(0)
 		a.ExpiresAt = exp
-		if err := s.SaveRefreshToken(ctx, a); err != nil {
+		g = withRefresh(g, a)
+		if err := s.SaveGrant(ctx, g); err != nil {
 			return nil, err
 		}
-		b := successor(a, 0)
-		b.ExpiresAt = exp
-		if _, err := s.RotateRefreshToken(ctx, a.Hash, b); err != nil {
-			if !time.Now().Before(exp) {
-				return nil, store.ErrExpired // too slow; expiresOnRead tries a longer life
-			}
-			return nil, err
-		}
+		var b store.Grant
 		return func(after bool) error {
-			got, err := s.RefreshToken(ctx, a.Hash)
 			if !after {
-				if err == nil && !got.Rotated() {
-					return errors.New("RefreshToken of the rotated token: Rotated() = false, want true")
-				}
+				var err error
+				b, _, err = rotate(ctx, s, g, a.Hash, now())
 				return err
 			}
-			_, errRotate := s.RotateRefreshToken(ctx, a.Hash, successor(a, time.Hour))
-			_, errB := s.RefreshToken(ctx, b.Hash)
-			return errors.Join(
-				wantErr("RefreshToken of a rotated token whose grant expired", err, store.ErrNotFound),
-				wantErr("RotateRefreshToken of a rotated token whose grant expired", errRotate, store.ErrNotFound),
-				wantErr("RefreshToken of an expired successor", errB, store.ErrNotFound))
+			got, err := s.RotateRefreshToken(ctx, g.ID, a.Hash, newRefresh(30*time.Minute))
+			errs := []error{reusedRecord("RotateRefreshToken of a retired token past its own expiry", got, b, err)}
+			gotG, err := s.Grant(ctx, g.ID)
+			errs = append(errs, sameRecord("Grant after the reuse", gotG, b, err))
+			if _, _, err := rotate(ctx, s, b, b.RefreshHash, now()); err != nil {
+				errs = append(errs, fmt.Errorf("rotation of the live successor: %w", err))
+			}
+			return errors.Join(errs...)
 		}, nil
 	})
 }
 
-func checkRefreshRotateOtherGrant(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
+// checkRefreshCurrentExpired checks that an expired current refresh token
+// no longer rotates, while its grant stays live and unchanged.
+func checkRefreshCurrentExpired(ctx context.Context, s store.Store) error {
+	return expiresOnRead(ctx, s, "current refresh token", func(exp time.Time) (func(bool) error, error) {
+		a := newRefresh(0)
+		a.ExpiresAt = exp
+		g := withRefresh(newGrant(time.Hour), a)
+		if err := s.SaveGrant(ctx, g); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			got, err := s.Grant(ctx, g.ID)
+			if !after {
+				return err
+			}
+			rot, errRot := s.RotateRefreshToken(ctx, g.ID, a.Hash, newRefresh(30*time.Minute))
+			first, errFirst := s.RotateRefreshToken(ctx, g.ID, "", newRefresh(30*time.Minute))
+			gotAfter, errAfter := s.Grant(ctx, g.ID)
+			return errors.Join(
+				sameRecord("Grant whose refresh token expired", got, g, err),
+				zeroWith("RotateRefreshToken of an expired refresh token", rot, errRot, store.ErrNotFound),
+				reusedRecord("RotateRefreshToken with oldHash \"\" of a grant whose refresh token expired", first, g, errFirst),
+				sameRecord("Grant after refused rotations", gotAfter, g, errAfter))
+		}, nil
+	})
+}
+
+// checkRefreshRotateInvalid checks every refusal of a successor, that each
+// leaves the grant as it was, and that a reuse is reported whatever the
+// successor.
+func checkRefreshRotateInvalid(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, true)
+	if err != nil {
+		return err
+	}
+	successor := func(edit func(*store.RefreshState)) store.RefreshState {
+		r := newRefresh(time.Minute)
+		edit(&r)
+		return r
 	}
 	var errs []error
-	for _, grantID := range []string{randomID("grant"), ""} {
-		next := successor(a, time.Hour)
-		next.GrantID = grantID
-		_, err := s.RotateRefreshToken(ctx, a.Hash, next)
-		errs = append(errs, wantErr(fmt.Sprintf("RotateRefreshToken to a successor of grant %q", grantID), err, store.ErrInvalid))
-		_, err = s.RefreshToken(ctx, next.Hash)
-		errs = append(errs, wantErr("RefreshToken of a refused successor", err, store.ErrNotFound))
+	for _, tc := range []struct {
+		name string
+		next store.RefreshState
+		want error
+	}{
+		{"without a hash", successor(func(r *store.RefreshState) { r.Hash = "" }), store.ErrInvalid},
+		{"with the current hash", successor(func(r *store.RefreshState) { r.Hash = g.RefreshHash }), store.ErrInvalid},
+		{"without an issue time", successor(func(r *store.RefreshState) { r.IssuedAt = time.Time{} }), store.ErrInvalid},
+		{"that outlives the grant", successor(func(r *store.RefreshState) { r.ExpiresAt = g.ExpiresAt.Add(time.Microsecond) }), store.ErrInvalid},
+		{"without an expiry", successor(func(r *store.RefreshState) { r.ExpiresAt = time.Time{} }), store.ErrExpired},
+		{"that expired an hour ago", successor(func(r *store.RefreshState) { r.ExpiresAt = now().Add(-time.Hour) }), store.ErrExpired},
+		{"that expires now", successor(func(r *store.RefreshState) { r.ExpiresAt = now() }), store.ErrExpired},
+	} {
+		got, err := s.RotateRefreshToken(ctx, g.ID, g.RefreshHash, tc.next)
+		errs = append(errs, zeroWith("RotateRefreshToken to a successor "+tc.name, got, err, tc.want))
+		got, err = s.RotateRefreshToken(ctx, g.ID, randomHash(), tc.next)
+		errs = append(errs, reusedRecord("RotateRefreshToken of a token that is not current, to a successor "+tc.name, got, g, err))
 	}
-	got, err := s.RefreshToken(ctx, a.Hash)
-	errs = append(errs, noErr("RefreshToken after refused rotations", err))
+	got, err := s.Grant(ctx, g.ID)
+	errs = append(errs, sameRecord("Grant after refused rotations", got, g, err))
+	if _, _, err := rotate(ctx, s, g, g.RefreshHash, now()); err != nil {
+		errs = append(errs, fmt.Errorf("rotation after refused ones: %w", err))
+	}
+	// A successor may expire with its grant.
+	b, err := s.Grant(ctx, g.ID)
 	if err == nil {
-		errs = append(errs, diff("RefreshToken after refused rotations", got, a))
+		_, err = s.RotateRefreshToken(ctx, g.ID, b.RefreshHash, store.RefreshState{Hash: randomHash(), IssuedAt: now(), ExpiresAt: g.ExpiresAt})
 	}
+	errs = append(errs, noErr("rotation to a successor that expires with its grant", err))
 	return errors.Join(errs...)
 }
 
-// checkRefreshRotateTakenHash checks that a rotation whose successor hash is
-// taken fails as a whole and leaves the old token live.
-func checkRefreshRotateTakenHash(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	other := newAccess(a.GrantID, time.Hour)
-	if err := errors.Join(s.SaveRefreshToken(ctx, a), s.SaveAccessToken(ctx, other)); err != nil {
-		return noErr("save", err)
-	}
-	var errs []error
-	for _, hash := range []string{other.Hash, a.Hash} {
-		next := successor(a, time.Hour)
-		next.Hash = hash
-		_, err := s.RotateRefreshToken(ctx, a.Hash, next)
-		errs = append(errs, wantErr("RotateRefreshToken to a taken successor hash", err, store.ErrAlreadyExists))
-	}
-	got, err := s.RefreshToken(ctx, a.Hash)
-	errs = append(errs, noErr("RefreshToken after refused rotations", err))
-	if err == nil {
-		errs = append(errs, diff("RefreshToken after refused rotations", got, a))
-	}
-	gotOther, err := s.AccessToken(ctx, other.Hash)
-	errs = append(errs, noErr("AccessToken whose hash a successor tried to take", err))
-	if err == nil {
-		errs = append(errs, diff("AccessToken whose hash a successor tried to take", gotOther, other))
-	}
-	return errors.Join(errs...)
-}
-
-func checkRefreshDelete(ctx context.Context, s store.Store) error {
-	a := newRefresh(randomID("grant"), time.Hour)
-	if err := s.SaveRefreshToken(ctx, a); err != nil {
-		return noErr("SaveRefreshToken", err)
-	}
-	if err := s.DeleteToken(ctx, a.Hash); err != nil {
-		return noErr("DeleteToken", err)
-	}
-	_, err := s.RefreshToken(ctx, a.Hash)
-	_, errRotate := s.RotateRefreshToken(ctx, a.Hash, successor(a, time.Hour))
+func checkRefreshNoGrant(ctx context.Context, s store.Store) error {
+	got, err := s.RotateRefreshToken(ctx, randomID("grant"), randomHash(), newRefresh(30*time.Minute))
+	gotFirst, errFirst := s.RotateRefreshToken(ctx, randomID("grant"), "", newRefresh(30*time.Minute))
 	return errors.Join(
-		wantErr("RefreshToken after DeleteToken", err, store.ErrNotFound),
-		wantErr("RotateRefreshToken after DeleteToken", errRotate, store.ErrNotFound))
+		zeroWith("RotateRefreshToken of an unknown grant", got, err, store.ErrNotFound),
+		zeroWith("RotateRefreshToken with oldHash \"\" of an unknown grant", gotFirst, errFirst, store.ErrNotFound))
 }

@@ -1,8 +1,11 @@
 // Package storetest is the conformance suite for [store.Store]
 // implementations. It proves that a store keeps the contracts the store
-// package documents: expiry on every read, refusal to save expired records,
-// single use of codes and refresh tokens under concurrency, reuse detection
-// (RFC 6749 §4.1.2, RFC 9700 §4.14.2), grant revocation and value copies.
+// package documents: exact keys, expiry on every read, refusal to save
+// expired records, grants that end everything of them, single use of codes,
+// refresh tokens, pending requests and use-once keys under concurrency,
+// reuse detection of every retired refresh token (RFC 6749 §4.1.2, RFC 9700
+// §4.14.2), revocation that also hides what is saved later, value copies,
+// and the round trip of every exported field of every record.
 //
 // A typical use, in the implementation's own tests:
 //
@@ -14,13 +17,25 @@
 // [testing.T.Cleanup] (stopping a janitor, dropping tables). Subtests have
 // stable two-level names, such as "Code/ConsumeConcurrent", so that one can be
 // run with -run. They are not parallel, because external stores may share one
-// database.
+// database. Run the suite under the race detector: Concurrency/PlainMethods
+// calls every method from many goroutines at once, and a data race the
+// results do not show is still a bug. Every atomicity race runs eight rounds
+// of 32 goroutines and checks each loser's error and record.
+//
+// The round trip fills every exported field of every record by reflection,
+// so a field added to a record later is checked at once; a field of a type
+// the suite cannot fill fails it until the suite is taught the type.
 //
 // # Clocks
 //
-// The suite judges expiry by the test process's clock. A few checks save a
-// record that expires some milliseconds later and wait for that instant (never
-// longer than a short bound), then require the record to be gone; a store
-// whose clock runs behind the test process's by more than a millisecond fails
-// them.
+// A store judges expiry by its own clock, and the suite asks the store what
+// its clock says: to wait until a record's ExpiresAt has passed it saves a
+// probe grant that expires at the same instant and polls Grant until the
+// probe is gone, then requires the record to be gone too. The checks do not
+// depend on scheduling. A store's clock may lag the test process's by up
+// to two seconds (a lagging store only makes the polls take longer); it may
+// not lead it by more than the shortest record life the suite uses, 20
+// milliseconds, or records read before their ExpiresAt are found missing.
+// A rotation's RotatedAt is the caller's next.IssuedAt and must be kept
+// exactly (to the microsecond): a store stamps no time of its own.
 package storetest

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -12,8 +13,8 @@ import (
 )
 
 // Record factories. Every record gets fresh random keys, so that stores
-// sharing one database between subtests never see a collision, and every
-// field set, so that a store that drops a field is caught.
+// sharing one database between subtests never see a collision, and its
+// fields set, so that a store that drops a field is caught.
 
 // randomHash returns a value shaped like the hashes the server stores:
 // 32 random bytes in unpadded base64url.
@@ -49,19 +50,60 @@ func newClient() store.Client {
 	}
 }
 
+// newGrant returns a grant that lives for life and has no refresh token.
+func newGrant(life time.Duration) store.Grant {
+	t := now()
+	return store.Grant{
+		ID:        randomID("grant"),
+		ClientID:  "client-1",
+		Subject:   "user-42",
+		Scopes:    []string{"openid", "basic_info", "email"},
+		Audience:  []string{"https://api.example/"},
+		AuthTime:  t.Add(-time.Minute),
+		ACR:       "urn:mace:incommon:iap:silver",
+		AMR:       []string{"pwd", "otp"},
+		SessionID: randomID("sid"),
+		Nonce:     "n-0S6_WzA2Mj",
+		Claims:    []byte(`{"id_token":{"email":{"essential":true}}}`),
+		JKT:       "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		CreatedAt: t,
+		ExpiresAt: t.Add(life),
+	}
+}
+
+// newRefresh returns a refresh token state issued now that lives for life.
+func newRefresh(life time.Duration) store.RefreshState {
+	t := now()
+	return store.RefreshState{Hash: randomHash(), IssuedAt: t, ExpiresAt: t.Add(life)}
+}
+
+// withRefresh returns g holding r as its first refresh token.
+func withRefresh(g store.Grant, r store.RefreshState) store.Grant {
+	g.RefreshHash, g.RefreshIssuedAt, g.RefreshExpiresAt = r.Hash, r.IssuedAt, r.ExpiresAt
+	return g
+}
+
+// installed returns what g reads as once RotateRefreshToken(g.ID, oldHash,
+// next) has succeeded on it.
+func installed(g store.Grant, oldHash string, next store.RefreshState) store.Grant {
+	g = deepCopy(g)
+	g.RefreshHash, g.RefreshIssuedAt, g.RefreshExpiresAt = next.Hash, next.IssuedAt, next.ExpiresAt
+	if oldHash != "" {
+		g.PreviousRefreshHash, g.RotatedAt = oldHash, next.IssuedAt
+		g.RefreshCount++
+	}
+	return g
+}
+
 func newCode(grantID string, life time.Duration) store.AuthCode {
 	t := now()
 	return store.AuthCode{
 		Hash:                randomHash(),
 		GrantID:             grantID,
 		ClientID:            "client-1",
-		Subject:             "user-42",
 		RedirectURI:         "https://app.example/cb",
-		Scopes:              []string{"basic_info", "email"},
-		Resources:           []string{"https://api.example/"},
 		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 		CodeChallengeMethod: "S256",
-		AuthTime:            t.Add(-time.Minute),
 		IssuedAt:            t,
 		ExpiresAt:           t.Add(life),
 	}
@@ -77,34 +119,10 @@ func newAccess(grantID string, life time.Duration) store.AccessToken {
 		Scopes:    []string{"basic_info", "email"},
 		Audience:  []string{"https://api.example/"},
 		Claims:    []byte(`{"tenant":"acme"}`),
+		JKT:       "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 		IssuedAt:  t,
 		ExpiresAt: t.Add(life),
 	}
-}
-
-func newRefresh(grantID string, life time.Duration) store.RefreshToken {
-	t := now()
-	return store.RefreshToken{
-		Hash:         randomHash(),
-		GrantID:      grantID,
-		ClientID:     "client-1",
-		Subject:      "user-42",
-		Scopes:       []string{"basic_info", "email"},
-		Audience:     []string{"https://api.example/"},
-		RefreshCount: 0,
-		AuthTime:     t.Add(-time.Minute),
-		IssuedAt:     t,
-		ExpiresAt:    t.Add(life),
-	}
-}
-
-// successor returns the token that replaces old in a rotation.
-func successor(old store.RefreshToken, life time.Duration) store.RefreshToken {
-	next := newRefresh(old.GrantID, life)
-	next.RefreshCount = old.RefreshCount + 1
-	next.Scopes = []string{"basic_info"}
-	next.AuthTime = old.AuthTime
-	return next
 }
 
 func newAuthRequest(life time.Duration) store.AuthRequest {
@@ -122,6 +140,7 @@ func newAuthRequest(life time.Duration) store.AuthRequest {
 		LoginURI:            "https://app.example/login",
 		CSRFHash:            randomHash(),
 		Subject:             "",
+		Pushed:              true,
 		CreatedAt:           t,
 		ExpiresAt:           t.Add(life),
 	}
@@ -136,6 +155,16 @@ func newConsent(life time.Duration) store.Consent {
 		GrantedAt: t,
 		ExpiresAt: t.Add(life),
 	}
+}
+
+// saveGrant saves a fresh grant that lives an hour, with a refresh token
+// when refresh is set, and returns it.
+func saveGrant(ctx context.Context, s store.Store, refresh bool) (store.Grant, error) {
+	g := newGrant(time.Hour)
+	if refresh {
+		g = withRefresh(g, newRefresh(30*time.Minute))
+	}
+	return g, noErr("SaveGrant", s.SaveGrant(ctx, g))
 }
 
 // Comparison.
@@ -207,10 +236,47 @@ func noErr(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// sameRecord is diff for a record that a read returned with err: a failed
+// read is reported alone, without a field-by-field comparison to a zero
+// record.
+func sameRecord(what string, got, want any, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return diff(what, got, want)
+}
+
+// reusedRecord checks a read that must return want together with
+// ErrReused.
+func reusedRecord(what string, got, want any, err error) error {
+	if e := wantErr(what, err, store.ErrReused); e != nil {
+		return e
+	}
+	return diff(what+" (with ErrReused)", got, want)
+}
+
+// zeroWith checks a read that must fail with target and return the zero
+// record, as every error but ErrReused does.
+func zeroWith[T any](what string, got T, err, target error) error {
+	if e := wantErr(what, err, target); e != nil {
+		return e
+	}
+	var zero T
+	if !reflect.DeepEqual(got, zero) {
+		return fmt.Errorf("%s: returned %+v with %v, want the zero record", what, got, target)
+	}
+	return nil
+}
+
 // Concurrency.
 
-// racers is how many goroutines a concurrency check releases at once.
-const racers = 32
+// racers is how many goroutines a concurrency check releases at once, and
+// rounds how many times it does so: a narrow window in a store that is not
+// atomic is missed by one round now and then, never by eight.
+const (
+	racers = 32
+	rounds = 8
+)
 
 // race runs fn in racers goroutines released together by closing a channel,
 // and returns each call's error in the order of i.
@@ -236,59 +302,16 @@ func race(fn func(i int) error) []error {
 	return errs
 }
 
-// Expiry on read.
-
-// expiresOnRead checks that a record becomes unreadable once its ExpiresAt
-// has passed. save saves fresh records that expire at exp and returns a
-// function that reads them: read(false) while they should be live (nil when
-// found), read(true) after exp, when every read must give ErrNotFound. A live
-// read that reports ErrNotFound although it returned before exp fails the
-// check.
-//
-// The wait is for a wall-clock instant a few milliseconds ahead, so the
-// outcome does not depend on scheduling: once time.Now is past ExpiresAt the
-// record must be gone.
-func expiresOnRead(what string, save func(exp time.Time) (read func(after bool) error, err error)) error {
-	// A longer life is tried only when the machine was too slow to save the
-	// record before it expired.
-	for _, life := range []time.Duration{10 * time.Millisecond, 25 * time.Millisecond, 60 * time.Millisecond} {
-		exp := now().Add(life)
-		read, err := save(exp)
-		if err != nil {
-			if errors.Is(err, store.ErrExpired) && !time.Now().Before(exp) {
-				continue // too slow: the record expired before the save
-			}
-			return fmt.Errorf("%s: save of a record expiring in %v: %w", what, life, err)
+// inRounds runs round rounds times and joins the failures, each named by
+// its round.
+func inRounds(round func() error) error {
+	var errs []error
+	for r := range rounds {
+		if err := round(); err != nil {
+			errs = append(errs, fmt.Errorf("round %d of %d: %w", r+1, rounds, err))
 		}
-		err = read(false)
-		readDone := time.Now()
-		if err != nil && !(errors.Is(err, store.ErrNotFound) && !readDone.Before(exp)) {
-			return fmt.Errorf("%s: read before ExpiresAt: %w", what, err)
-		}
-		waitUntil(exp.Add(time.Millisecond))
-		if err := read(true); err != nil {
-			return fmt.Errorf("%s: read after ExpiresAt passed: %w", what, err)
-		}
-		return nil
 	}
-	return fmt.Errorf("%s: every record expired before it could be saved (machine too slow)", what)
-}
-
-// waitUntil returns once time.Now is past t.
-func waitUntil(t time.Time) {
-	for d := time.Until(t); d > 0; d = time.Until(t) {
-		time.Sleep(d)
-	}
-}
-
-// sameRecord is diff for a record that a read returned with err: a failed
-// read is reported alone, without a field-by-field comparison to a zero
-// record.
-func sameRecord(what string, got, want any, err error) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return diff(what, got, want)
+	return errors.Join(errs...)
 }
 
 // joinDistinct is errors.Join for the results of racing calls: errors with
@@ -314,4 +337,33 @@ func joinDistinct(errs []error) error {
 		out = append(out, errors.New(msg))
 	}
 	return errors.Join(out...)
+}
+
+// deepCopy returns a copy of the record v that shares no slice with it.
+func deepCopy[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		f := rv.Field(i)
+		if f.Kind() == reflect.Slice && !f.IsNil() {
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		}
+	}
+	return v
+}
+
+// swapCase returns s with the case of every ASCII letter swapped: the same
+// key to a store that folds case, another one to every other store.
+func swapCase(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case 'A' <= c && c <= 'Z':
+			b[i] = c - 'A' + 'a'
+		}
+	}
+	return string(b)
 }

@@ -12,7 +12,8 @@ import (
 
 // BenchmarkTokenEndpoint measures whole token requests against an
 // authserver on PostgreSQL: client lookup, secret check, and the saves of a
-// password grant (an access and a refresh token), through ServeHTTP. The
+// password grant (the grant, its access token and its first refresh token),
+// through ServeHTTP. The
 // parallel variant runs 8 requests per core at once, as a busy server would.
 func BenchmarkTokenEndpoint(b *testing.B) {
 	srv, err := authserver.New(authserver.Config{

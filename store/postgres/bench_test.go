@@ -31,6 +31,18 @@ func reportOps(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
 
+// benchGrant returns a realistic grant with a refresh token that lives a
+// month from now.
+func benchGrant(id string, now time.Time) store.Grant {
+	end := now.Add(30 * 24 * time.Hour)
+	return store.Grant{
+		ID: id, ClientID: "client", Subject: "alice", Scopes: []string{"openid", "basic_info", "email"},
+		AuthTime: now, ACR: "1", AMR: []string{"pwd"}, SessionID: "sid", Nonce: "n-0S6_WzA2Mj",
+		RefreshHash: benchHash('r', 0), RefreshIssuedAt: now, RefreshExpiresAt: end,
+		CreatedAt: now, ExpiresAt: end,
+	}
+}
+
 func benchAccess(hash, grant string, now time.Time) store.AccessToken {
 	return store.AccessToken{
 		Hash: hash, GrantID: grant, ClientID: "client", Subject: "alice",
@@ -38,54 +50,52 @@ func benchAccess(hash, grant string, now time.Time) store.AccessToken {
 	}
 }
 
-func benchRefresh(hash, grant string, n int, now time.Time) store.RefreshToken {
-	return store.RefreshToken{
-		Hash: hash, GrantID: grant, ClientID: "client", Subject: "alice",
-		Scopes: []string{"basic_info", "email"}, RefreshCount: n,
-		AuthTime: now, IssuedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
-	}
-}
-
-// BenchmarkCodeSaveConsume measures one authorization code's life: SaveCode
+// BenchmarkCodeSaveConsume measures one authorization code's life as the
+// token endpoint sees it: SaveCode, Code (the checks before consuming),
 // then ConsumeCode.
 func BenchmarkCodeSaveConsume(b *testing.B) {
 	s := newTestStore(b)
 	ctx := b.Context()
 	now := time.Now()
+	g := benchGrant("bench-grant", now)
+	require.NoError(b, s.SaveGrant(ctx, g))
 	var n uint64
 	b.ReportAllocs()
 	for b.Loop() {
 		n++
 		c := store.AuthCode{
-			Hash: benchHash('c', n), GrantID: benchHash('g', n), ClientID: "client", Subject: "alice",
-			RedirectURI: "https://app.example/cb", Scopes: []string{"basic_info"},
+			Hash: benchHash('c', n), GrantID: g.ID, ClientID: "client", RedirectURI: "https://app.example/cb",
 			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CodeChallengeMethod: "S256",
-			AuthTime: now, IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute),
+			IssuedAt: now, ExpiresAt: now.Add(10 * time.Minute),
 		}
 		if err := s.SaveCode(ctx, c); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.ConsumeCode(ctx, c.Hash); err != nil {
+		if _, err := s.Code(ctx, g.ID, c.Hash); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.ConsumeCode(ctx, g.ID, c.Hash); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reportOps(b)
 }
 
-// BenchmarkRefreshRotate measures RotateRefreshToken along one long family.
+// BenchmarkRefreshRotate measures RotateRefreshToken of one grant, again
+// and again: one statement that updates the grant's one row.
 func BenchmarkRefreshRotate(b *testing.B) {
 	s := newTestStore(b)
 	ctx := b.Context()
 	now := time.Now()
-	const grant = "bench-grant"
-	current := benchHash('r', 0)
-	require.NoError(b, s.SaveRefreshToken(ctx, benchRefresh(current, grant, 0, now)))
+	g := benchGrant("bench-grant", now)
+	require.NoError(b, s.SaveGrant(ctx, g))
+	current := g.RefreshHash
 	var n uint64
 	b.ReportAllocs()
 	for b.Loop() {
 		n++
-		next := benchRefresh(benchHash('r', n), grant, int(n), now)
-		if _, err := s.RotateRefreshToken(ctx, current, next); err != nil {
+		next := store.RefreshState{Hash: benchHash('r', n), IssuedAt: now, ExpiresAt: g.ExpiresAt}
+		if _, err := s.RotateRefreshToken(ctx, g.ID, current, next); err != nil {
 			b.Fatal(err)
 		}
 		current = next.Hash
@@ -93,12 +103,16 @@ func BenchmarkRefreshRotate(b *testing.B) {
 	reportOps(b)
 }
 
-// BenchmarkAccessTokenLookup measures AccessToken over 10,000 stored tokens.
+// BenchmarkAccessTokenLookup measures AccessToken over 10,000 stored tokens
+// of 2,500 grants; each lookup also checks the token's grant.
 func BenchmarkAccessTokenLookup(b *testing.B) {
 	s := newTestStore(b)
 	ctx := b.Context()
 	now := time.Now()
 	const stored = 10_000
+	for i := range uint64(stored / 4) {
+		require.NoError(b, s.SaveGrant(ctx, benchGrant(benchHash('g', i), now)))
+	}
 	for i := range uint64(stored) {
 		require.NoError(b, s.SaveAccessToken(ctx, benchAccess(benchHash('a', i), benchHash('g', i/4), now)))
 	}
@@ -113,21 +127,27 @@ func BenchmarkAccessTokenLookup(b *testing.B) {
 	reportOps(b)
 }
 
+// issue stores what the token endpoint stores for a password grant: a new
+// grant with its refresh token, then an access token of it.
+func issue(b *testing.B, s *Store, n uint64, now time.Time) error {
+	g := benchGrant(benchHash('g', n), now)
+	g.RefreshHash = benchHash('r', n)
+	if err := s.SaveGrant(b.Context(), g); err != nil {
+		return err
+	}
+	return s.SaveAccessToken(b.Context(), benchAccess(benchHash('a', n), g.ID, now))
+}
+
 // BenchmarkIssueTokenPair measures what the token endpoint stores per
-// issue: SaveAccessToken then SaveRefreshToken, one after the other.
+// issue: SaveGrant then SaveAccessToken, one after the other.
 func BenchmarkIssueTokenPair(b *testing.B) {
 	s := newTestStore(b)
-	ctx := b.Context()
 	now := time.Now()
 	var n uint64
 	b.ReportAllocs()
 	for b.Loop() {
 		n++
-		grant := benchHash('g', n)
-		if err := s.SaveAccessToken(ctx, benchAccess(benchHash('a', n), grant, now)); err != nil {
-			b.Fatal(err)
-		}
-		if err := s.SaveRefreshToken(ctx, benchRefresh(benchHash('r', n), grant, 0, now)); err != nil {
+		if err := issue(b, s, n, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -138,20 +158,13 @@ func BenchmarkIssueTokenPair(b *testing.B) {
 // goroutines per GOMAXPROCS, as concurrent token requests would run.
 func BenchmarkIssueTokenPairParallel(b *testing.B) {
 	s := newTestStore(b)
-	ctx := b.Context()
 	now := time.Now()
 	var counter atomic.Uint64
 	b.ReportAllocs()
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			n := counter.Add(1)
-			grant := benchHash('g', n)
-			if err := s.SaveAccessToken(ctx, benchAccess(benchHash('a', n), grant, now)); err != nil {
-				b.Error(err)
-				return
-			}
-			if err := s.SaveRefreshToken(ctx, benchRefresh(benchHash('r', n), grant, 0, now)); err != nil {
+			if err := issue(b, s, counter.Add(1), now); err != nil {
 				b.Error(err)
 				return
 			}

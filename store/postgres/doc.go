@@ -14,7 +14,8 @@
 // [Store.Migrate] creates the tables (all named kunci_*) in the first schema
 // of the connection's search_path; choose another schema with the pool's
 // search_path runtime parameter. The SQL lives in the embedded schema
-// directory of this module, one commented file per version.
+// directory of this module, one commented file per version; 0003 holds the
+// tables of store contract v2 (grants, codes, access tokens, use-once keys).
 //
 // # How the contracts are kept
 //
@@ -26,19 +27,28 @@
 //     the database agree on what has expired. Saving a record whose
 //     ExpiresAt is zero or not in the future gives [store.ErrExpired] before
 //     any query runs. Expired rows stay until [Store.Purge] deletes them.
-//   - Single use: [Store.ConsumeCode] is one UPDATE … RETURNING that only
-//     matches an unconsumed code; [Store.RotateRefreshToken] is one statement
-//     that retires the old token (UPDATE … RETURNING) and inserts its
-//     successor only if the UPDATE matched. PostgreSQL's row locks make
-//     exactly one of any number of concurrent callers match.
-//   - Reuse detection: a consumed code keeps its row, with consumed_at set,
-//     until it expires. A rotated refresh token keeps its row, with
-//     rotated_at and successor_hash set, and stays readable while any code,
-//     access token or live refresh token of its grant is live
-//     (RFC 9700 §4.14.2).
-//   - Revocation: [Store.RevokeGrant] records the grant in
-//     kunci_revoked_grants and deletes its codes and tokens. Every read checks
-//     that table, so records of the grant saved later stay unreadable.
+//   - Grants: a grant is one row of kunci_grants, which holds its refresh
+//     token state. Codes and access tokens reference it (with ON DELETE
+//     CASCADE), are saved by a statement that checks the grant is live and
+//     outlives them, and are read only while it is live.
+//   - Single use: [Store.RotateRefreshToken] and [Store.ConsumeCode] are one
+//     statement each: a SELECT … FOR UPDATE in a common table expression
+//     locks the row and states every condition, and an UPDATE acts only if
+//     all hold. Under read committed, a concurrent caller waits for the
+//     lock and then sees the row as the winner left it, so exactly one of
+//     any number of callers succeeds, and the statement also returns what
+//     a loser needs ([store.ErrReused] with the record) in the same round
+//     trip. [Store.ConsumeAuthRequest] is one DELETE … RETURNING,
+//     [Store.UseOnce] one INSERT … ON CONFLICT.
+//   - Reuse detection: rotation is a compare-and-swap on the grant's
+//     refresh_hash, so any refresh token of a live grant that is not its
+//     current one is a reuse (RFC 9700 §4.14.2), with one row per grant
+//     however often it rotates. A consumed code keeps its row, with
+//     consumed_at set, until it expires.
+//   - Revocation: [Store.RevokeGrant] sets revoked_at on the grant's row,
+//     which every read checks, and deletes its codes and access tokens. The
+//     row stays as a tombstone that keeps the ID taken until the grant's
+//     expires_at.
 //   - Errors: a unique violation becomes [store.ErrAlreadyExists]; other
 //     database errors are wrapped ("postgres: …: %w") and never reported as
 //     success.

@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kunci/kunci/store"
 )
 
 func TestMigrateIsIdempotent(t *testing.T) {
@@ -61,4 +64,56 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	err = s.Migrate(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "newer than this package")
+}
+
+// TestMigrateFromSchema2 upgrades a database at schema version 2, with rows
+// in every table, to the latest version: the token tables of 0001 are
+// replaced (their rows dropped), clients, pending requests and consents are
+// kept, and the store works.
+func TestMigrateFromSchema2(t *testing.T) {
+	pool := newTestPool(t)
+	ctx := t.Context()
+	all, err := migrations()
+	require.NoError(t, err)
+	require.Greater(t, len(all), 2)
+	_, err = pool.Exec(ctx, `CREATE TABLE kunci_schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	require.NoError(t, err)
+	for _, m := range all[:2] {
+		_, err := pool.Exec(ctx, m.sql)
+		require.NoError(t, err, m.name)
+		_, err = pool.Exec(ctx, "INSERT INTO kunci_schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+		require.NoError(t, err)
+	}
+	_, err = pool.Exec(ctx, `
+		INSERT INTO kunci_clients (id, secret_hash, name, auth_method, pkce_optional, access_token_format)
+		    VALUES ('app', '', 'App', 'none', false, '');
+		INSERT INTO kunci_tokens (hash, kind, grant_id, client_id, subject, refresh_count, expires_at)
+		    VALUES ('r1', 'refresh', 'g', 'app', 'alice', 0, now() + interval '1 day');
+		INSERT INTO kunci_codes (hash, grant_id, client_id, subject, redirect_uri, code_challenge,
+		    code_challenge_method, expires_at) VALUES ('c1', 'g', 'app', 'alice', '', '', '', now() + interval '1 hour');
+		INSERT INTO kunci_revoked_grants (grant_id, revoked_at) VALUES ('old', now());
+		INSERT INTO kunci_auth_requests (id, client_id, redirect_uri, response_type, state, code_challenge,
+		    code_challenge_method, login_uri, csrf_hash, subject, expires_at)
+		    VALUES ('req', 'app', '', 'code', '', '', '', '', '', '', now() + interval '1 hour');
+		INSERT INTO kunci_consents (subject, client_id, expires_at) VALUES ('alice', 'app', now() + interval '1 day')`)
+	require.NoError(t, err)
+
+	s := New(pool)
+	require.NoError(t, s.Migrate(ctx))
+	_, err = s.Client(ctx, "app")
+	assert.NoError(t, err, "clients are kept")
+	req, err := s.AuthRequest(ctx, "req")
+	assert.NoError(t, err, "pending requests are kept")
+	assert.False(t, req.Pushed, "and were not pushed")
+	_, err = s.Consent(ctx, "alice", "app")
+	assert.NoError(t, err, "consents are kept")
+	var old int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables
+		WHERE tablename IN ('kunci_tokens', 'kunci_revoked_grants') AND schemaname = current_schema()`).Scan(&old))
+	assert.Zero(t, old, "the v1 token tables are gone")
+	g := store.Grant{ID: "g", ClientID: "app", ExpiresAt: time.Now().Add(time.Hour)}
+	require.NoError(t, s.SaveGrant(ctx, g), "grant ids of dropped rows are free")
+	_, err = s.Code(ctx, "g", "c1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "v1 codes are gone")
 }

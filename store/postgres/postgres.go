@@ -56,12 +56,13 @@ const (
 )
 
 // checkExpiry refuses a record that would be unreadable as soon as it is
-// saved (see [store.ErrExpired]).
+// saved (see [store.ErrExpired]). It judges expiresAt at the microsecond
+// precision the database keeps, as reads do.
 func checkExpiry(op string, expiresAt, now time.Time) error {
 	if expiresAt.IsZero() {
 		return fmt.Errorf("postgres: %s: %w: no expiry", op, store.ErrExpired)
 	}
-	if !expiresAt.After(now) {
+	if !expiresAt.Truncate(time.Microsecond).After(now) {
 		return fmt.Errorf("postgres: %s: %w", op, store.ErrExpired)
 	}
 	return nil
@@ -88,8 +89,21 @@ func fromNull(t *time.Time) time.Time {
 	return *t
 }
 
-// reused is the error that comes with the record of a consumed code or a
-// rotated refresh token.
+// nullText maps "" to NULL, for references that may name no row.
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// invalid is the error of a record or argument that breaks the contract.
+func invalid(op, why string) error {
+	return fmt.Errorf("postgres: %s: %w: %s", op, store.ErrInvalid, why)
+}
+
+// reused is the error that comes with the record of a consumed code, the
+// grant of a refresh token that is not its current one, or a used key.
 func reused(op string) error {
 	return fmt.Errorf("postgres: %s: %w", op, store.ErrReused)
 }

@@ -7,38 +7,24 @@ import (
 	"time"
 )
 
-// TombstoneMinAge is how long [Store.Purge] keeps the record of a revoked
-// grant at least, even when no code or token of the grant is left, so that
-// records of the grant saved shortly after the revocation (by a request that
-// was in flight) stay unreadable. It matches the memory store.
-const TombstoneMinAge = 24 * time.Hour
-
-// purgeStatements delete, in order, what no read can return any more. $1 is
-// the current time.
+// purgeStatements delete, in order, every row no read can return any more:
+// what has expired. $1 is the current time. A grant's row goes at its
+// expires_at, tombstone or not; the foreign keys would take its codes and
+// access tokens with it, but those never outlive it and are gone already.
+// What is left after a purge is bounded by what is live: per grant one
+// row, plus its live codes and access tokens, however often it rotated.
 var purgeStatements = [...]string{
 	`DELETE FROM kunci_codes WHERE expires_at <= $1`,
-	`DELETE FROM kunci_tokens WHERE rotated_at IS NULL AND expires_at <= $1`,
-	// Retired refresh tokens whose grant has no live record left.
-	`DELETE FROM kunci_tokens t WHERE t.rotated_at IS NOT NULL
-	   AND NOT EXISTS (SELECT 1 FROM kunci_tokens l
-	                   WHERE l.grant_id = t.grant_id AND l.grant_id <> '' AND l.rotated_at IS NULL AND l.expires_at > $1)
-	   AND NOT EXISTS (SELECT 1 FROM kunci_codes c
-	                   WHERE c.grant_id = t.grant_id AND c.grant_id <> '' AND c.expires_at > $1)`,
+	`DELETE FROM kunci_access_tokens WHERE expires_at <= $1`,
+	`DELETE FROM kunci_grants WHERE expires_at <= $1`,
 	`DELETE FROM kunci_auth_requests WHERE expires_at <= $1`,
 	`DELETE FROM kunci_consents WHERE expires_at <= $1`,
+	`DELETE FROM kunci_use_once WHERE expires_at <= $1`,
 }
 
-// purgeTombstones deletes tombstones that are old enough and guard nothing
-// any more. $1 is the time before which tombstones may go.
-const purgeTombstones = `DELETE FROM kunci_revoked_grants g WHERE g.revoked_at <= $1
-	   AND NOT EXISTS (SELECT 1 FROM kunci_codes c WHERE c.grant_id = g.grant_id AND c.grant_id <> '')
-	   AND NOT EXISTS (SELECT 1 FROM kunci_tokens t WHERE t.grant_id = g.grant_id AND t.grant_id <> '')`
-
-// Purge deletes the rows no read can return any more: expired codes, access
-// tokens, refresh tokens, authorization requests and consents; retired
-// refresh tokens whose grant has no live record left; and tombstones of
-// revoked grants that are older than [TombstoneMinAge] and have no record
-// left. It returns how many rows it deleted.
+// Purge deletes the rows no read can return any more: expired grants
+// (revoked ones included), codes, access tokens, authorization requests,
+// consents and use-once keys. It returns how many rows it deleted.
 //
 // Reads never depend on Purge (they check expiry themselves); it only keeps
 // the tables small. Each statement commits on its own, so a failure part way
@@ -54,11 +40,7 @@ func (s *Store) Purge(ctx context.Context) (int64, error) {
 		}
 		n += tag.RowsAffected()
 	}
-	tag, err := s.pool.Exec(ctx, purgeTombstones, now.Add(-TombstoneMinAge))
-	if err != nil {
-		return n, wrap("purge", err)
-	}
-	return n + tag.RowsAffected(), nil
+	return n, nil
 }
 
 // StartPurger calls [Store.Purge] every interval in a new goroutine until ctx

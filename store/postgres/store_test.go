@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,12 +27,26 @@ func (s *Store) withClock(c *clock) *Store { s.now = c.now; return s }
 // epoch is the fixed time tests start their clocks at.
 var epoch = time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC)
 
+// testGrant returns a grant that lives a day from epoch, with the refresh
+// token hash refresh ("" for none) that lives an hour.
+func testGrant(id, refresh string) store.Grant {
+	g := store.Grant{
+		ID: id, ClientID: "client", Subject: "alice", Scopes: []string{"openid", "profile"},
+		Audience: []string{"https://api.example"}, AuthTime: epoch.Add(-time.Minute),
+		ACR: "1", AMR: []string{"pwd"}, SessionID: "sid", Nonce: "n", Claims: []byte(`{"userinfo":{}}`),
+		CreatedAt: epoch, ExpiresAt: epoch.Add(24 * time.Hour),
+	}
+	if refresh != "" {
+		g.RefreshHash, g.RefreshIssuedAt, g.RefreshExpiresAt = refresh, epoch, epoch.Add(time.Hour)
+	}
+	return g
+}
+
 func testCode(hash, grant string) store.AuthCode {
 	return store.AuthCode{
-		Hash: hash, GrantID: grant, ClientID: "client", Subject: "alice",
-		RedirectURI: "https://app.example/cb", Scopes: []string{"openid", "profile"},
-		Resources: []string{"https://api.example"}, CodeChallenge: "challenge", CodeChallengeMethod: "S256",
-		AuthTime: epoch.Add(-time.Minute), IssuedAt: epoch, ExpiresAt: epoch.Add(10 * time.Minute),
+		Hash: hash, GrantID: grant, ClientID: "client", RedirectURI: "https://app.example/cb",
+		CodeChallenge: "challenge", CodeChallengeMethod: "S256",
+		IssuedAt: epoch, ExpiresAt: epoch.Add(10 * time.Minute),
 	}
 }
 
@@ -44,295 +58,254 @@ func testAccess(hash, grant string) store.AccessToken {
 	}
 }
 
-func testRefresh(hash, grant string, n int) store.RefreshToken {
-	return store.RefreshToken{
-		Hash: hash, GrantID: grant, ClientID: "client", Subject: "alice",
-		Scopes: []string{"basic_info"}, Audience: []string{"https://api.example"}, RefreshCount: n,
-		AuthTime: epoch.Add(-time.Minute), IssuedAt: epoch, ExpiresAt: epoch.Add(24 * time.Hour),
-	}
+// refresh returns a refresh token state issued at the clock's time that
+// lives an hour.
+func refresh(hash string, c *clock) store.RefreshState {
+	return store.RefreshState{Hash: hash, IssuedAt: c.now(), ExpiresAt: c.now().Add(time.Hour)}
 }
 
 func TestCodeLifecycle(t *testing.T) {
 	c := newClock(epoch)
 	s := newTestStore(t).withClock(c)
 	ctx := t.Context()
-	code := testCode("code-1", "grant-1")
+	require.NoError(t, s.SaveGrant(ctx, testGrant("g", "")))
+	code := testCode("code-1", "g")
 	require.NoError(t, s.SaveCode(ctx, code))
 	assert.ErrorIs(t, s.SaveCode(ctx, code), store.ErrAlreadyExists)
 
-	got, err := s.ConsumeCode(ctx, "code-1")
+	got, err := s.Code(ctx, "g", "code-1")
 	require.NoError(t, err)
-	assertCodeEqual(t, code, got)
-
-	got, err = s.ConsumeCode(ctx, "code-1")
+	assertSame(t, code, got)
+	got, err = s.ConsumeCode(ctx, "g", "code-1")
+	require.NoError(t, err)
+	assertSame(t, code, got)
+	got, err = s.ConsumeCode(ctx, "g", "code-1")
 	require.ErrorIs(t, err, store.ErrReused)
-	assertCodeEqual(t, code, got)
+	assertSame(t, code, got)
+	_, err = s.Code(ctx, "g", "code-1")
+	assert.ErrorIs(t, err, store.ErrReused)
 
-	_, err = s.ConsumeCode(ctx, "unknown")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-
-	// A consumed code stays recognisable until its expiry, then is gone.
-	c.set(code.ExpiresAt)
-	_, err = s.ConsumeCode(ctx, "code-1")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-}
-
-func TestCodeExpiresUnconsumed(t *testing.T) {
-	c := newClock(epoch)
-	s := newTestStore(t).withClock(c)
-	ctx := t.Context()
-	code := testCode("code-1", "grant-1")
-	require.NoError(t, s.SaveCode(ctx, code))
+	// A consumed code stays recognisable until its expiry, then is gone;
+	// its key is free again.
 	c.set(code.ExpiresAt.Add(-time.Microsecond))
-	c.advance(time.Microsecond)
-	_, err := s.ConsumeCode(ctx, "code-1")
+	_, err = s.Code(ctx, "g", "code-1")
+	assert.ErrorIs(t, err, store.ErrReused)
+	c.set(code.ExpiresAt)
+	_, err = s.ConsumeCode(ctx, "g", "code-1")
 	assert.ErrorIs(t, err, store.ErrNotFound)
+	code.ExpiresAt = c.now().Add(time.Minute)
+	require.NoError(t, s.SaveCode(ctx, code), "an expired code's key is free")
+	_, err = s.ConsumeCode(ctx, "g", "code-1")
+	assert.NoError(t, err, "and the new code is unconsumed")
 }
 
 func TestSaveRefusesExpiredRecords(t *testing.T) {
 	s := newTestStore(t).withClock(newClock(epoch))
 	ctx := t.Context()
-	for _, exp := range []time.Time{{}, epoch.Add(-time.Second), epoch} {
+	require.NoError(t, s.SaveGrant(ctx, testGrant("g", "")))
+	for _, exp := range []time.Time{{}, epoch.Add(-time.Second), epoch, epoch.Add(time.Nanosecond)} {
 		t.Run(fmt.Sprint(exp), func(t *testing.T) {
+			g := testGrant("g2", "")
+			g.ExpiresAt = exp
+			assert.ErrorIs(t, s.SaveGrant(ctx, g), store.ErrExpired)
 			code := testCode("c", "g")
 			code.ExpiresAt = exp
 			assert.ErrorIs(t, s.SaveCode(ctx, code), store.ErrExpired)
-			at := testAccess("a", "g")
-			at.ExpiresAt = exp
-			assert.ErrorIs(t, s.SaveAccessToken(ctx, at), store.ErrExpired)
-			rt := testRefresh("r", "g", 0)
-			rt.ExpiresAt = exp
-			assert.ErrorIs(t, s.SaveRefreshToken(ctx, rt), store.ErrExpired)
+			for _, grant := range []string{"g", ""} {
+				at := testAccess("a", grant)
+				at.ExpiresAt = exp
+				assert.ErrorIs(t, s.SaveAccessToken(ctx, at), store.ErrExpired)
+			}
+			_, err := s.RotateRefreshToken(ctx, "g", "", store.RefreshState{Hash: "r", IssuedAt: epoch, ExpiresAt: exp})
+			assert.ErrorIs(t, err, store.ErrExpired)
 			assert.ErrorIs(t, s.SaveAuthRequest(ctx, store.AuthRequest{ID: "r", ExpiresAt: exp}), store.ErrExpired)
 			assert.ErrorIs(t, s.SaveConsent(ctx, store.Consent{Subject: "a", ClientID: "c", ExpiresAt: exp}), store.ErrExpired)
+			assert.ErrorIs(t, s.UseOnce(ctx, "k", exp), store.ErrExpired)
 		})
 	}
-	var n int
-	require.NoError(t, s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM kunci_codes) + (SELECT count(*) FROM kunci_tokens)
-		+ (SELECT count(*) FROM kunci_auth_requests)
-		+ (SELECT count(*) FROM kunci_consents)`).Scan(&n))
-	assert.Zero(t, n, "no expired record reached the database")
-}
-
-func TestAccessTokenRoundTrip(t *testing.T) {
-	c := newClock(epoch)
-	s := newTestStore(t).withClock(c)
-	ctx := t.Context()
-	full := testAccess("full", "grant-1")
-	bare := store.AccessToken{Hash: "bare", ClientID: "svc", ExpiresAt: epoch.Add(time.Minute)}
-	empty := store.AccessToken{Hash: "empty", ClientID: "svc", Scopes: []string{}, Claims: []byte{}, ExpiresAt: epoch.Add(time.Minute)}
-	for _, want := range []store.AccessToken{full, bare, empty} {
-		require.NoError(t, s.SaveAccessToken(ctx, want))
-		got, err := s.AccessToken(ctx, want.Hash)
-		require.NoError(t, err)
-		assert.Equal(t, want.GrantID, got.GrantID)
-		assert.Equal(t, want.ClientID, got.ClientID)
-		assert.Equal(t, want.Subject, got.Subject)
-		assert.Equal(t, want.Scopes, got.Scopes, "nil and empty lists are kept apart")
-		assert.Equal(t, want.Audience, got.Audience)
-		assert.Equal(t, want.Claims, got.Claims, "claims are kept byte for byte")
-		assert.True(t, want.IssuedAt.Equal(got.IssuedAt), "issued at %v, got %v", want.IssuedAt, got.IssuedAt)
-		assert.True(t, want.ExpiresAt.Equal(got.ExpiresAt))
+	counts := rowCounts(t, s)
+	assert.Equal(t, 1, counts["kunci_grants"], "only the live grant")
+	delete(counts, "kunci_grants")
+	for table, n := range counts {
+		assert.Zero(t, n, "no expired record reached %s", table)
 	}
-	assert.ErrorIs(t, s.SaveAccessToken(ctx, full), store.ErrAlreadyExists)
-
-	c.set(full.ExpiresAt)
-	_, err := s.AccessToken(ctx, "full")
-	assert.ErrorIs(t, err, store.ErrNotFound)
+	g, err := s.Grant(ctx, "g")
+	require.NoError(t, err)
+	assert.Empty(t, g.RefreshHash, "no expired refresh token was installed")
 }
 
-func TestRefreshRotation(t *testing.T) {
+// TestRotation follows one grant through its first refresh token and two
+// rotations on a settable clock, to the expiry of the current token and
+// then of the grant.
+func TestRotation(t *testing.T) {
 	c := newClock(epoch)
 	s := newTestStore(t).withClock(c)
 	ctx := t.Context()
-	r1 := testRefresh("r1", "g", 0)
-	r2 := testRefresh("r2", "g", 1)
-	r2.ExpiresAt = r1.ExpiresAt.Add(time.Hour)
-	require.NoError(t, s.SaveRefreshToken(ctx, r1))
+	g := testGrant("g", "")
+	require.NoError(t, s.SaveGrant(ctx, g))
+
+	r1 := refresh("r1", c)
+	old, err := s.RotateRefreshToken(ctx, "g", "", r1)
+	require.NoError(t, err)
+	assertSame(t, g, old)
 
 	c.advance(time.Minute)
-	old, err := s.RotateRefreshToken(ctx, "r1", r2)
+	r2 := refresh("r2", c)
+	old, err = s.RotateRefreshToken(ctx, "g", "r1", r2)
 	require.NoError(t, err)
-	assert.False(t, old.Rotated(), "the old record comes back as it was before the rotation")
-	assert.Empty(t, old.SuccessorHash)
-	assert.Equal(t, r1.Scopes, old.Scopes)
+	assert.Equal(t, "r1", old.RefreshHash)
+	assert.Zero(t, old.RefreshCount)
 
-	retired, err := s.RefreshToken(ctx, "r1")
+	c.advance(time.Minute)
+	r3 := refresh("r3", c)
+	_, err = s.RotateRefreshToken(ctx, "g", "r2", r3)
 	require.NoError(t, err)
-	assert.True(t, retired.RotatedAt.Equal(c.now()), "rotated at %v", retired.RotatedAt)
-	assert.Equal(t, "r2", retired.SuccessorHash)
-
-	again, err := s.RotateRefreshToken(ctx, "r1", testRefresh("r3", "g", 1))
-	require.ErrorIs(t, err, store.ErrReused)
-	assert.Equal(t, "r2", again.SuccessorHash)
-	_, err = s.RefreshToken(ctx, "r3")
-	assert.ErrorIs(t, err, store.ErrNotFound, "a reused token saves no successor")
-
-	live, err := s.RefreshToken(ctx, "r2")
+	got, err := s.Grant(ctx, "g")
 	require.NoError(t, err)
-	assert.Equal(t, 1, live.RefreshCount)
-	assert.False(t, live.Rotated())
+	assert.Equal(t, "r3", got.RefreshHash)
+	assert.Equal(t, "r2", got.PreviousRefreshHash)
+	assert.True(t, got.RotatedAt.Equal(r3.IssuedAt), "RotatedAt is the successor's IssuedAt: %v", got.RotatedAt)
+	assert.Equal(t, 2, got.RefreshCount)
+	assert.True(t, got.RefreshExpiresAt.Equal(r3.ExpiresAt))
 
-	// The retired token outlives its own expiry while r2 lives...
+	// Every retired token is a reuse, even past its own expiry.
 	c.set(r1.ExpiresAt.Add(time.Second))
-	_, err = s.RefreshToken(ctx, "r1")
-	require.NoError(t, err)
-	// ...and goes with the last live record of its grant.
-	require.NoError(t, s.DeleteToken(ctx, "r2"))
-	_, err = s.RefreshToken(ctx, "r1")
+	for _, h := range []string{"r1", "r2", ""} {
+		reused, err := s.RotateRefreshToken(ctx, "g", h, refresh("x", c))
+		require.ErrorIs(t, err, store.ErrReused, h)
+		assertSame(t, got, reused)
+	}
+	// The current token rotates until its expiry, not after.
+	c.set(r3.ExpiresAt)
+	_, err = s.RotateRefreshToken(ctx, "g", "r3", refresh("r4", c))
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.Grant(ctx, "g")
+	require.NoError(t, err, "the grant outlives its refresh token")
+	// Nothing works once the grant has expired.
+	c.set(g.ExpiresAt)
+	_, err = s.RotateRefreshToken(ctx, "g", "r1", refresh("r4", c))
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.Grant(ctx, "g")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
-func TestRotateErrors(t *testing.T) {
+func TestRotateRefusals(t *testing.T) {
 	c := newClock(epoch)
 	s := newTestStore(t).withClock(c)
 	ctx := t.Context()
-	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("r1", "g", 0)))
-	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("taken", "g", 0)))
-	require.NoError(t, s.SaveAccessToken(ctx, testAccess("taken-by-access", "g")))
-
-	expiredNext := testRefresh("r2", "g", 1)
-	expiredNext.ExpiresAt = epoch
-	noGrant := testRefresh("r2", "", 1)
+	g := testGrant("g", "r1")
+	require.NoError(t, s.SaveGrant(ctx, g))
 	for _, tc := range []struct {
-		name string
-		old  string
-		next store.RefreshToken
-		want error
+		name    string
+		grant   string
+		oldHash string
+		next    store.RefreshState
+		want    error
 	}{
-		{"unknown old token", "nope", testRefresh("r2", "g", 1), store.ErrNotFound},
-		{"unknown old token and expired successor", "nope", expiredNext, store.ErrNotFound},
-		{"successor of another grant", "r1", testRefresh("r2", "other", 1), store.ErrInvalid},
-		{"successor without grant", "r1", noGrant, store.ErrInvalid},
-		{"expired successor", "r1", expiredNext, store.ErrExpired},
-		{"successor hash taken", "r1", testRefresh("taken", "g", 1), store.ErrAlreadyExists},
-		{"successor hash is the old hash", "r1", testRefresh("r1", "g", 1), store.ErrAlreadyExists},
-		{"successor hash held by an access token", "r1", testRefresh("taken-by-access", "g", 1), store.ErrAlreadyExists},
+		{"unknown grant", "nope", "r1", refresh("r2", c), store.ErrNotFound},
+		{"unknown grant and invalid successor", "nope", "r1", store.RefreshState{}, store.ErrNotFound},
+		{"retired token and invalid successor", "g", "r0", store.RefreshState{}, store.ErrReused},
+		{"successor without hash", "g", "r1", store.RefreshState{IssuedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}, store.ErrInvalid},
+		{"successor with the current hash", "g", "r1", refresh("r1", c), store.ErrInvalid},
+		{"successor without issue time", "g", "r1", store.RefreshState{Hash: "r2", ExpiresAt: epoch.Add(time.Hour)}, store.ErrInvalid},
+		{"successor outliving the grant", "g", "r1", store.RefreshState{Hash: "r2", IssuedAt: epoch, ExpiresAt: g.ExpiresAt.Add(time.Microsecond)}, store.ErrInvalid},
+		{"expired successor", "g", "r1", store.RefreshState{Hash: "r2", IssuedAt: epoch, ExpiresAt: epoch}, store.ErrExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := s.RotateRefreshToken(ctx, tc.old, tc.next)
+			got, err := s.RotateRefreshToken(ctx, tc.grant, tc.oldHash, tc.next)
 			assert.ErrorIs(t, err, tc.want)
+			if tc.want == store.ErrReused {
+				assertSame(t, g, got)
+			} else {
+				assert.Zero(t, got)
+			}
 		})
 	}
-	// None of the failures retired r1.
-	got, err := s.RefreshToken(ctx, "r1")
+	got, err := s.Grant(ctx, "g")
 	require.NoError(t, err)
-	assert.False(t, got.Rotated())
-}
-
-func TestConcurrentSingleUse(t *testing.T) {
-	const callers = 32
-	s := newTestStore(t)
-	ctx := t.Context()
-	now := time.Now()
-	code := testCode("code", "g")
-	code.IssuedAt, code.ExpiresAt = now, now.Add(time.Minute)
-	require.NoError(t, s.SaveCode(ctx, code))
-	rt := testRefresh("r0", "g", 0)
-	rt.IssuedAt, rt.ExpiresAt = now, now.Add(time.Hour)
-	require.NoError(t, s.SaveRefreshToken(ctx, rt))
-	require.NoError(t, s.SaveAuthRequest(ctx, store.AuthRequest{ID: "req", ExpiresAt: now.Add(time.Minute)}))
-
-	start := make(chan struct{})
-	type result struct{ code, rotate, request error }
-	results := make(chan result, callers)
-	for i := range callers {
-		go func() {
-			<-start
-			var r result
-			_, r.code = s.ConsumeCode(ctx, "code")
-			next := rt
-			next.Hash = fmt.Sprintf("r1-%d", i)
-			_, r.rotate = s.RotateRefreshToken(ctx, "r0", next)
-			_, r.request = s.ConsumeAuthRequest(ctx, "req")
-			results <- r
-		}()
-	}
-	close(start)
-	var codeOK, codeReused, rotateOK, rotateReused, requestOK, requestGone int
-	for range callers {
-		r := <-results
-		switch {
-		case r.code == nil:
-			codeOK++
-		case errors.Is(r.code, store.ErrReused):
-			codeReused++
-		}
-		switch {
-		case r.rotate == nil:
-			rotateOK++
-		case errors.Is(r.rotate, store.ErrReused):
-			rotateReused++
-		}
-		switch {
-		case r.request == nil:
-			requestOK++
-		case errors.Is(r.request, store.ErrNotFound):
-			requestGone++
-		}
-	}
-	assert.Equal(t, 1, codeOK)
-	assert.Equal(t, callers-1, codeReused)
-	assert.Equal(t, 1, rotateOK)
-	assert.Equal(t, callers-1, rotateReused)
-	assert.Equal(t, 1, requestOK)
-	assert.Equal(t, callers-1, requestGone)
-	var live int
-	require.NoError(t, s.pool.QueryRow(ctx, "SELECT count(*) FROM kunci_tokens WHERE kind = 'refresh' AND rotated_at IS NULL").Scan(&live))
-	assert.Equal(t, 1, live, "exactly one successor was saved")
+	assertSame(t, g, got, "no refused rotation changed the grant")
 }
 
 func TestRevokeGrant(t *testing.T) {
 	c := newClock(epoch)
 	s := newTestStore(t).withClock(c)
 	ctx := t.Context()
+	require.NoError(t, s.SaveGrant(ctx, testGrant("g", "r1")))
+	require.NoError(t, s.SaveGrant(ctx, testGrant("other", "o1")))
 	require.NoError(t, s.SaveCode(ctx, testCode("code", "g")))
-	_, err := s.ConsumeCode(ctx, "code")
-	require.NoError(t, err)
 	require.NoError(t, s.SaveAccessToken(ctx, testAccess("at", "g")))
-	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("r1", "g", 0)))
-	_, err = s.RotateRefreshToken(ctx, "r1", testRefresh("r2", "g", 1))
-	require.NoError(t, err)
 	require.NoError(t, s.SaveAccessToken(ctx, testAccess("other-at", "other")))
 	require.NoError(t, s.SaveAccessToken(ctx, testAccess("no-grant", "")))
 
 	require.NoError(t, s.RevokeGrant(ctx, "g"))
 	require.NoError(t, s.RevokeGrant(ctx, "g"), "revoking twice is fine")
 	require.NoError(t, s.RevokeGrant(ctx, "never-seen"))
-	assert.ErrorIs(t, s.RevokeGrant(ctx, ""), store.ErrInvalid)
+	require.NoError(t, s.RevokeGrant(ctx, ""))
 
-	_, err = s.ConsumeCode(ctx, "code")
+	_, err := s.Grant(ctx, "g")
 	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.AccessToken(ctx, "at")
+	_, err = s.RotateRefreshToken(ctx, "g", "r1", refresh("r2", c))
 	assert.ErrorIs(t, err, store.ErrNotFound)
-	for _, h := range []string{"r1", "r2"} {
-		_, err = s.RefreshToken(ctx, h)
-		assert.ErrorIs(t, err, store.ErrNotFound, h)
-	}
-	_, err = s.RotateRefreshToken(ctx, "r2", testRefresh("r3", "g", 2))
-	assert.ErrorIs(t, err, store.ErrNotFound)
-
-	// Records saved after the revocation are kept but unreadable.
-	require.NoError(t, s.SaveCode(ctx, testCode("late-code", "g")))
-	require.NoError(t, s.SaveAccessToken(ctx, testAccess("late-at", "g")))
-	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("late-rt", "g", 0)))
-	_, err = s.ConsumeCode(ctx, "late-code")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.AccessToken(ctx, "late-at")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.RefreshToken(ctx, "late-rt")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.RotateRefreshToken(ctx, "late-rt", testRefresh("late-rt2", "g", 1))
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	require.NoError(t, s.SaveCode(ctx, testCode("code-never-seen", "never-seen")))
-	_, err = s.ConsumeCode(ctx, "code-never-seen")
-	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.ErrorIs(t, s.SaveCode(ctx, testCode("late", "g")), store.ErrNotFound)
+	assert.ErrorIs(t, s.SaveAccessToken(ctx, testAccess("late-at", "g")), store.ErrNotFound)
+	assert.ErrorIs(t, s.SaveGrant(ctx, testGrant("g", "")), store.ErrAlreadyExists, "the tombstone keeps the id")
+	assert.Equal(t, map[string]int{
+		"kunci_grants": 2, "kunci_codes": 0, "kunci_access_tokens": 2,
+		"kunci_auth_requests": 0, "kunci_consents": 0, "kunci_use_once": 0,
+	}, rowCounts(t, s), "the revoked grant's codes and tokens are deleted, its row stays")
 
 	// Other grants and grantless tokens are untouched.
 	_, err = s.AccessToken(ctx, "other-at")
 	assert.NoError(t, err)
 	_, err = s.AccessToken(ctx, "no-grant")
 	assert.NoError(t, err)
+
+	// At the grant's expiry the id is free again.
+	c.set(epoch.Add(24 * time.Hour))
+	fresh := testGrant("g", "")
+	fresh.ExpiresAt = c.now().Add(time.Hour)
+	require.NoError(t, s.SaveGrant(ctx, fresh))
+	got, err := s.Grant(ctx, "g")
+	require.NoError(t, err)
+	assertSame(t, fresh, got)
+}
+
+func TestUseOnce(t *testing.T) {
+	c := newClock(epoch)
+	s := newTestStore(t).withClock(c)
+	ctx := t.Context()
+	exp := epoch.Add(time.Minute)
+	require.NoError(t, s.UseOnce(ctx, "dpop:1", exp))
+	assert.ErrorIs(t, s.UseOnce(ctx, "dpop:1", exp.Add(time.Hour)), store.ErrReused)
+	assert.ErrorIs(t, s.UseOnce(ctx, "", exp), store.ErrInvalid)
+	c.set(exp.Add(-time.Microsecond))
+	assert.ErrorIs(t, s.UseOnce(ctx, "dpop:1", exp.Add(time.Hour)), store.ErrReused)
+	c.set(exp)
+	require.NoError(t, s.UseOnce(ctx, "dpop:1", exp.Add(time.Hour)), "free once its expiry has passed")
+	assert.ErrorIs(t, s.UseOnce(ctx, "dpop:1", exp.Add(time.Hour)), store.ErrReused)
+}
+
+func TestAccessTokenRoundTrip(t *testing.T) {
+	c := newClock(epoch)
+	s := newTestStore(t).withClock(c)
+	ctx := t.Context()
+	require.NoError(t, s.SaveGrant(ctx, testGrant("grant-1", "")))
+	full := testAccess("full", "grant-1")
+	full.JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+	bare := store.AccessToken{Hash: "bare", ClientID: "svc", ExpiresAt: epoch.Add(time.Minute)}
+	empty := store.AccessToken{Hash: "empty", ClientID: "svc", Scopes: []string{}, Claims: []byte{}, ExpiresAt: epoch.Add(time.Minute)}
+	for _, want := range []store.AccessToken{full, bare, empty} {
+		require.NoError(t, s.SaveAccessToken(ctx, want))
+		got, err := s.AccessToken(ctx, want.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, want.Scopes, got.Scopes, "nil and empty lists are kept apart")
+		assert.Equal(t, want.Claims, got.Claims, "claims are kept byte for byte")
+		assertSame(t, want, got)
+	}
+	assert.ErrorIs(t, s.SaveAccessToken(ctx, full), store.ErrAlreadyExists)
+	c.set(full.ExpiresAt)
+	_, err := s.AccessToken(ctx, "full")
+	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
 func TestInteraction(t *testing.T) {
@@ -342,24 +315,20 @@ func TestInteraction(t *testing.T) {
 	req := store.AuthRequest{
 		ID: "req", ClientID: "client", RedirectURI: "https://app.example/cb", ResponseType: "code",
 		State: "xyz", Scopes: []string{"basic_info"}, CodeChallenge: "ch", CodeChallengeMethod: "S256",
-		LoginURI: "https://app.example/login", CSRFHash: "csrf", CreatedAt: epoch, ExpiresAt: epoch.Add(10 * time.Minute),
+		LoginURI: "https://app.example/login", CSRFHash: "csrf", Pushed: true,
+		CreatedAt: epoch, ExpiresAt: epoch.Add(10 * time.Minute),
 	}
 	assert.ErrorIs(t, s.SaveAuthRequest(ctx, store.AuthRequest{ExpiresAt: req.ExpiresAt}), store.ErrInvalid)
 	require.NoError(t, s.SaveAuthRequest(ctx, req))
-	req.Subject = "alice"
+	req.Subject, req.Pushed = "alice", false
 	require.NoError(t, s.SaveAuthRequest(ctx, req), "saving again replaces")
 	got, err := s.AuthRequest(ctx, "req")
 	require.NoError(t, err)
-	assert.Equal(t, "alice", got.Subject)
-	assert.Equal(t, req.Scopes, got.Scopes)
-	assert.Nil(t, got.Resources)
-	assert.True(t, req.CreatedAt.Equal(got.CreatedAt))
+	assertSame(t, req, got)
 	got, err = s.ConsumeAuthRequest(ctx, "req")
 	require.NoError(t, err)
 	assert.Equal(t, "xyz", got.State)
 	_, err = s.ConsumeAuthRequest(ctx, "req")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.AuthRequest(ctx, "req")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 
 	consent := store.Consent{Subject: "alice", ClientID: "client", Scopes: []string{"a"}, GrantedAt: epoch, ExpiresAt: epoch.Add(time.Hour)}
@@ -394,9 +363,7 @@ func TestClients(t *testing.T) {
 	require.NoError(t, s.SaveClient(ctx, want))
 	got, err := s.Client(ctx, "app")
 	require.NoError(t, err)
-	assert.True(t, want.CreatedAt.Equal(got.CreatedAt))
-	got.CreatedAt = want.CreatedAt
-	assert.Equal(t, want, got)
+	assertSame(t, want, got)
 	want.Name = "Renamed"
 	require.NoError(t, s.SaveClient(ctx, want))
 	got, err = s.Client(ctx, "app")
@@ -406,17 +373,26 @@ func TestClients(t *testing.T) {
 
 func TestDatabaseErrorsAreNotSuccess(t *testing.T) {
 	pool := newTestPool(t)
-	s := New(pool).withClock(newClock(epoch)) // never migrated: every table is missing
+	c := newClock(epoch)
+	s := New(pool).withClock(c) // never migrated: every table is missing
 	ctx := t.Context()
-	_, err := s.ConsumeCode(ctx, "code")
+	assertSystemError(t, s.SaveGrant(ctx, testGrant("g", "")))
+	_, err := s.Grant(ctx, "g")
 	assertSystemError(t, err)
-	_, err = s.AccessToken(ctx, "at")
+	_, err = s.RotateRefreshToken(ctx, "g", "r1", refresh("r2", c))
 	assertSystemError(t, err)
-	_, err = s.RotateRefreshToken(ctx, "r1", testRefresh("r2", "g", 1))
+	assertSystemError(t, s.RevokeGrant(ctx, "g"))
+	assertSystemError(t, s.SaveCode(ctx, testCode("code", "g")))
+	_, err = s.Code(ctx, "g", "code")
+	assertSystemError(t, err)
+	_, err = s.ConsumeCode(ctx, "g", "code")
 	assertSystemError(t, err)
 	assertSystemError(t, s.SaveAccessToken(ctx, testAccess("at", "g")))
-	assertSystemError(t, s.RevokeGrant(ctx, "g"))
-	assertSystemError(t, s.DeleteToken(ctx, "at"))
+	assertSystemError(t, s.SaveAccessToken(ctx, testAccess("at", "")))
+	_, err = s.AccessToken(ctx, "at")
+	assertSystemError(t, err)
+	assertSystemError(t, s.DeleteAccessToken(ctx, "at"))
+	assertSystemError(t, s.UseOnce(ctx, "k", epoch.Add(time.Minute)))
 
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
@@ -436,37 +412,26 @@ func assertSystemError(t *testing.T, err error) {
 	}
 }
 
-func assertCodeEqual(t *testing.T, want, got store.AuthCode) {
+// assertSame checks that got is want once times are compared as instants
+// (the database keeps neither location nor monotonic reading).
+func assertSame[T any](t *testing.T, want, got T, msgAndArgs ...any) {
 	t.Helper()
-	for _, p := range [][2]time.Time{{want.AuthTime, got.AuthTime}, {want.IssuedAt, got.IssuedAt}, {want.ExpiresAt, got.ExpiresAt}} {
-		assert.True(t, p[0].Equal(p[1]), "want %v, got %v", p[0], p[1])
-	}
-	got.AuthTime, got.IssuedAt, got.ExpiresAt = want.AuthTime, want.IssuedAt, want.ExpiresAt
-	assert.Equal(t, want, got)
+	assert.Equal(t, normalTimes(want), normalTimes(got), msgAndArgs...)
 }
 
-func TestTokensShareOneKeySpace(t *testing.T) {
-	s := newTestStore(t).withClock(newClock(epoch))
-	ctx := t.Context()
-	require.NoError(t, s.SaveAccessToken(ctx, testAccess("h1", "g")))
-	require.NoError(t, s.SaveRefreshToken(ctx, testRefresh("h2", "g", 0)))
-	assert.ErrorIs(t, s.SaveRefreshToken(ctx, testRefresh("h1", "g", 0)), store.ErrAlreadyExists)
-	assert.ErrorIs(t, s.SaveAccessToken(ctx, testAccess("h2", "g")), store.ErrAlreadyExists)
-
-	// Each kind is only found by its own lookup.
-	_, err := s.RefreshToken(ctx, "h1")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.AccessToken(ctx, "h2")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.RotateRefreshToken(ctx, "h1", testRefresh("h3", "g", 1))
-	assert.ErrorIs(t, err, store.ErrNotFound, "an access token cannot be rotated")
-
-	// DeleteToken takes either kind.
-	require.NoError(t, s.DeleteToken(ctx, "h1"))
-	require.NoError(t, s.DeleteToken(ctx, "h2"))
-	require.NoError(t, s.DeleteToken(ctx, "unknown"))
-	_, err = s.AccessToken(ctx, "h1")
-	assert.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.RefreshToken(ctx, "h2")
-	assert.ErrorIs(t, err, store.ErrNotFound)
+// normalTimes returns v with every time.Time field in UTC without a
+// monotonic reading, so that assert.Equal compares instants.
+func normalTimes[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		if tm, ok := rv.Field(i).Interface().(time.Time); ok {
+			if tm.IsZero() {
+				tm = time.Time{}
+			} else {
+				tm = tm.UTC().Round(0)
+			}
+			rv.Field(i).Set(reflect.ValueOf(tm))
+		}
+	}
+	return v
 }

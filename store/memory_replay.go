@@ -1,0 +1,27 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// UseOnce implements [ReplayStore]. A key's entry holds its exact expiry, so
+// that a key is free again exactly when expiresAt has passed.
+func (m *Memory) UseOnce(_ context.Context, key string, expiresAt time.Time) error {
+	if key == "" {
+		return fmt.Errorf("%w: empty use-once key", ErrInvalid)
+	}
+	now := time.Now()
+	d, err := ttl(expiresAt, now)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.once.Get(key); ok && now.Before(v.(time.Time)) {
+		return ErrReused
+	}
+	m.once.Set(key, expiresAt, d)
+	return nil
+}
