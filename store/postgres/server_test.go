@@ -42,6 +42,10 @@ type testEnv struct {
 var env testEnv
 
 func TestMain(m *testing.M) {
+	if conn := os.Getenv(appEnv); conn != "" {
+		// A child that TestDurabilityAfterAppSIGKILL started to be killed.
+		os.Exit(serveApp(conn))
+	}
 	os.Exit(runMain(m))
 }
 
@@ -58,7 +62,7 @@ func inCI() bool {
 }
 
 func runMain(m *testing.M) int {
-	srv, err := startServer()
+	srv, err := startServer(false)
 	if err != nil {
 		if inCI() {
 			fmt.Fprintf(os.Stderr, "postgres tests: %v\n(in CI a missing PostgreSQL fails the run; install it with apt-get install postgresql)\n", err)
@@ -87,6 +91,10 @@ type pgServer struct {
 	asUser *osUser // the user to run the server as; nil to run it as ourselves
 	cmd    *exec.Cmd
 	exited chan error // receives the server's exit
+
+	// durable keeps PostgreSQL's crash-safe defaults (fsync,
+	// synchronous_commit, full_page_writes) even without KUNCI_PG_DURABLE.
+	durable bool
 }
 
 // osUser is an unprivileged account to run PostgreSQL as.
@@ -142,10 +150,11 @@ func removeStale() {
 	}
 }
 
-// startServer initialises a cluster in a temporary directory and starts it.
-// As root it runs the server as the unprivileged postgres user, because
-// initdb and postgres refuse to run as root.
-func startServer() (*pgServer, error) {
+// startServer initialises a cluster in a temporary directory and starts it,
+// crash-safe when durable is true (see pgServer.durable). As root it runs
+// the server as the unprivileged postgres user, because initdb and postgres
+// refuse to run as root.
+func startServer(durable bool) (*pgServer, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -155,7 +164,7 @@ func startServer() (*pgServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pgServer{bin: bin, dir: dir}
+	p := &pgServer{bin: bin, dir: dir, durable: durable}
 	ok := false
 	defer func() {
 		if !ok {
@@ -221,14 +230,19 @@ func (p *pgServer) startPostgres() error {
 		return err
 	}
 	p.port = port
-	args := []string{"-D", p.data(), "-p", strconv.Itoa(port), "-k", p.sockets(),
+	return p.runPostgres()
+}
+
+// runPostgres runs the postgres server on p.port, as startPostgres says.
+func (p *pgServer) runPostgres() error {
+	args := []string{"-D", p.data(), "-p", strconv.Itoa(p.port), "-k", p.sockets(),
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"}
-	if os.Getenv("KUNCI_PG_DURABLE") == "" {
+	if !p.durable && os.Getenv("KUNCI_PG_DURABLE") == "" {
 		// Tests need no crash safety; skipping fsync makes them fast.
 		// Set KUNCI_PG_DURABLE=1 to benchmark with the default settings.
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	logFile, err := os.Create(filepath.Join(p.dir, fmt.Sprintf("server-%d.log", port)))
+	logFile, err := os.OpenFile(filepath.Join(p.dir, fmt.Sprintf("server-%d.log", p.port)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
