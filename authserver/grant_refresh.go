@@ -73,7 +73,22 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 		IssuedAt:  now,
 		ExpiresAt: earliest(now.Add(refreshTTL), g.ExpiresAt),
 	}
+	rotated := g
+	rotated.RefreshHash, rotated.RefreshIssuedAt, rotated.RefreshExpiresAt = next.Hash, next.IssuedAt, next.ExpiresAt
+	rotated.PreviousRefreshHash, rotated.RotatedAt = hash, next.IssuedAt
+	rotated.RefreshCount++
+	// The access token is saved before the rotation, so that whenever the
+	// rotation is stored, so is everything its response carries: a crash
+	// between the two leaves the presented token current, and the client's
+	// retry works.
+	it, err := s.create(ctx, refreshedRequest(client, rotated, scopes, audience, now))
+	if err != nil {
+		return IssuedToken{}, err
+	}
 	before, err := s.store.RotateRefreshToken(ctx, grantID, hash, next)
+	if err != nil {
+		s.discard(ctx, it)
+	}
 	switch {
 	case errors.Is(err, store.ErrReused):
 		// Another request rotated the token first.
@@ -84,12 +99,9 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	case err != nil:
 		return IssuedToken{}, unavailable(err)
 	}
-	rotated := before
-	rotated.RefreshHash, rotated.RefreshIssuedAt, rotated.RefreshExpiresAt = next.Hash, next.IssuedAt, next.ExpiresAt
-	rotated.PreviousRefreshHash, rotated.RotatedAt = hash, next.IssuedAt
-	rotated.RefreshCount++
 	s.emit(ctx, Event{Kind: EventRefreshRotated, ClientID: client.ID, Subject: g.Subject, GrantID: grantID})
-	return s.mintRefreshed(ctx, client, rotated, successor, scopes, audience, now)
+	s.issued(ctx, it)
+	return withRefresh(it, rotated, successor), nil
 }
 
 // refreshAgain handles a refresh token of grant g that is not g's current
@@ -119,20 +131,23 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, h
 // mintRefreshed issues the access token that goes with refresh token
 // successor, the current one of grant g.
 func (s *Server) mintRefreshed(ctx context.Context, client store.Client, g store.Grant, successor string, scopes, audience []string, now time.Time) (IssuedToken, error) {
-	it, err := s.mint(ctx, issueRequest{
-		client:    client,
-		grantType: GrantRefreshToken,
-		grant:     g,
-		scopes:    scopes,
-		audience:  audience,
-		now:       now,
-	})
+	it, err := s.mint(ctx, refreshedRequest(client, g, scopes, audience, now))
 	if err != nil {
 		return IssuedToken{}, err
 	}
+	return withRefresh(it, g, successor), nil
+}
+
+// refreshedRequest asks for the access token of a refresh of grant g.
+func refreshedRequest(client store.Client, g store.Grant, scopes, audience []string, now time.Time) issueRequest {
+	return issueRequest{client: client, grantType: GrantRefreshToken, grant: g, scopes: scopes, audience: audience, now: now}
+}
+
+// withRefresh adds refresh token successor, the current one of grant g, to it.
+func withRefresh(it IssuedToken, g store.Grant, successor string) IssuedToken {
 	it.RefreshToken = successor
 	it.RefreshIssuedAt = g.RefreshIssuedAt
 	it.RefreshExpiresAt = g.RefreshExpiresAt
 	it.RefreshCount = g.RefreshCount
-	return it, nil
+	return it
 }

@@ -1,6 +1,7 @@
 package authserver_test
 
 import (
+	"net/http"
 	"net/url"
 	"testing"
 	"testing/synctest"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/store"
 )
 
 func TestGrantRefreshRotation(t *testing.T) {
@@ -313,4 +315,24 @@ func withPost(form url.Values) url.Values {
 	form.Set("client_id", postID)
 	form.Set("client_secret", postPass)
 	return form
+}
+
+// A refresh saves its access token before it rotates: when the rotation
+// fails (a database that dies between the two), the presented refresh token
+// is still the current one, the client's retry works, and the access token
+// made for the failed response is deleted, not left behind (issue 14,
+// durability).
+func TestRefreshRotationFailureLeavesTokenCurrent(t *testing.T) {
+	srv, fs := newFailingServer(t, "RotateRefreshToken")
+	mem := fs.Store.(*store.Memory)
+	it, err := srv.IssueToken(t.Context(), authserver.TokenRequest{ClientID: confidentialID, Subject: "u", Scopes: []string{"basic_info"}, Refresh: true})
+	require.NoError(t, err)
+	before := mem.Len()
+	fs.broken.Store(true)
+	rec := postForm(t, srv, "/oauth/token", refreshForm(it.RefreshToken), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, http.StatusServiceUnavailable, "temporarily_unavailable")
+	assert.Equal(t, before, mem.Len(), "the access token of the failed response is deleted")
+	fs.broken.Store(false)
+	body := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(it.RefreshToken), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, body["access_token"].(string), true)
 }

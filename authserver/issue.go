@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/kunci/kunci/store"
@@ -38,6 +39,9 @@ type IssuedToken struct {
 	RefreshExpiresAt time.Time
 	// RefreshCount counts how often the grant's refresh token was rotated.
 	RefreshCount int
+
+	// accessHash is the store key of the access token, for discarding it.
+	accessHash string
 }
 
 // issueRequest is what a grant hands to mint.
@@ -58,8 +62,25 @@ type issueRequest struct {
 }
 
 // mint issues an access token, and the grant's first refresh token when
-// asked for, and saves their hashes.
+// asked for, saves their hashes and reports them issued.
 func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error) {
+	it, err := s.create(ctx, req)
+	if err != nil {
+		return IssuedToken{}, err
+	}
+	s.issued(ctx, it)
+	return it, nil
+}
+
+// issued reports the tokens of it as issued.
+func (s *Server) issued(ctx context.Context, it IssuedToken) {
+	s.emit(ctx, Event{Kind: EventTokenIssued, ClientID: it.ClientID, Subject: it.Subject,
+		GrantID: it.GrantID, GrantType: it.GrantType, Scopes: it.Scopes})
+}
+
+// create is mint without the event: a refresh creates its access token
+// before it rotates, and reports it only when the rotation holds.
+func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, error) {
 	accessTTL, refreshTTL := s.cfg.lifetime(req.grantType)
 	g, now := req.grant, req.now
 	it := IssuedToken{
@@ -88,8 +109,6 @@ func (s *Server) mint(ctx context.Context, req issueRequest) (IssuedToken, error
 		}
 		it.RefreshToken, it.RefreshIssuedAt, it.RefreshExpiresAt = token, now, first.ExpiresAt
 	}
-	s.emit(ctx, Event{Kind: EventTokenIssued, ClientID: it.ClientID, Subject: it.Subject,
-		GrantID: it.GrantID, GrantType: it.GrantType, Scopes: it.Scopes})
 	return it, nil
 }
 
@@ -130,5 +149,14 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 	if err := s.store.SaveAccessToken(ctx, rec); err != nil {
 		return grantGone(err)
 	}
+	it.accessHash = rec.Hash
 	return nil
+}
+
+// discard deletes the access token of it, created for a response that is
+// not sent. Nobody holds the token; failing to delete it is only logged.
+func (s *Server) discard(ctx context.Context, it IssuedToken) {
+	if err := s.store.DeleteAccessToken(ctx, it.accessHash); err != nil {
+		s.log.WarnContext(ctx, "authserver: could not delete an access token that was never sent", slog.Any("error", err))
+	}
 }
