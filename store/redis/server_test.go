@@ -107,7 +107,9 @@ type redisServer struct {
 	log    string
 }
 
-func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
+func (r *redisServer) addr() string { return "127.0.0.1:" + r.addrPort() }
+
+func (r *redisServer) addrPort() string { return strconv.Itoa(r.port) }
 
 // startRedis starts redis-server on port, with its working directory dir
 // and the extra arguments, and returns once it answers PING.
@@ -120,6 +122,8 @@ func (r *redisServer) start() error {
 	args := append([]string{
 		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
 		"--save", "", "--appendonly", "no", "--loglevel", "warning", "--daemonize", "no",
+		// A replica syncs at once; WAIT timeouts fire within 10ms, not 100.
+		"--repl-diskless-sync-delay", "0", "--hz", "100",
 	}, r.args...)
 	r.log = filepath.Join(r.dir, fmt.Sprintf("redis-%d.log", r.port))
 	logFile, err := os.OpenFile(r.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
