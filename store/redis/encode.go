@@ -286,11 +286,9 @@ func decodeCode(grantID, hash, s string) (store.AuthCode, error) {
 	return c, nil
 }
 
-// encodeAccess encodes t but its hash, after the generation of its grant
-// ("" for a token without one).
-func encodeAccess(t store.AccessToken, generation string) string {
+// encodeAccess encodes t but its hash.
+func encodeAccess(t store.AccessToken) string {
 	w := newWriter()
-	w.str(generation)
 	w.str(t.GrantID)
 	w.str(t.ClientID)
 	w.str(t.Subject)
@@ -303,10 +301,9 @@ func encodeAccess(t store.AccessToken, generation string) string {
 	return w.String()
 }
 
-func decodeAccess(hash, s string) (t store.AccessToken, generation string, err error) {
+func decodeAccess(hash, s string) (store.AccessToken, error) {
 	r := newReader(s)
-	generation = r.str()
-	t = store.AccessToken{
+	t := store.AccessToken{
 		Hash:      hash,
 		GrantID:   r.str(),
 		ClientID:  r.str(),
@@ -319,9 +316,9 @@ func decodeAccess(hash, s string) (t store.AccessToken, generation string, err e
 		ExpiresAt: r.time(),
 	}
 	if err := r.done(); err != nil {
-		return store.AccessToken{}, "", err
+		return store.AccessToken{}, err
 	}
-	return t, generation, nil
+	return t, nil
 }
 
 func encodeAuthRequest(a store.AuthRequest) string {

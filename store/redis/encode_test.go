@@ -97,7 +97,7 @@ func encodings() map[string]string {
 	c, g, code, at, req, con := sampleRecords()
 	return map[string]string{
 		"client": encodeClient(c), "grant": encodeGrant(g), "code": encodeCode(code),
-		"access": encodeAccess(at, "gen"), "request": encodeAuthRequest(req), "consent": encodeConsent(con),
+		"access": encodeAccess(at), "request": encodeAuthRequest(req), "consent": encodeConsent(con),
 	}
 }
 
@@ -112,7 +112,7 @@ func decodeAny(kind, s string) error {
 	case "code":
 		_, err = decodeCode("g", "h", s)
 	case "access":
-		_, _, err = decodeAccess("h", s)
+		_, err = decodeAccess("h", s)
 	case "request":
 		_, err = decodeAuthRequest("r", s)
 	case "consent":
@@ -132,10 +132,9 @@ func TestEncodingRoundTrip(t *testing.T) {
 	gotCode, err := decodeCode(code.GrantID, code.Hash, encodeCode(code))
 	require.NoError(t, err)
 	assertSame(t, code, gotCode)
-	gotAt, gen, err := decodeAccess(at.Hash, encodeAccess(at, "gen"))
+	gotAt, err := decodeAccess(at.Hash, encodeAccess(at))
 	require.NoError(t, err)
 	assertSame(t, at, gotAt)
-	assert.Equal(t, "gen", gen)
 	gotReq, err := decodeAuthRequest(req.ID, encodeAuthRequest(req))
 	require.NoError(t, err)
 	assertSame(t, req, gotReq)
@@ -145,12 +144,12 @@ func TestEncodingRoundTrip(t *testing.T) {
 
 	// Nil stays nil, empty stays empty, and the zero time stays zero.
 	at.Claims, at.IssuedAt = nil, time.Time{}
-	gotAt, _, err = decodeAccess(at.Hash, encodeAccess(at, ""))
+	gotAt, err = decodeAccess(at.Hash, encodeAccess(at))
 	require.NoError(t, err)
 	assert.Nil(t, gotAt.Claims)
 	assert.True(t, gotAt.IssuedAt.IsZero())
 	at.Claims = []byte{}
-	gotAt, _, err = decodeAccess(at.Hash, encodeAccess(at, ""))
+	gotAt, err = decodeAccess(at.Hash, encodeAccess(at))
 	require.NoError(t, err)
 	assert.NotNil(t, gotAt.Claims)
 	assert.Empty(t, gotAt.Claims)
@@ -193,8 +192,8 @@ func BenchmarkEncoding(b *testing.B) {
 		b.ReportAllocs()
 		var s string
 		for b.Loop() {
-			s = encodeAccess(at, "gen0123456ab")
-			if _, _, err := decodeAccess(at.Hash, s); err != nil {
+			s = encodeAccess(at)
+			if _, err := decodeAccess(at.Hash, s); err != nil {
 				b.Fatal(err)
 			}
 		}

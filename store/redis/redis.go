@@ -61,6 +61,9 @@ type Store struct {
 	prefix       string
 	waitReplicas int
 	waitTimeout  time.Duration
+	// singleNode is set for a *redis.Client: every key is on its one
+	// node, so a script may read a key it computes (see access.go).
+	singleNode bool
 	// now, when set, replaces the Redis server's clock in every script, so
 	// that tests can move time. It is nil outside this package's tests.
 	now     func() time.Time
@@ -89,7 +92,8 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	if err := checkWait(client, opts); err != nil {
 		return nil, err
 	}
-	s := &Store{rdb: client, prefix: prefix, scripts: newScripts()}
+	_, single := client.(*goredis.Client)
+	s := &Store{rdb: client, prefix: prefix, singleNode: single, scripts: newScripts()}
 	if opts.WaitReplicas > 0 {
 		s.waitReplicas, s.waitTimeout = opts.WaitReplicas, opts.WaitTimeout
 	}

@@ -18,8 +18,9 @@ import goredis "github.com/redis/go-redis/v9"
 // (RefreshHash), ri, re (RefreshIssuedAt, RefreshExpiresAt stamps), n
 // (RefreshCount), p (PreviousRefreshHash), ra (RotatedAt stamp). A revoked
 // grant keeps only e and x, its tombstone mark, until its expiry. A code is
-// a hash: e, d, and u once consumed. Every other record is a string: its
-// ExpiresAt stamp, then its encoding.
+// a hash: e, d, and u once consumed. An access token is a hash: e, d, g
+// (its GrantID) and v (its grant's generation). Every other record is a
+// string: its ExpiresAt stamp, then its encoding.
 
 // prelude defines the helpers every script uses.
 const prelude = `
@@ -154,6 +155,47 @@ if exp ~= '' and before(g[1], exp) then return {'invalid'} end
 return {'ok', g[2]}
 `
 
+// accessPutScript: KEYS[1] access token, and on a single node KEYS[2] its
+// grant; ARGV clock, e, expiry ms, d, GrantID, generation. With KEYS[2]
+// the script checks the grant and takes its generation itself; without
+// it, the caller has checked the grant with grantCheckScript (on a
+// cluster, whose grant may be on another node) and passes the generation.
+const accessPutScript = prelude + `
+local now = clock()
+if not before(now, ARGV[2]) then return {'expired'} end
+local v = ARGV[6]
+if KEYS[2] then
+  local g = liveGrant(KEYS[2], now)
+  if not g then return {'notfound'} end
+  if before(g[1], ARGV[2]) then return {'invalid'} end
+  v = g[2]
+end
+local old = redis.call('HGET', KEYS[1], 'e')
+if old and before(now, old) then return {'exists'} end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'e', ARGV[2], 'd', ARGV[4], 'g', ARGV[5], 'v', v)
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+return {'ok'}
+`
+
+// accessGetScript: KEYS[1] access token; ARGV clock, key prefix. Replies
+// ok with d, then "1" when the token has no grant or the script found its
+// grant live with the token's generation, or "" and the generation for the
+// caller to check with grantCheckScript. With a prefix (on a single node
+// only) the script names the grant's key itself, as grantKey does in Go:
+// a key it was not given, which Redis allows outside a cluster; on a
+// cluster (prefix "") the grant may be on another node.
+const accessGetScript = prelude + `
+local now = clock()
+local t = redis.call('HMGET', KEYS[1], 'e', 'd', 'g', 'v')
+if not t[1] or not before(now, t[1]) then return {'notfound'} end
+if t[3] == '' then return {'ok', t[2], '1'} end
+if ARGV[2] == '' then return {'ok', t[2], '', t[4]} end
+local g = liveGrant(ARGV[2] .. '{g:' .. string.len(t[3]) .. ':' .. t[3] .. '}', now)
+if not g or g[2] ~= t[4] then return {'notfound'} end
+return {'ok', t[2], '1'}
+`
+
 // putScript: KEYS[1]; ARGV clock, e, expiry ms, encoding, mode ("new"
 // refuses a live record with exists; "replace" replaces it).
 const putScript = prelude + `
@@ -182,7 +224,7 @@ return {'ok', string.sub(v, 19)}
 type scripts struct {
 	saveGrant, grant, rotate, revoke *goredis.Script
 	saveCode, code, grantCheck       *goredis.Script
-	put, get                         *goredis.Script
+	accessPut, accessGet, put, get   *goredis.Script
 }
 
 func newScripts() scripts {
@@ -194,6 +236,8 @@ func newScripts() scripts {
 		saveCode:   goredis.NewScript(saveCodeScript),
 		code:       goredis.NewScript(codeScript),
 		grantCheck: goredis.NewScript(grantCheckScript),
+		accessPut:  goredis.NewScript(accessPutScript),
+		accessGet:  goredis.NewScript(accessGetScript),
 		put:        goredis.NewScript(putScript),
 		get:        goredis.NewScript(getScript),
 	}

@@ -17,6 +17,7 @@ func TestNewRefusesOptions(t *testing.T) {
 	single := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
 	short := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", ReadTimeout: time.Second})
 	ring := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	t.Cleanup(func() { single.Close(); short.Close(); ring.Close() })
 	for _, tc := range []struct {
 		name   string
 		client goredis.UniversalClient
