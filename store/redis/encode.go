@@ -11,14 +11,15 @@ import (
 // Record encodings. A record is stored as a version byte and its fields in
 // a fixed order: a string as its length (uvarint) and bytes, a list as its
 // count and strings, bytes as length+1 (0 for nil, so that nil stays nil),
-// a time as its Unix microseconds (varint; Go's zero time round-trips), an
-// int as a varint, a bool as one byte. Parts a key already names (a hash,
-// an ID) are left out, and so is a grant's refresh state, which a rotation
-// changes in place (see scripts.go).
+// a time as its Unix microseconds (varint; Go's zero time round-trips), a
+// bool as one byte. Parts a key already names (a hash, an ID) are left
+// out, and so is a grant's refresh state, which a rotation changes in place
+// (see scripts.go).
 //
 // The encoding is hand-written rather than encoding/json because Redis
-// keeps everything in memory: BenchmarkEncoding shows it at well under half
-// the bytes of encoding/json and several times faster both ways.
+// keeps everything in memory: BenchmarkEncoding measures an access token
+// at 94 bytes against encoding/json's 302, a grant at 100 against 505, and
+// encoding plus decoding about ten times faster.
 
 // recordVersion starts every encoding, so that a later format can read
 // this one.
@@ -54,8 +55,6 @@ func (w *writer) bytes(p []byte) {
 func (w *writer) time(t time.Time) {
 	w.b = binary.AppendVarint(w.b, t.Round(time.Microsecond).UnixMicro())
 }
-
-func (w *writer) int(v int) { w.b = binary.AppendVarint(w.b, int64(v)) }
 
 func (w *writer) bool(v bool) {
 	if v {
@@ -148,8 +147,6 @@ func (r *reader) bytes() []byte {
 }
 
 func (r *reader) time() time.Time { return time.UnixMicro(r.varint()).UTC() }
-
-func (r *reader) int() int { return int(r.varint()) }
 
 func (r *reader) bool() bool {
 	switch r.take(1) {

@@ -26,6 +26,15 @@ type Options struct {
 	// the package documentation, "Keys").
 	KeyPrefix string
 
+	// Sharded keeps every script to the keys of one hash slot on a
+	// *redis.Client too, for a server that shards keys behind one address
+	// (a proxy in front of a cluster, as some managed Redis services run).
+	// Without it, a *redis.Client saves and reads an access token together
+	// with its grant in one script, which such a proxy refuses (CROSSSLOT);
+	// with it, that takes two scripts, as on a ClusterClient or a Ring,
+	// which always work this way.
+	Sharded bool
+
 	// WaitReplicas, when positive, makes every write that changes something
 	// wait until at least this many replicas have acknowledged it (Redis
 	// WAIT, on the connection that made the write) before the method
@@ -35,7 +44,10 @@ type Options struct {
 	// asynchronous, so without WAIT a failover can lose acknowledged
 	// rotations, consumed codes and revocations. Zero waits for nothing;
 	// negative is an error. It needs a *redis.Client (single node or
-	// Sentinel) or a *redis.ClusterClient: a Ring has no replicas to wait for.
+	// Sentinel) or a *redis.ClusterClient: a Ring has no replicas to wait
+	// for. On a cluster a waiting write goes straight to the primary of its
+	// key's slot, so while that slot migrates it fails (MOVED) instead of
+	// following the redirection.
 	WaitReplicas int
 
 	// WaitTimeout bounds each wait for replicas. When WaitReplicas is
@@ -61,8 +73,9 @@ type Store struct {
 	prefix       string
 	waitReplicas int
 	waitTimeout  time.Duration
-	// singleNode is set for a *redis.Client: every key is on its one
-	// node, so a script may read a key it computes (see access.go).
+	// singleNode is set for a *redis.Client without Options.Sharded:
+	// every key is on its one node, so a script may touch keys of two
+	// slots (see access.go).
 	singleNode bool
 	// now, when set, replaces the Redis server's clock in every script, so
 	// that tests can move time. It is nil outside this package's tests.
@@ -76,8 +89,9 @@ var _ store.Store = (*Store)(nil)
 // to. It sends no command; the client stays the caller's to configure and
 // close. It returns an error naming the field when opts cannot work.
 //
-// The server must run Redis 7.0 or later with maxmemory-policy noeviction,
-// and its persistence settings decide what a restart loses (see README.md).
+// The server must run Redis 6.2 or later with maxmemory-policy noeviction,
+// and its persistence settings decide what a restart loses (see the package
+// documentation and README.md).
 func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redis: New: nil client")
@@ -93,7 +107,7 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 		return nil, err
 	}
 	_, single := client.(*goredis.Client)
-	s := &Store{rdb: client, prefix: prefix, singleNode: single, scripts: newScripts()}
+	s := &Store{rdb: client, prefix: prefix, singleNode: single && !opts.Sharded, scripts: newScripts()}
 	if opts.WaitReplicas > 0 {
 		s.waitReplicas, s.waitTimeout = opts.WaitReplicas, opts.WaitTimeout
 	}

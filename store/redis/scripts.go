@@ -6,7 +6,10 @@ import goredis "github.com/redis/go-redis/v9"
 // runs a script without running any other command meanwhile, so every
 // check and write of a script is one atomic step. Every key a script
 // touches is in KEYS and, when there are two, shares the grant's hash tag,
-// so that Redis Cluster runs the script on the one node that owns the slot.
+// so that Redis Cluster runs the script on the one node that owns the
+// slot. The exceptions run on a single node only, where every key is on
+// the one node: accessPutScript is given a token and its grant, and
+// accessGetScript reads the grant of the token it found.
 //
 // ARGV[1] of every script is the clock: "" for the Redis server's own
 // (TIME), or a stamp that tests pass to move time. Every reply is an array
