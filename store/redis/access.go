@@ -70,7 +70,8 @@ func accessSaveErr(op string, r reply) error {
 	return statusErr(op, r)
 }
 
-// AccessToken implements [store.AccessTokenStore]: one script reads the
+// AccessToken implements [store.AccessTokenStore] (RFC 6749 §7, RFC 7662
+// §2.2 for introspection): one script reads the
 // live token and, on a single node, checks that its grant is live and has
 // the generation the token was saved under; on a cluster a second script,
 // on the grant's slot, does that check.

@@ -26,7 +26,7 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 	return nil
 }
 
-// Client implements [store.ClientStore] with one GET.
+// Client implements [store.ClientStore] (RFC 6749 §2) with one GET.
 func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 	const op = "client"
 	v, err := s.rdb.Get(ctx, s.clientKey(id)).Result()

@@ -32,8 +32,9 @@ func (s *Store) SaveCode(ctx context.Context, c store.AuthCode) error {
 	return nil
 }
 
-// Code implements [store.CodeStore]: one read-only script that checks the
-// grant and the code and consumes nothing.
+// Code implements [store.CodeStore] (RFC 6749 §4.1.3): one script that
+// checks the grant and the code and consumes nothing, so that the server
+// can check the client and PKCE (RFC 7636 §4.6) before spending the code.
 func (s *Store) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
 	return s.readCode(ctx, "code", grantID, hash, "")
 }

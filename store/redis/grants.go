@@ -51,7 +51,8 @@ func (s *Store) SaveGrant(ctx context.Context, g store.Grant) error {
 	return nil
 }
 
-// Grant implements [store.GrantStore].
+// Grant implements [store.GrantStore] (RFC 6749 §1.5) with one script
+// that reads the live grant's hash: not a tombstone, not expired.
 func (s *Store) Grant(ctx context.Context, id string) (store.Grant, error) {
 	const op = "grant"
 	r, err := s.run(ctx, s.scripts.grant, []string{s.grantKey(id)}, s.clock())

@@ -20,7 +20,8 @@ func (s *Store) SaveAuthRequest(ctx context.Context, a store.AuthRequest) error 
 	return s.put(ctx, op, s.requestKey(a.ID), a.ExpiresAt, encodeAuthRequest(a))
 }
 
-// AuthRequest implements [store.InteractionStore].
+// AuthRequest implements [store.InteractionStore] (RFC 6749 §4.1.1, RFC
+// 9126 §4) with one script that reads the live request.
 func (s *Store) AuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
 	return s.authRequest(ctx, "auth request", id, "")
 }
@@ -44,8 +45,10 @@ func (s *Store) authRequest(ctx context.Context, op, id, take string) (store.Aut
 	return a, nil
 }
 
-// SaveConsent implements [store.InteractionStore] with one script that
-// replaces the consent of the same subject and client.
+// SaveConsent implements [store.InteractionStore] (RFC 6749 §4.1.1, the
+// resource owner's approval) with one script that replaces the consent of
+// the same subject and client; the key expires at the replacement's
+// ExpiresAt.
 func (s *Store) SaveConsent(ctx context.Context, c store.Consent) error {
 	const op = "save consent"
 	if c.Subject == "" || c.ClientID == "" {
@@ -54,7 +57,8 @@ func (s *Store) SaveConsent(ctx context.Context, c store.Consent) error {
 	return s.put(ctx, op, s.consentKey(c.Subject, c.ClientID), c.ExpiresAt, encodeConsent(c))
 }
 
-// Consent implements [store.InteractionStore].
+// Consent implements [store.InteractionStore] with one script that reads
+// the live consent of exactly this subject and client.
 func (s *Store) Consent(ctx context.Context, subject, clientID string) (store.Consent, error) {
 	const op = "consent"
 	v, err := s.get(ctx, op, s.consentKey(subject, clientID), "")
@@ -68,7 +72,8 @@ func (s *Store) Consent(ctx context.Context, subject, clientID string) (store.Co
 	return c, nil
 }
 
-// DeleteConsent implements [store.InteractionStore] with one DEL.
+// DeleteConsent implements [store.InteractionStore] with one DEL; an
+// unknown consent is not an error.
 func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) error {
 	key := s.consentKey(subject, clientID)
 	err := s.writePlain(ctx, key,

@@ -103,7 +103,7 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	if strings.ContainsAny(prefix, "{}") {
 		return nil, fmt.Errorf("redis: Options.KeyPrefix %q contains '{' or '}'", prefix)
 	}
-	if err := checkWait(client, opts); err != nil {
+	if err := validateWait(client, opts); err != nil {
 		return nil, err
 	}
 	_, single := client.(*goredis.Client)
@@ -114,8 +114,8 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// checkWait refuses wait options that cannot work with client.
-func checkWait(client goredis.UniversalClient, opts Options) error {
+// validateWait refuses wait options that cannot work with client.
+func validateWait(client goredis.UniversalClient, opts Options) error {
 	switch {
 	case opts.WaitReplicas < 0:
 		return fmt.Errorf("redis: Options.WaitReplicas is %d; it must be zero or positive", opts.WaitReplicas)
@@ -210,7 +210,7 @@ func (s *Store) runWrite(ctx context.Context, sc *goredis.Script, keys []string,
 		if r.status() != "ok" {
 			return r, nil // nothing was written
 		}
-		return r, s.checkWait(wait)
+		return r, s.waitResult(wait)
 	}
 }
 
@@ -236,7 +236,7 @@ func (s *Store) writePlain(ctx context.Context, key string, queue func(goredis.C
 	if !changed(cmd) {
 		return nil
 	}
-	return s.checkWait(wait)
+	return s.waitResult(wait)
 }
 
 // queueWait queues WAIT in pipe. (go-redis has Wait on its clients and
@@ -245,12 +245,12 @@ func (s *Store) queueWait(ctx context.Context, pipe goredis.Pipeliner) *goredis.
 	return pipe.Do(ctx, "wait", s.waitReplicas, s.waitTimeout.Milliseconds())
 }
 
-// checkWait turns the reply of WAIT into an error when too few replicas
+// waitResult turns the reply of WAIT into an error when too few replicas
 // acknowledged the write.
-func (s *Store) checkWait(wait *goredis.Cmd) error {
+func (s *Store) waitResult(wait *goredis.Cmd) error {
 	n, err := wait.Int64()
 	if err != nil {
-		return fmt.Errorf("redis: wait for replicas: %w", err)
+		return fmt.Errorf("wait for replicas: %w", err)
 	}
 	if n < int64(s.waitReplicas) {
 		return fmt.Errorf("%w: %d of %d within %v", ErrNotReplicated, n, s.waitReplicas, s.waitTimeout)
