@@ -258,13 +258,20 @@ func isNilClient(c interface{ Close() error }) bool {
 	return false
 }
 
-// singleClient returns a client of the shared single node.
+// singleClient returns a client of the shared single node. It keeps
+// nothing on disk, unless KUNCI_REDIS_DURABLE is set (for benchmarks with
+// the settings README.md recommends).
 func singleClient(t testing.TB) *goredis.Client {
 	t.Helper()
 	needRedis(t)
 	env.singleOnce.Do(func() {
+		var extra []string
+		if os.Getenv("KUNCI_REDIS_DURABLE") != "" {
+			// As in production: every write fsynced before the reply.
+			extra = []string{"--appendonly", "yes", "--appendfsync", "always"}
+		}
 		var r *redisServer
-		r, env.singleErr = startFree(env.dir, false)
+		r, env.singleErr = startFree(env.dir, false, extra...)
 		if env.singleErr == nil {
 			env.share(r)
 			env.single = goredis.NewClient(&goredis.Options{Addr: r.addr()})
