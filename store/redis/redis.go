@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,12 +56,6 @@ type Options struct {
 	// ignored when WaitReplicas is zero.
 	WaitTimeout time.Duration
 }
-
-// ErrNotReplicated reports a write that fewer replicas than
-// [Options.WaitReplicas] acknowledged within [Options.WaitTimeout]. The
-// write was applied on the primary, but a failover may lose it, so the
-// server must not report it as a success.
-var ErrNotReplicated = errors.New("redis: write not acknowledged by enough replicas")
 
 // Store is a [store.Store] kept in Redis, on a single node, a Sentinel
 // failover client, a Redis Cluster or a Ring. Make one with [New]. Every
@@ -140,165 +133,4 @@ func validateWait(client goredis.UniversalClient, opts Options) error {
 		return fmt.Errorf("redis: Options.WaitTimeout (%v) must be shorter than the client's ReadTimeout (%v)", opts.WaitTimeout, readTimeout)
 	}
 	return nil
-}
-
-// clock returns the first argument of every script: "" to use the Redis
-// server's clock (TIME), or the stamp of the injected test clock.
-func (s *Store) clock() string {
-	if s.now == nil {
-		return ""
-	}
-	return stamp(s.now())
-}
-
-// reply is what a script returns: a status and the values that go with it.
-type reply []any
-
-// status is the reply's first element.
-func (r reply) status() string {
-	if len(r) == 0 {
-		return ""
-	}
-	v, _ := r[0].(string)
-	return v
-}
-
-// str returns element i as a string; a missing element or a Redis nil is "".
-func (r reply) str(i int) string {
-	if i >= len(r) {
-		return ""
-	}
-	v, _ := r[i].(string)
-	return v
-}
-
-// run runs a script that writes nothing, or whose writes need no wait.
-func (s *Store) run(ctx context.Context, sc *goredis.Script, keys []string, args ...any) (reply, error) {
-	v, err := sc.Run(ctx, s.rdb, keys, args...).Slice()
-	return reply(v), err
-}
-
-// runWrite runs a script that may write. A script reports a write by the
-// status "ok"; with [Options.WaitReplicas] set, such a write is followed by
-// WAIT on the same connection (one pipeline to the key's primary), and too
-// few acknowledgements give [ErrNotReplicated].
-func (s *Store) runWrite(ctx context.Context, sc *goredis.Script, keys []string, args ...any) (reply, error) {
-	if s.waitReplicas == 0 {
-		return s.run(ctx, sc, keys, args...)
-	}
-	node, err := s.primaryFor(ctx, keys[0])
-	if err != nil {
-		return nil, err
-	}
-	for attempt := 0; ; attempt++ {
-		pipe := node.Pipeline()
-		ev := pipe.EvalSha(ctx, sc.Hash(), keys, args...)
-		wait := s.queueWait(ctx, pipe)
-		_, _ = pipe.Exec(ctx) // each command carries its own error
-		if attempt == 0 && goredis.HasErrorPrefix(ev.Err(), "NOSCRIPT") {
-			// This primary has not seen the script yet (or flushed it).
-			if err := sc.Load(ctx, node).Err(); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		v, err := ev.Slice()
-		if err != nil {
-			return nil, err
-		}
-		r := reply(v)
-		if r.status() != "ok" {
-			return r, nil // nothing was written
-		}
-		return r, s.waitResult(wait)
-	}
-}
-
-// writePlain runs one plain command that may write (SET, DEL) and, with
-// [Options.WaitReplicas] set, WAIT after it on the same connection. changed
-// reports whether the command changed anything, so that a DEL of nothing
-// waits for no replica.
-func (s *Store) writePlain(ctx context.Context, key string, queue func(goredis.Cmdable) goredis.Cmder, changed func(goredis.Cmder) bool) error {
-	if s.waitReplicas == 0 {
-		return queue(s.rdb).Err()
-	}
-	node, err := s.primaryFor(ctx, key)
-	if err != nil {
-		return err
-	}
-	pipe := node.Pipeline()
-	cmd := queue(pipe)
-	wait := s.queueWait(ctx, pipe)
-	_, _ = pipe.Exec(ctx) // each command carries its own error
-	if err := cmd.Err(); err != nil {
-		return err
-	}
-	if !changed(cmd) {
-		return nil
-	}
-	return s.waitResult(wait)
-}
-
-// queueWait queues WAIT in pipe. (go-redis has Wait on its clients and
-// pipelines, but not on the Pipeliner interface.)
-func (s *Store) queueWait(ctx context.Context, pipe goredis.Pipeliner) *goredis.Cmd {
-	return pipe.Do(ctx, "wait", s.waitReplicas, s.waitTimeout.Milliseconds())
-}
-
-// waitResult turns the reply of WAIT into an error when too few replicas
-// acknowledged the write.
-func (s *Store) waitResult(wait *goredis.Cmd) error {
-	n, err := wait.Int64()
-	if err != nil {
-		return fmt.Errorf("wait for replicas: %w", err)
-	}
-	if n < int64(s.waitReplicas) {
-		return fmt.Errorf("%w: %d of %d within %v", ErrNotReplicated, n, s.waitReplicas, s.waitTimeout)
-	}
-	return nil
-}
-
-// primaryFor returns the client of the primary that holds key; New has
-// made sure the client is one of these two kinds when WAIT is on.
-func (s *Store) primaryFor(ctx context.Context, key string) (*goredis.Client, error) {
-	switch c := s.rdb.(type) {
-	case *goredis.Client:
-		return c, nil
-	case *goredis.ClusterClient:
-		return c.MasterForKey(ctx, key)
-	}
-	return nil, fmt.Errorf("redis: no primary to wait on for a %T", s.rdb)
-}
-
-// fail wraps a sentinel or system error with the operation's name.
-func fail(op string, err error) error {
-	return fmt.Errorf("redis: %s: %w", op, err)
-}
-
-// statusErr maps a script's refusal to the store's sentinel error, wrapped
-// with the operation's name.
-func statusErr(op string, r reply) error {
-	switch r.status() {
-	case "notfound":
-		return fail(op, store.ErrNotFound)
-	case "reused":
-		return fail(op, store.ErrReused)
-	case "expired":
-		return fail(op, store.ErrExpired)
-	case "invalid":
-		return fail(op, store.ErrInvalid)
-	case "exists":
-		return fail(op, store.ErrAlreadyExists)
-	}
-	return fmt.Errorf("redis: %s: unexpected script reply %q", op, r.status())
-}
-
-// invalid is the error of a record or argument that breaks the contract.
-func invalid(op, why string) error {
-	return fmt.Errorf("redis: %s: %w: %s", op, store.ErrInvalid, why)
-}
-
-// noExpiry is the error of a record saved without an ExpiresAt.
-func noExpiry(op string) error {
-	return fmt.Errorf("redis: %s: %w: no expiry", op, store.ErrExpired)
 }
