@@ -233,29 +233,20 @@ func (e *testEnv) share(r *redisServer) {
 }
 
 func (e *testEnv) stopShared() {
-	for _, c := range []interface{ Close() error }{e.single, e.cluster, e.ring} {
-		if c != nil && !isNilClient(c) {
-			_ = c.Close()
-		}
+	if e.single != nil {
+		_ = e.single.Close()
+	}
+	if e.cluster != nil {
+		_ = e.cluster.Close()
+	}
+	if e.ring != nil {
+		_ = e.ring.Close()
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, r := range e.started {
 		r.kill()
 	}
-}
-
-// isNilClient reports whether c is a typed nil pointer.
-func isNilClient(c interface{ Close() error }) bool {
-	switch v := c.(type) {
-	case *goredis.Client:
-		return v == nil
-	case *goredis.ClusterClient:
-		return v == nil
-	case *goredis.Ring:
-		return v == nil
-	}
-	return false
 }
 
 // singleClient returns a client of the shared single node. It keeps
