@@ -50,7 +50,7 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	if e != nil {
 		return IssuedToken{}, e
 	}
-	if req.Refresh && (req.Subject == "" || !allows(client, GrantRefreshToken) || !s.grantEnabled(GrantRefreshToken)) {
+	if req.Refresh && (req.Subject == "" || !s.mayRefresh(client)) {
 		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
 	}
 	now := time.Now()

@@ -65,7 +65,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 	to := redirectFor(req, client)
 	now := time.Now()
 	implicit := ResponseType(req.ResponseType) == ResponseToken
-	grantType, refresh := GrantAuthorizationCode, allows(client, GrantRefreshToken)
+	grantType, refresh := GrantAuthorizationCode, s.mayRefresh(client)
 	if implicit {
 		grantType, refresh = GrantImplicit, false
 	}

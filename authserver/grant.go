@@ -58,6 +58,14 @@ func (s *Server) grantEnd(now time.Time, grantType GrantType, refresh bool) time
 	return now.Add(min(access, lt.Grant))
 }
 
+// mayRefresh reports whether client's grants get refresh tokens: it
+// registered the refresh_token grant and the server offers it. A client
+// record stored by other means may name a grant the server no longer
+// offers; it gets no refresh token it could never use.
+func (s *Server) mayRefresh(client store.Client) bool {
+	return allows(client, GrantRefreshToken) && s.grantEnabled(GrantRefreshToken)
+}
+
 // saveGrant stores a new grant.
 func (s *Server) saveGrant(ctx context.Context, g store.Grant) error {
 	if err := s.store.SaveGrant(ctx, g); err != nil {

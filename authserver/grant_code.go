@@ -84,7 +84,7 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		refresh:   allows(client, GrantRefreshToken),
+		refresh:   s.mayRefresh(client),
 		now:       time.Now(),
 	})
 }

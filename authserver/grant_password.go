@@ -41,7 +41,7 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid username or password")
 	}
 	now := time.Now()
-	refresh := allows(client, GrantRefreshToken)
+	refresh := s.mayRefresh(client)
 	g := newGrant(client, Session{Subject: subject, AuthTime: now}, scopes, resources, now, s.grantEnd(now, GrantPassword, refresh))
 	if err := s.saveGrant(ctx, g); err != nil {
 		return IssuedToken{}, err

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/store"
 )
 
 // postFormFrom is postForm from a chosen source address.
@@ -136,4 +137,17 @@ func TestGrantPasswordThrottleDisabled(t *testing.T) {
 		assertOAuthError(t, rec, 400, "invalid_grant")
 	}
 	tokenOK(t, postForm(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic(confidentialID, confidentialPass)))
+}
+
+// A client record that names refresh_token on a server that does not offer
+// it gets no refresh token, which it could never use (issue 12 review).
+func TestNoRefreshTokenWhenServerDoesNotOfferRefresh(t *testing.T) {
+	srv, st := newTestServer(t, func(c *authserver.Config) {
+		c.Grants = []authserver.GrantType{authserver.GrantPassword, authserver.GrantClientCredentials}
+	})
+	require.NoError(t, st.SaveClient(t.Context(), store.Client{ID: "legacy", SecretHash: hashOf("legacy-secret-0123456789"),
+		AuthMethod: "client_secret_basic", GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"basic_info"}}))
+	body := tokenOK(t, postForm(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic("legacy", "legacy-secret-0123456789")))
+	assert.NotContains(t, body, "refresh_token")
+	assert.Equal(t, "Bearer", body["token_type"])
 }
