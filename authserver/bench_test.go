@@ -49,14 +49,6 @@ func newBenchServer(b *testing.B) *authserver.Server {
 
 const benchBody = "grant_type=client_credentials&scope=basic_info"
 
-func benchTokenRequest(authz string) *http.Request {
-	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(benchBody))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", authz)
-	req.RemoteAddr = "192.0.2.1:1234"
-	return req
-}
-
 // BenchmarkTokenClientCredentials measures a whole client_credentials token
 // request through Server.ServeHTTP.
 func BenchmarkTokenClientCredentials(b *testing.B) {
@@ -65,7 +57,7 @@ func BenchmarkTokenClientCredentials(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, benchTokenRequest(authz))
+		srv.ServeHTTP(rec, tokenRequest(benchBody, authz))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}
@@ -133,7 +125,7 @@ func BenchmarkFloorTokenHandler(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, benchTokenRequest(authz))
+		h.ServeHTTP(rec, tokenRequest(benchBody, authz))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}
@@ -241,7 +233,7 @@ func BenchmarkTokenJWT(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
-				srv.ServeHTTP(rec, benchTokenRequest(authz))
+				srv.ServeHTTP(rec, tokenRequest(benchBody, authz))
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 				}
@@ -268,16 +260,6 @@ func newBenchCodeServer(b *testing.B) (*authserver.Server, *store.Memory) {
 	return srv, st
 }
 
-// benchForm returns a token request with form as its body, from the
-// confidential client.
-func benchForm(form url.Values) *http.Request {
-	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", basic(confidentialID, confidentialPass))
-	req.RemoteAddr = "192.0.2.1:1234"
-	return req
-}
-
 // BenchmarkTokenCode measures a whole authorization_code exchange with PKCE
 // through Server.ServeHTTP: the code is read and checked, then consumed,
 // and an access token and the grant's first refresh token are issued. The
@@ -300,7 +282,7 @@ func BenchmarkTokenCode(b *testing.B) {
 			IssuedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
 			b.Fatal(err)
 		}
-		req := benchForm(codeForm(code, testVerifier))
+		req := tokenRequest(codeForm(code, testVerifier).Encode(), basic(confidentialID, confidentialPass))
 		rec := httptest.NewRecorder()
 		b.StartTimer()
 		srv.ServeHTTP(rec, req)
@@ -325,7 +307,7 @@ func BenchmarkTokenRefresh(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, benchForm(refreshForm(refresh)))
+		srv.ServeHTTP(rec, tokenRequest(refreshForm(refresh).Encode(), basic(confidentialID, confidentialPass)))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}

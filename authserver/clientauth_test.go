@@ -17,8 +17,6 @@ import (
 
 const basicChallenge = `Basic realm="https://auth.example.com", charset="UTF-8"`
 
-func ccForm() url.Values { return url.Values{"grant_type": {"client_credentials"}} }
-
 func TestClientAuthMethods(t *testing.T) {
 	const oddID, oddSecret = "odd:id%with+chars", "se:cr%et+with spaces&=0123"
 	raw := func(s string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -75,11 +73,6 @@ func TestClientAuthMethods(t *testing.T) {
 			}
 		})
 	}
-}
-
-func withValue(form url.Values, key, value string) url.Values {
-	form.Set(key, value)
-	return form
 }
 
 // Unknown client, wrong secret and wrong method are indistinguishable.

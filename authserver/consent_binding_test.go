@@ -65,18 +65,6 @@ func openConsent(t *testing.T, b *browser, subject string) (url.Values, *http.Re
 	return form, resp
 }
 
-// assertErrorPage checks that the consent endpoint answered with the
-// built-in HTML error page, with exactly status, code and description.
-func assertErrorPage(t *testing.T, resp *http.Response, page string, status int, code authserver.ErrorCode, description string) {
-	t.Helper()
-	assert.Equal(t, status, resp.StatusCode, page)
-	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
-	assertPageHeaders(t, resp.Header)
-	assert.Empty(t, resp.Header.Get("Location"))
-	assert.Contains(t, page, `<p id="error-code">`+string(code)+`</p>`)
-	assert.Contains(t, page, `<p id="error-description">`+description+`</p>`)
-}
-
 // countIssued returns a config mutation that counts issued tokens into n.
 func countIssued(n *int) func(*authserver.Config) {
 	return func(c *authserver.Config) {

@@ -9,27 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// postReq builds a POST request with a raw body.
-func postReq(t *testing.T, path, body, contentType, authz string) *http.Request {
-	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(body))
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if authz != "" {
-		req.Header.Set("Authorization", authz)
-	}
-	req.RemoteAddr = "192.0.2.1:1234"
-	return req
-}
-
-// serve runs req through h.
-func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
 var postEndpoints = []string{"/oauth/token", "/oauth/refresh", "/oauth/refreshAccessToken", "/oauth/revoke", "/oauth/introspect"}
 
 func TestFormMethodNotAllowed(t *testing.T) {

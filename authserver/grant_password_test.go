@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,35 +13,6 @@ import (
 	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/store"
 )
-
-// postFormFrom is postForm from a chosen source address.
-func postFormFrom(t *testing.T, h http.Handler, path string, form url.Values, authz, remoteAddr string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if authz != "" {
-		req.Header.Set("Authorization", authz)
-	}
-	req.RemoteAddr = remoteAddr
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-func passwordForm(username, password string) url.Values {
-	return url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}
-}
-
-// assertThrottled checks a 429 answer with a Retry-After of at most window
-// seconds.
-func assertThrottled(t *testing.T, rec *httptest.ResponseRecorder, window int) {
-	t.Helper()
-	assertOAuthError(t, rec, http.StatusTooManyRequests, "temporarily_unavailable")
-	secs, err := strconv.Atoi(rec.Header().Get("Retry-After"))
-	require.NoError(t, err, "Retry-After %q", rec.Header().Get("Retry-After"))
-	assert.GreaterOrEqual(t, secs, 1)
-	assert.LessOrEqual(t, secs, window)
-}
 
 func TestGrantPassword(t *testing.T) {
 	tests := []struct {
@@ -83,11 +51,6 @@ func TestGrantPassword(t *testing.T) {
 			tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(body, "refresh_token")), tc.authz))
 		})
 	}
-}
-
-func withScope(form url.Values, scope string) url.Values {
-	form.Set("scope", scope)
-	return form
 }
 
 func TestGrantPasswordCheckFailureIs503(t *testing.T) {

@@ -310,13 +310,6 @@ func TestGrantRefreshLifetimes(t *testing.T) {
 	assert.Equal(t, "86400", second["refresh_token_expires_in"])
 }
 
-// withPost adds the post-app's client_secret_post credentials to form.
-func withPost(form url.Values) url.Values {
-	form.Set("client_id", postID)
-	form.Set("client_secret", postPass)
-	return form
-}
-
 // A refresh saves its access token before it rotates: when the rotation
 // fails (a database that dies between the two), the presented refresh token
 // is still the current one, the client's retry works, and the access token

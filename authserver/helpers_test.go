@@ -1,18 +1,24 @@
 package authserver_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
@@ -169,4 +175,236 @@ func decodeJSON(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), "body: %s", rec.Body.String())
 	return m
+}
+
+// postReq builds a POST request with a raw body.
+func postReq(t *testing.T, path, body, contentType, authz string) *http.Request {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	req.RemoteAddr = "192.0.2.1:1234"
+	return req
+}
+
+// serve runs req through h.
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// postFormFrom is postForm from a chosen source address.
+func postFormFrom(t *testing.T, h http.Handler, path string, form url.Values, authz, remoteAddr string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	req.RemoteAddr = remoteAddr
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func passwordForm(username, password string) url.Values {
+	return url.Values{"grant_type": {"password"}, "username": {username}, "password": {password}}
+}
+
+// assertThrottled checks a 429 answer with a Retry-After of at most window
+// seconds.
+func assertThrottled(t *testing.T, rec *httptest.ResponseRecorder, window int) {
+	t.Helper()
+	assertOAuthError(t, rec, http.StatusTooManyRequests, "temporarily_unavailable")
+	secs, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	require.NoError(t, err, "Retry-After %q", rec.Header().Get("Retry-After"))
+	assert.GreaterOrEqual(t, secs, 1)
+	assert.LessOrEqual(t, secs, window)
+}
+
+func withScope(form url.Values, scope string) url.Values {
+	form.Set("scope", scope)
+	return form
+}
+
+// withPost adds the post-app's client_secret_post credentials to form.
+func withPost(form url.Values) url.Values {
+	form.Set("client_id", postID)
+	form.Set("client_secret", postPass)
+	return form
+}
+
+func ccForm() url.Values { return url.Values{"grant_type": {"client_credentials"}} }
+
+func withValue(form url.Values, key, value string) url.Values {
+	form.Set(key, value)
+	return form
+}
+
+// codeForm is the form of an authorization_code token request.
+func codeForm(code, verifier string) url.Values {
+	v := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}}
+	if verifier != "" {
+		v.Set("code_verifier", verifier)
+	}
+	return v
+}
+
+// refreshForm is the form of a refresh_token request.
+func refreshForm(token string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
+}
+
+// assertNoStore checks the caching headers every token endpoint response
+// carries (RFC 6749 §5.1, §5.2).
+func assertNoStore(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "Cache-Control")
+	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"), "Pragma")
+}
+
+// assertOAuthError checks a JSON error response (RFC 6749 §5.2) and returns
+// its decoded body.
+func assertOAuthError(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) map[string]any {
+	t.Helper()
+	require.Equal(t, status, rec.Code, "body: %s", rec.Body.String())
+	assert.Equal(t, "application/json;charset=UTF-8", rec.Header().Get("Content-Type"))
+	assertNoStore(t, rec)
+	body := decodeJSON(t, rec)
+	assert.Equal(t, code, body["error"], "body: %s", rec.Body.String())
+	return body
+}
+
+// tokenOK requires a successful token response and returns its body.
+func tokenOK(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body.String())
+	assert.Equal(t, "application/json;charset=UTF-8", rec.Header().Get("Content-Type"))
+	assertNoStore(t, rec)
+	body := decodeJSON(t, rec)
+	assert.Equal(t, "Bearer", body["token_type"])
+	require.IsType(t, "", body["access_token"])
+	return body
+}
+
+// str returns body[key] as a string, or "" when absent.
+func str(body map[string]any, key string) string {
+	s, _ := body[key].(string)
+	return s
+}
+
+// assertActive checks whether an access token verifies.
+func assertActive(t *testing.T, srv *authserver.Server, token string, want bool) {
+	t.Helper()
+	_, err := srv.VerifyAccessToken(t.Context(), token)
+	if want {
+		assert.NoError(t, err, "access token should verify")
+	} else {
+		assert.Error(t, err, "access token should not verify")
+	}
+}
+
+// eventLog collects the events a server emits; safe for concurrent use.
+type eventLog struct {
+	mu     sync.Mutex
+	events []authserver.Event
+}
+
+func (l *eventLog) record(_ context.Context, e authserver.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *eventLog) kinds() []authserver.EventKind {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []authserver.EventKind
+	for _, e := range l.events {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func (l *eventLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a handler.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var _ io.Writer = (*syncBuffer)(nil)
+
+func revokeForm(token, hint string) url.Values {
+	v := url.Values{"token": {token}}
+	if hint != "" {
+		v.Set("token_type_hint", hint)
+	}
+	return v
+}
+
+// assertRevokeOK checks RFC 7009 §2.2's answer: 200 with an empty body.
+func assertRevokeOK(t *testing.T, rec interface {
+	Result() *http.Response
+}) {
+	t.Helper()
+	res := rec.Result()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+	n, _ := res.Body.Read(make([]byte, 1))
+	assert.Zero(t, n, "the body is empty")
+}
+
+func introspectForm(token string) url.Values { return url.Values{"token": {token}} }
+
+// assertErrorPage checks that the consent endpoint answered with the
+// built-in HTML error page, with exactly status, code and description.
+func assertErrorPage(t *testing.T, resp *http.Response, page string, status int, code authserver.ErrorCode, description string) {
+	t.Helper()
+	assert.Equal(t, status, resp.StatusCode, page)
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	assertPageHeaders(t, resp.Header)
+	assert.Empty(t, resp.Header.Get("Location"))
+	assert.Contains(t, page, `<p id="error-code">`+string(code)+`</p>`)
+	assert.Contains(t, page, `<p id="error-description">`+description+`</p>`)
+}
+
+// debugLogger returns a logger writing text records at debug level to buf.
+func debugLogger(buf *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// tokenRequest is a POST of body to the token endpoint, with authz as the
+// Authorization header when it is not empty, for benchmarks (which have no
+// test context) and tests alike.
+func tokenRequest(body, authz string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	req.RemoteAddr = "192.0.2.1:1234"
+	return req
 }

@@ -17,8 +17,6 @@ import (
 
 const inactive = `{"active":false}`
 
-func introspectForm(token string) url.Values { return url.Values{"token": {token}} }
-
 func TestIntrospectActiveAccessToken(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	before := time.Now().Unix()

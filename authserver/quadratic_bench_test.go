@@ -68,17 +68,6 @@ func newEdgeServer(tb testing.TB) *authserver.Server {
 	return srv
 }
 
-// tokenRequest is a POST to the token endpoint with body.
-func tokenRequest(body, authz string) *http.Request {
-	req := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if authz != "" {
-		req.Header.Set("Authorization", authz)
-	}
-	req.RemoteAddr = "192.0.2.1:1234"
-	return req
-}
-
 // BenchmarkTokenRequestWorstCase runs a normal token request, the same
 // request padded to the body limit with an ignored parameter, and each of
 // worstTokenRequests. A worst case costs about what the padded request

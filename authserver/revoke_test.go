@@ -116,26 +116,6 @@ func newFailingServer(t *testing.T, methods ...string) (*authserver.Server, *fai
 	return srv, fs
 }
 
-func revokeForm(token, hint string) url.Values {
-	v := url.Values{"token": {token}}
-	if hint != "" {
-		v.Set("token_type_hint", hint)
-	}
-	return v
-}
-
-// assertRevokeOK checks RFC 7009 §2.2's answer: 200 with an empty body.
-func assertRevokeOK(t *testing.T, rec interface {
-	Result() *http.Response
-}) {
-	t.Helper()
-	res := rec.Result()
-	assert.Equal(t, http.StatusOK, res.StatusCode)
-	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
-	n, _ := res.Body.Read(make([]byte, 1))
-	assert.Zero(t, n, "the body is empty")
-}
-
 func TestRevokeAccessToken(t *testing.T) {
 	for _, hint := range []string{"", "access_token", "refresh_token", "something_else"} {
 		t.Run("hint="+hint, func(t *testing.T) {

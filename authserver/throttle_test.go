@@ -2,7 +2,6 @@ package authserver_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -90,11 +89,6 @@ func TestPublicClientBasicWithEmptySecretIsNoneForXOAuth2(t *testing.T) {
 		assert.NotEqual(t, authserver.EventClientAuthFailed, k)
 		assert.NotEqual(t, authserver.EventThrottled, k)
 	}
-}
-
-// debugLogger returns a logger writing text records at debug level to buf.
-func debugLogger(buf *syncBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // Issue 13: at debug level every refused client authentication logs the

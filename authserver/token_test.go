@@ -1,19 +1,15 @@
 package authserver_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -98,69 +94,6 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// codeForm is the form of an authorization_code token request.
-func codeForm(code, verifier string) url.Values {
-	v := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {testRedirect}}
-	if verifier != "" {
-		v.Set("code_verifier", verifier)
-	}
-	return v
-}
-
-// refreshForm is the form of a refresh_token request.
-func refreshForm(token string) url.Values {
-	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
-}
-
-// assertNoStore checks the caching headers every token endpoint response
-// carries (RFC 6749 §5.1, §5.2).
-func assertNoStore(t *testing.T, rec *httptest.ResponseRecorder) {
-	t.Helper()
-	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"), "Cache-Control")
-	assert.Equal(t, "no-cache", rec.Header().Get("Pragma"), "Pragma")
-}
-
-// assertOAuthError checks a JSON error response (RFC 6749 §5.2) and returns
-// its decoded body.
-func assertOAuthError(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) map[string]any {
-	t.Helper()
-	require.Equal(t, status, rec.Code, "body: %s", rec.Body.String())
-	assert.Equal(t, "application/json;charset=UTF-8", rec.Header().Get("Content-Type"))
-	assertNoStore(t, rec)
-	body := decodeJSON(t, rec)
-	assert.Equal(t, code, body["error"], "body: %s", rec.Body.String())
-	return body
-}
-
-// tokenOK requires a successful token response and returns its body.
-func tokenOK(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
-	t.Helper()
-	require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body.String())
-	assert.Equal(t, "application/json;charset=UTF-8", rec.Header().Get("Content-Type"))
-	assertNoStore(t, rec)
-	body := decodeJSON(t, rec)
-	assert.Equal(t, "Bearer", body["token_type"])
-	require.IsType(t, "", body["access_token"])
-	return body
-}
-
-// str returns body[key] as a string, or "" when absent.
-func str(body map[string]any, key string) string {
-	s, _ := body[key].(string)
-	return s
-}
-
-// assertActive checks whether an access token verifies.
-func assertActive(t *testing.T, srv *authserver.Server, token string, want bool) {
-	t.Helper()
-	_, err := srv.VerifyAccessToken(t.Context(), token)
-	if want {
-		assert.NoError(t, err, "access token should verify")
-	} else {
-		assert.Error(t, err, "access token should not verify")
-	}
-}
-
 // redeem exchanges a fresh code of the confidential client and returns the
 // token response body.
 func redeem(t *testing.T, srv *authserver.Server, st store.Store, scopes ...string) map[string]any {
@@ -170,34 +103,6 @@ func redeem(t *testing.T, srv *authserver.Server, st store.Store, scopes ...stri
 	}
 	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: scopes})
 	return tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(confidentialID, confidentialPass)))
-}
-
-// eventLog collects the events a server emits; safe for concurrent use.
-type eventLog struct {
-	mu     sync.Mutex
-	events []authserver.Event
-}
-
-func (l *eventLog) record(_ context.Context, e authserver.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-func (l *eventLog) kinds() []authserver.EventKind {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []authserver.EventKind
-	for _, e := range l.events {
-		out = append(out, e.Kind)
-	}
-	return out
-}
-
-func (l *eventLog) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = nil
 }
 
 func TestTokenGrantTypeDispatch(t *testing.T) {
@@ -550,23 +455,3 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 		assert.NotContains(t, logs, hashOf(s))
 	}
 }
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a handler.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var _ io.Writer = (*syncBuffer)(nil)
