@@ -15,7 +15,17 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// grantOf returns the grant ID that a code or opaque token names:
+// accessGrant returns the grant ID of opaque access token, which the token
+// itself does not show: from its record in st.
+func accessGrant(t *testing.T, st store.Store, token string) string {
+	t.Helper()
+	rec, err := st.AccessToken(t.Context(), hashOf(token))
+	require.NoError(t, err)
+	require.NotEmpty(t, rec.GrantID)
+	return rec.GrantID
+}
+
+// grantOf returns the grant ID that a code or refresh token names:
 // kac_<grant ID>.<randomness>.
 func grantOf(t *testing.T, token string) string {
 	t.Helper()
@@ -63,7 +73,8 @@ func TestGrantRecordsTheApproval(t *testing.T) {
 	}, g)
 
 	body := tokenOK(t, postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic("rich", confidentialPass)))
-	assert.Equal(t, grantID, grantOf(t, str(body, "access_token")))
+	assert.Equal(t, grantID, accessGrant(t, st, str(body, "access_token")))
+	assert.Len(t, str(body, "access_token"), len("kat_")+43, "an access token does not show its grant")
 	assert.Equal(t, grantID, grantOf(t, str(body, "refresh_token")))
 	g, err = st.Grant(t.Context(), grantID)
 	require.NoError(t, err)
@@ -84,7 +95,7 @@ func TestGrantOfEveryGrantType(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	lookup := func(t *testing.T, token string) store.Grant {
 		t.Helper()
-		g, err := st.Grant(t.Context(), grantOf(t, token))
+		g, err := st.Grant(t.Context(), accessGrant(t, st, token))
 		require.NoError(t, err)
 		return g
 	}
@@ -107,7 +118,7 @@ func TestGrantOfEveryGrantType(t *testing.T) {
 		assert.Equal(t, defaultTTL, g.ExpiresAt.Sub(g.CreatedAt), "the grant ends with its one access token")
 		assert.Empty(t, g.RefreshHash)
 		other := tokenOK(t, postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass)))
-		assert.NotEqual(t, g.ID, grantOf(t, str(other, "access_token")), "each token has a grant of its own")
+		assert.NotEqual(t, g.ID, accessGrant(t, st, str(other, "access_token")), "each token has a grant of its own")
 	})
 	t.Run("implicit", func(t *testing.T) {
 		b := newBrowser(t, srv)
@@ -176,7 +187,7 @@ func TestGrantLifetimeDefault(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, st := newTestServer(t, func(c *authserver.Config) { c.Lifetimes.RefreshToken = tc.refresh })
 			body := tokenOK(t, postForm(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic(confidentialID, confidentialPass)))
-			g, err := st.Grant(t.Context(), grantOf(t, str(body, "access_token")))
+			g, err := st.Grant(t.Context(), accessGrant(t, st, str(body, "access_token")))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, g.ExpiresAt.Sub(g.CreatedAt))
 		})

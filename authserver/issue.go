@@ -143,7 +143,7 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		}
 		it.AccessToken, rec.Hash = token, jtiHash(jti)
 	} else {
-		it.AccessToken = newGrantToken(prefixAccess, it.GrantID)
+		it.AccessToken = newToken(prefixAccess)
 		rec.Hash = hashToken(it.AccessToken)
 	}
 	if err := s.store.SaveAccessToken(ctx, rec); err != nil {

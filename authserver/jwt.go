@@ -138,7 +138,7 @@ func jtiHash(jti string) string { return hashToken("jti:" + jti) }
 // accessHash returns the store key of an access token: the hash of an opaque
 // token, or of a valid JWT's jti.
 func (s *Server) accessHash(token string) (string, bool) {
-	if _, ok := tokenGrant(token, prefixAccess); ok {
+	if isOpaqueAccessToken(token) {
 		return hashToken(token), true
 	}
 	if jti, ok := s.jwtID(token); ok {

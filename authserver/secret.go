@@ -41,9 +41,8 @@ func newToken(prefix string) string {
 	return string(out[:n+43])
 }
 
-// Codes, opaque access tokens and refresh tokens name their grant
-// ([store.Grant]): each is a kind prefix, the grant's ID, a dot and 256
-// random bits, all in base64url,
+// Codes and refresh tokens name their grant ([store.Grant]): each is a kind
+// prefix, the grant's ID, a dot and 256 random bits, all in base64url,
 //
 //	kac_<grant ID: 22 characters>.<randomness: 43 characters>
 //
@@ -52,6 +51,13 @@ func newToken(prefix string) string {
 // is hashed for the store, prefix and grant ID included, so codes, access
 // tokens and refresh tokens never share a hash. A string without exactly
 // this shape names nothing and is refused before any hashing or lookup.
+//
+// Opaque access tokens are the prefix and 256 random bits only
+// (kat_<43 characters>): they go to resource servers and into their logs,
+// which need not learn the grant ID. Whoever knows a grant's ID and can
+// authenticate as its client can end the grant with a made-up refresh
+// token (a reuse, RFC 9700 §4.14.2), so the ID travels only with the codes
+// and refresh tokens the client itself holds.
 const (
 	grantIDLen = 22 // base64url of 128 random bits, see newGrantID
 	secretLen  = 43 // base64url of tokenBytes
@@ -78,6 +84,13 @@ func newGrantToken(prefix, grantID string) string {
 	out[n] = '.'
 	b64.Encode(out[n+1:], raw[:])
 	return string(out[:n+1+secretLen])
+}
+
+// isOpaqueAccessToken reports whether token has the shape of an opaque
+// access token (prefixAccess and 43 base64url characters).
+func isOpaqueAccessToken(token string) bool {
+	rest, ok := strings.CutPrefix(token, prefixAccess)
+	return ok && len(rest) == secretLen && isBase64URL(rest)
 }
 
 // tokenGrant returns the grant ID that token, of the kind prefix, names.

@@ -18,11 +18,11 @@
 // Refresh tokens are not records of their own. A grant holds the hash of its
 // current refresh token and of the one its last rotation retired, and
 // [GrantStore.RotateRefreshToken] is a compare-and-swap on the grant. The
-// server carries the grant's ID in the opaque string of every code, refresh
-// token and opaque access token it issues (a kind prefix, the grant ID, a
-// dot and 256 random bits: "krt_<grant ID>.<random>"), so it knows the
-// grant of any token it is shown and every lookup of a code or refresh
-// token is given the grant ID: a presented refresh token that names a live
+// server carries the grant's ID in the opaque string of every code and
+// refresh token it issues (a kind prefix, the grant ID, a dot and 256 random
+// bits: "krt_<grant ID>.<random>"), so it knows the grant of any such token
+// it is shown and every lookup of a code or refresh token is given the
+// grant ID: a presented refresh token that names a live
 // grant but is not its current one is a reuse (RFC 9700 §4.14.2). A grant so takes constant storage
 // however often it is refreshed (one record, where keeping every retired
 // token kept 200,000 after 200,000 rotations), and every retired token a

@@ -58,9 +58,9 @@ func (c Client) Public() bool { return c.SecretHash == "" }
 // access tokens and refresh tokens of it expire by then at the latest.
 type Grant struct {
 	// ID names the grant. The server chooses it (unguessable) and carries
-	// it in the codes, refresh tokens and opaque access tokens it issues,
-	// so that every lookup of a code or refresh token is given the grant
-	// ID.
+	// it in the codes and refresh tokens it issues, so that every lookup
+	// of a code or refresh token is given the grant ID. Access tokens,
+	// which resource servers see, do not show it.
 	ID string
 	// ClientID is the client the grant was made to.
 	ClientID string

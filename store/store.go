@@ -115,10 +115,10 @@ type CodeStore interface {
 }
 
 // AccessTokenStore keeps access tokens (RFC 6749 §1.4), named by hash alone.
-// The server's opaque access tokens carry their grant's ID as its codes and
-// refresh tokens do, but a JWT access token is named by the hash of its
-// jti, which carries none; so a lookup is given the hash only and reads the
-// token and then its grant.
+// Access tokens do not carry their grant's ID (resource servers, which see
+// them, need not learn it; a JWT access token is named by the hash of its
+// jti), so a lookup is given the hash only and reads the token and then its
+// grant.
 type AccessTokenStore interface {
 	// SaveAccessToken stores t. Checked in this order: an empty Hash gives
 	// [ErrInvalid]; an ExpiresAt that is zero or not in the future gives
