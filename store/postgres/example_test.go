@@ -26,7 +26,7 @@ func Example() {
 		}
 		defer pool.Close()
 
-		s := postgres.New(pool) // runs no query
+		s := postgres.New(pool)                // runs no query
 		if err := s.Migrate(ctx); err != nil { // creates or upgrades the tables
 			return err
 		}
