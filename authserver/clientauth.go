@@ -112,8 +112,9 @@ const (
 // the token, revocation or introspection endpoint (RFC 6749 §2.3). Unknown
 // client, wrong secret and wrong method all give the same invalid_client
 // error. Failures are counted by the failure throttle per client and source
-// address; a failure for an unknown client ID only counts against its
-// address (see package internal/throttle).
+// address; failures for unknown client IDs are counted apart and throttle
+// only further unknown IDs from that address (see package
+// internal/throttle).
 //
 // A public client that sends Basic credentials with an empty password
 // (base64 of "client_id:") is authenticated as method none: it is what
@@ -128,8 +129,17 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		}
 		return store.Client{}, e
 	}
-	addr := s.sourceIP(r)
-	throttleID := "c:" + creds.id
+	// The client is looked up first: failures for client IDs that do not
+	// exist are counted apart, so they can never block a real client.
+	client, err := s.store.Client(ctx, creds.id)
+	unknown := errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalid)
+	if err != nil && !unknown {
+		return store.Client{}, unavailable(err)
+	}
+	addr, throttleID := s.sourceIP(r), "c:"+creds.id
+	if unknown {
+		throttleID = ""
+	}
 	if wait, blocked, err := s.limits.blocked(ctx, throttleID, addr); err != nil {
 		return store.Client{}, unavailable(err)
 	} else if blocked {
@@ -137,16 +147,12 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		s.logRefusedClient(ctx, creds.id, refusedThrottled)
 		return store.Client{}, throttled(wait)
 	}
-	client, err := s.store.Client(ctx, creds.id)
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+	if unknown {
 		// Spend the same work as a real comparison, so timing does not tell
 		// whether a client ID exists.
 		secretMatches(creds.secret, s.dummySecretHash)
 		s.countFailure(ctx, "", addr)
 		return s.clientAuthFailed(ctx, creds.id, refusedUnknownClient)
-	case err != nil:
-		return store.Client{}, unavailable(err)
 	}
 	method := AuthMethod(client.AuthMethod)
 	if method == "" {

@@ -267,8 +267,10 @@ type Limits struct {
 	// off.
 	AuthorizeRateLimit int
 	// MaxPendingAuthRequests caps, server wide, the authorization requests
-	// that may be started within one Lifetimes.AuthRequest, so that traffic
-	// from many addresses together cannot fill the store either. When it is
+	// that anonymous traffic (no Browser.Session) may start within one
+	// Lifetimes.AuthRequest, so that traffic from many addresses together
+	// cannot fill the store either; signed-in users are not counted, so a
+	// flood cannot lock them out. When it is
 	// reached, new requests get an error page with status 503 and
 	// Retry-After. Zero means 50,000; negative turns the cap off.
 	MaxPendingAuthRequests int

@@ -29,13 +29,16 @@ type Counter interface {
 // Counter's failures.
 type limiter interface {
 	// blocked reports whether id may not be tried from addr now, and for
-	// how long.
+	// how long; id == "" asks for identifiers that do not exist (unknown
+	// client IDs), which are counted apart.
 	blocked(ctx context.Context, id, addr string) (time.Duration, bool, error)
 	// fail counts a failed authentication of id from addr; id == "" is an
-	// identifier that does not exist and counts only against addr.
+	// identifier that does not exist, which never counts against one that
+	// does.
 	fail(ctx context.Context, id, addr string) error
-	// start counts an authorization request started from addr, or refuses it.
-	start(ctx context.Context, addr string) (time.Duration, throttle.Refusal, error)
+	// start counts an authorization request started from addr, or refuses
+	// it; only anonymous ones (nobody signed in) meet the server-wide cap.
+	start(ctx context.Context, addr string, anonymous bool) (time.Duration, throttle.Refusal, error)
 }
 
 // newLimiter returns the limiter for l: shared when l.Counter is set.
@@ -56,29 +59,34 @@ type localLimiter struct {
 }
 
 func (l localLimiter) blocked(_ context.Context, id, addr string) (time.Duration, bool, error) {
+	if id == "" {
+		wait, blocked := l.failures.BlockedUnknown(addr)
+		return wait, blocked, nil
+	}
 	wait, blocked := l.failures.Blocked(id, addr)
 	return wait, blocked, nil
 }
 
 func (l localLimiter) fail(_ context.Context, id, addr string) error {
 	if id == "" {
-		l.failures.FailAddress(addr)
+		l.failures.FailUnknown(addr)
 	} else {
 		l.failures.Fail(id, addr)
 	}
 	return nil
 }
 
-func (l localLimiter) start(_ context.Context, addr string) (time.Duration, throttle.Refusal, error) {
-	wait, refusal := l.starts.Allow(addr)
+func (l localLimiter) start(_ context.Context, addr string, anonymous bool) (time.Duration, throttle.Refusal, error) {
+	wait, refusal := l.starts.Allow(addr, anonymous)
 	return wait, refusal, nil
 }
 
 // sharedLimiter applies the same rules as the in-process counts on a
 // [Counter]: an identifier is blocked from an address after FailureLimit
-// failures there, an address after ten times that many failures of any
-// identifiers, and authorization requests are limited per address and
-// server wide. Keys hold the address's [throttle.AddressKey] and a digest
+// failures there, or after ten times that many failures of existing
+// identifiers from the address; unknown identifiers are counted apart and
+// block only each other; authorization requests are limited per address
+// and, for anonymous traffic, server wide. Keys hold the address's [throttle.AddressKey] and a digest
 // of the identifier, never the identifier itself.
 type sharedLimiter struct {
 	Counter
@@ -104,10 +112,18 @@ func (l *sharedLimiter) blocked(ctx context.Context, id, addr string) (time.Dura
 	if limit <= 0 {
 		return 0, false, nil
 	}
-	for _, c := range []struct {
+	checks := []struct {
 		key   string
 		limit int64
-	}{{sharedKey("fail", addr, id), limit}, {sharedKey("fail", addr, ""), limit * addressFailureFactor}} {
+	}{{sharedKey("fail", addr, id), limit}, {sharedKey("fail", addr, ""), limit * addressFailureFactor}}
+	if id == "" {
+		checks = checks[:0]
+		checks = append(checks, struct {
+			key   string
+			limit int64
+		}{sharedKey("unknown", addr, ""), limit * addressFailureFactor})
+	}
+	for _, c := range checks {
 		n, resets, err := l.Add(ctx, c.key, 0, l.limits.FailureWindow)
 		if err != nil {
 			return 0, false, err
@@ -123,16 +139,18 @@ func (l *sharedLimiter) fail(ctx context.Context, id, addr string) error {
 	if l.limits.FailureLimit <= 0 {
 		return nil
 	}
-	if id != "" {
-		if _, _, err := l.Add(ctx, sharedKey("fail", addr, id), 1, l.limits.FailureWindow); err != nil {
-			return err
-		}
+	if id == "" {
+		_, _, err := l.Add(ctx, sharedKey("unknown", addr, ""), 1, l.limits.FailureWindow)
+		return err
+	}
+	if _, _, err := l.Add(ctx, sharedKey("fail", addr, id), 1, l.limits.FailureWindow); err != nil {
+		return err
 	}
 	_, _, err := l.Add(ctx, sharedKey("fail", addr, ""), 1, l.limits.FailureWindow)
 	return err
 }
 
-func (l *sharedLimiter) start(ctx context.Context, addr string) (time.Duration, throttle.Refusal, error) {
+func (l *sharedLimiter) start(ctx context.Context, addr string, anonymous bool) (time.Duration, throttle.Refusal, error) {
 	if per := int64(l.limits.AuthorizeRateLimit); per > 0 {
 		n, resets, err := l.Add(ctx, sharedKey("start", addr, ""), 0, time.Minute)
 		if err != nil {
@@ -142,7 +160,7 @@ func (l *sharedLimiter) start(ctx context.Context, addr string) (time.Duration, 
 			return resets, throttle.AddressLimited, nil
 		}
 	}
-	if max := int64(l.limits.MaxPendingAuthRequests); max > 0 {
+	if max := int64(l.limits.MaxPendingAuthRequests); max > 0 && anonymous {
 		n, resets, err := l.Add(ctx, "start", 1, l.pendingWindow)
 		if err != nil {
 			return 0, throttle.Allowed, err

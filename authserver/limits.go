@@ -45,11 +45,14 @@ func retryAfterSeconds(d time.Duration) int {
 // allowStart counts an authorization request about to be kept in the store
 // as pending, or answers with an error page: 429 when its source address
 // started too many (Limits.AuthorizeRateLimit), 503 when the server-wide cap
-// is reached (Limits.MaxPendingAuthRequests), both with Retry-After. It
+// is reached (Limits.MaxPendingAuthRequests; it bounds anonymous traffic,
+// so requests of signed-in users neither count nor meet it), both with
+// Retry-After. It
 // runs after the request was validated, so invalid requests, which are
 // never stored, do not use up an address's budget.
 func (s *Server) allowStart(w http.ResponseWriter, r *http.Request) bool {
-	wait, refusal, err := s.limits.start(r.Context(), s.sourceIP(r))
+	_, signedIn := s.session(r)
+	wait, refusal, err := s.limits.start(r.Context(), s.sourceIP(r), !signedIn)
 	if err != nil {
 		s.errorPage(w, r, unavailable(err))
 		return false

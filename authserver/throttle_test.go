@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 
@@ -138,6 +138,9 @@ func TestAuthorizeStartLimitKeysIPv6ByPrefix(t *testing.T) {
 	rec := start("[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:1")
 	assert.Equal(t, http.StatusTooManyRequests, rec.Code)
 	assert.Equal(t, "60", rec.Header().Get("Retry-After"))
+	assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
+	assert.Contains(t, rec.Body.String(), `<p id="error-code">temporarily_unavailable</p>`)
+	assert.Contains(t, rec.Body.String(), `<p id="error-description">too many authorization requests from your network; try again later</p>`)
 	assert.Equal(t, http.StatusFound, start("[2001:db8:1:3::1]:1").Code)
 }
 
@@ -161,10 +164,38 @@ func TestAuthorizeServerWidePendingCapShowsErrorPage(t *testing.T) {
 	rec := serve(srv, req)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
-	assert.Contains(t, rec.Body.String(), "temporarily_unavailable")
-	assert.Contains(t, rec.Body.String(), "too many sign-ins")
-	retry := rec.Header().Get("Retry-After")
-	assert.NotEmpty(t, retry)
-	assert.False(t, strings.HasPrefix(retry, "0"))
+	assert.Contains(t, rec.Body.String(), `<p id="error-code">temporarily_unavailable</p>`)
+	assert.Contains(t, rec.Body.String(), `<p id="error-description">the server is handling too many sign-ins; try again later</p>`)
+	// The cap frees a bucket of a sixteenth of the 10-minute lifetime at a
+	// time; the wait is at most the whole lifetime plus one bucket.
+	retry, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	require.NoError(t, err)
+	assert.True(t, retry >= 1 && retry <= 600+38, "Retry-After %d", retry)
 	assert.Equal(t, before, st.Len(), "a refused request is not stored")
+
+	// A signed-in user is not counted by the cap, nor refused by it.
+	req = httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
+	req.RemoteAddr = floodAddr(100)
+	req.AddCookie(&http.Cookie{Name: "user", Value: "user-alice"})
+	assert.Equal(t, http.StatusOK, serve(srv, req).Code, "the consent page")
+}
+
+// Issue 13 review: from one address, failures for other usernames (more than
+// the throttle counts on their own) do not lock out a user with the right
+// password before the address's total reaches ten times the limit; unknown
+// client IDs from that address never do.
+func TestThrottleSameAddressNeedsTenTimesTheLimitToBlockOthers(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) { c.Limits.FailureLimit = 3 })
+	const addr = "198.51.100.30:1"
+	for i := range 29 {
+		assertOAuthError(t, postFormFrom(t, srv, "/oauth/token", passwordForm(fmt.Sprintf("user-%d", i), "x"), basic(confidentialID, confidentialPass), addr), 400, "invalid_grant")
+	}
+	for i := range 100 {
+		postFormFrom(t, srv, "/oauth/token", ccForm(), basic(fmt.Sprintf("ghost-%d", i), "wrong-secret-0123456789"), addr)
+	}
+	tokenOK(t, postFormFrom(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic(confidentialID, confidentialPass), addr))
+	tokenOK(t, postFormFrom(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass), addr))
+	// The thirtieth failure of an existing identifier blocks the address.
+	assertOAuthError(t, postFormFrom(t, srv, "/oauth/token", passwordForm("user-x", "x"), basic(confidentialID, confidentialPass), addr), 400, "invalid_grant")
+	assertThrottled(t, postFormFrom(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic(confidentialID, confidentialPass), addr), 60)
 }

@@ -70,10 +70,10 @@ func TestFailuresFloodNeverBlocksAnotherAddress(t *testing.T) {
 	for i := range flood {
 		th.Fail("c:junk"+strconv.Itoa(i), "198.51.100.7")       // random client IDs, one address
 		th.Fail("u:junk"+strconv.Itoa(i), "2001:db8:ffff:1::1") // random usernames, one address
-		th.FailAddress("203.0.113.9")                           // unknown client IDs, one address
+		th.FailUnknown("203.0.113.9")                           // unknown client IDs, one address
 		th.Fail(client, ipv4(i))                                // the victim's ID, many addresses
 		th.Fail(user, ipv6(i))
-		th.FailAddress(ipv6(flood + i)) // unknown client IDs, many addresses
+		th.FailUnknown(ipv6(flood + i)) // unknown client IDs, many addresses
 	}
 	clock.advance(30 * time.Second)
 	assertNotBlocked(t, th, client, clientAddr)
@@ -83,30 +83,41 @@ func TestFailuresFloodNeverBlocksAnotherAddress(t *testing.T) {
 	// The throttle is on: the flooding addresses are blocked.
 	assertBlockedFor(t, th, client, "198.51.100.7", 30*time.Second)
 	assertBlockedFor(t, th, user, "2001:db8:ffff:1::99", 30*time.Second)
-	assertBlockedFor(t, th, client, "203.0.113.9", 30*time.Second)
+	assertNotBlocked(t, th, client, "203.0.113.9") // unknown IDs never block a real client
+	wait, blocked := th.BlockedUnknown("203.0.113.9")
+	assert.True(t, blocked)
+	assert.Equal(t, 30*time.Second, wait)
 }
 
 // Property 2 of issue 13: failures for an unknown client ID, reported with
-// failAddress, never count against a real client, only against the address
-// they come from.
+// FailUnknown, never count against a real client, not even from the same
+// address; they block only further unknown IDs from that address.
 func TestFailuresUnknownClientIDCountsOnlyAgainstAddress(t *testing.T) {
 	clock := newTestClock()
 	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
 	for range 3*addressLimitFactor - 1 {
-		th.FailAddress(addr)
+		th.FailUnknown(addr)
 	}
+	_, blocked := th.BlockedUnknown(addr)
+	assert.False(t, blocked)
+	th.FailUnknown(addr)
+	wait, blocked := th.BlockedUnknown(addr)
+	assert.True(t, blocked)
+	assert.Equal(t, time.Minute, wait)
+	_, blocked = th.BlockedUnknown("192.0.2.1")
+	assert.False(t, blocked)
+	// The real client is not affected, and its own failures count as one each.
 	assertNotBlocked(t, th, "c:svc", addr)
-	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
-	// One failure of the real client is one, not thirty.
 	th.Fail("c:svc", addr)
-	assertBlockedFor(t, th, "c:svc", addr, time.Minute) // by the address total of 30
-	assertNotBlocked(t, th, "c:svc", "192.0.2.1")
+	th.Fail("c:svc", addr)
+	assertNotBlocked(t, th, "c:svc", addr)
+	th.Fail("c:svc", addr)
+	assertBlockedFor(t, th, "c:svc", addr, time.Minute)
 	clock.advance(time.Minute)
 	assertNotBlocked(t, th, "c:svc", addr)
-	th.Fail("c:svc", addr)
-	th.Fail("c:svc", addr)
-	assertNotBlocked(t, th, "c:svc", addr)
+	_, blocked = th.BlockedUnknown(addr)
+	assert.False(t, blocked)
 }
 
 // Property 3 of issue 13: memory stays bounded whatever the keys. Distinct
@@ -126,7 +137,7 @@ func TestFailuresMemoryBounded(t *testing.T) {
 		}
 	}
 	th.Fail(strings.Repeat("u", 1<<20), strings.Repeat("a", 1<<20))
-	th.FailAddress(strings.Repeat("b", 1<<20))
+	th.FailUnknown(strings.Repeat("b", 1<<20))
 	require.Len(t, th.table.heads, addressTableCap)
 	assert.Len(t, th.table.extras, addressTableCap)
 	assert.Len(t, th.table.keys, addressTableCap)
@@ -190,25 +201,24 @@ func TestFailuresAddressFloodBlocksAddress(t *testing.T) {
 }
 
 // Property 4 of issue 13: identifiers beyond the idSlots an address counts
-// on their own still get no more than limit failures each, in the count
-// they share.
+// on their own are bounded by the address's failures of existing
+// identifiers, addressLimitFactor times the limit; a correct credential
+// without a slot is not blocked before that (a few mistyped usernames do
+// not lock out a user who has not failed).
 func TestFailuresIdentifiersBeyondSlotsShareTheLimit(t *testing.T) {
 	clock := newTestClock()
 	th := NewFailures(3, time.Minute, clock.now)
 	const addr = "198.51.100.7"
-	for i := range idSlots {
+	for i := range idSlots + 10 {
 		th.Fail("u:typo"+strconv.Itoa(i), addr)
 	}
-	for range 2 {
-		th.Fail("u:alice", addr)
-	}
 	assertNotBlocked(t, th, "u:alice", addr)
-	th.Fail("u:alice", addr)
-	assertBlockedFor(t, th, "u:alice", addr, time.Minute)
-	assertBlockedFor(t, th, "u:bob", addr, time.Minute) // shares the overflow count
-	for i := range idSlots {
-		assertNotBlocked(t, th, "u:typo"+strconv.Itoa(i), addr)
+	for i := idSlots + 10; i < 3*addressLimitFactor; i++ {
+		th.Fail("u:typo"+strconv.Itoa(i), addr)
 	}
+	assertBlockedFor(t, th, "u:alice", addr, time.Minute) // the address total of 30
+	assertBlockedFor(t, th, "u:typo0", addr, time.Minute)
+	assertNotBlocked(t, th, "u:alice", "192.0.2.1")
 }
 
 // Property 4 of issue 13: an attacker with many addresses cannot flush the
@@ -280,7 +290,7 @@ func TestFailuresOff(t *testing.T) {
 		th := NewFailures(limit, time.Minute, time.Now)
 		for range 100 {
 			th.Fail("c:svc", "192.0.2.1")
-			th.FailAddress("192.0.2.1")
+			th.FailUnknown("192.0.2.1")
 		}
 		assertNotBlocked(t, th, "c:svc", "192.0.2.1")
 		assert.Empty(t, th.table.heads)
@@ -341,7 +351,7 @@ func TestFailuresConcurrent(t *testing.T) {
 					continue // the last failure comes below
 				}
 				th.Fail("c:svc", "192.0.2.1")
-				th.FailAddress(ipv4(g*each + i))
+				th.FailUnknown(ipv4(g*each + i))
 				th.Fail("u:"+strconv.Itoa(i), "2001:db8::1")
 			}
 		})

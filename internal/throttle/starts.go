@@ -76,7 +76,10 @@ func NewStarts(perAddress int, addressWindow time.Duration, serverWide int, serv
 // Allow counts one authorization request started from addr (as the caller
 // determined it, as for [Failures.Blocked]), or refuses it and says why and
 // how long until a retry can succeed. A refused start is not counted.
-func (l *Starts) Allow(addr string) (time.Duration, Refusal) {
+// anonymous says whether the request comes from someone not signed in:
+// only those count towards, and are refused by, the server-wide cap, so
+// that anonymous traffic cannot lock signed-in users out.
+func (l *Starts) Allow(addr string, anonymous bool) (time.Duration, Refusal) {
 	var buf [1 + maxAddressKey]byte
 	var key []byte
 	if l.perAddress > 0 {
@@ -90,7 +93,7 @@ func (l *Starts) Allow(addr string) (time.Duration, Refusal) {
 			return time.Duration(l.table.ends(i) - now), AddressLimited
 		}
 	}
-	if l.serverWide > 0 {
+	if l.serverWide > 0 && anonymous {
 		if n, frees := l.server.count(now); n >= l.serverWide {
 			return time.Duration(frees - now), ServerFull
 		}

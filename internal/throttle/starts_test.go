@@ -13,7 +13,7 @@ import (
 
 func assertStart(t *testing.T, l *Starts, addr string, want Refusal, wait time.Duration) {
 	t.Helper()
-	gotWait, got := l.Allow(addr)
+	gotWait, got := l.Allow(addr, true)
 	assert.Equal(t, want, got, "allow(%q)", addr)
 	assert.Equal(t, wait, gotWait, "allow(%q)", addr)
 }
@@ -58,6 +58,11 @@ func TestStartsServerWide(t *testing.T) {
 	assertStart(t, l, "192.0.2.4", Allowed, 0)
 	assertStart(t, l, "192.0.2.5", Allowed, 0)
 	assertStart(t, l, "192.0.2.6", ServerFull, 5*time.Minute)
+	// Someone signed in is neither refused nor counted by the cap.
+	wait, refusal := l.Allow("192.0.2.7", false)
+	assert.Equal(t, Allowed, refusal)
+	assert.Zero(t, wait)
+	assertStart(t, l, "192.0.2.6", ServerFull, 5*time.Minute)
 }
 
 // The property behind the server-wide cap: at no time have more than
@@ -73,7 +78,7 @@ func TestStartsServerWideBoundsPendingRequests(t *testing.T) {
 	refused := 0
 	for range 20_000 {
 		clock.advance(time.Duration(rng.Int64N(int64(20 * time.Second))))
-		_, refusal := l.Allow(ipv4(rng.IntN(1000)))
+		_, refusal := l.Allow(ipv4(rng.IntN(1000)), true)
 		now := clock.now()
 		if refusal == Allowed {
 			allowed = append(allowed, now)
@@ -120,7 +125,7 @@ func TestStartsMemoryBounded(t *testing.T) {
 	clock := newTestClock()
 	l := NewStarts(1, time.Minute, 0, 0, clock.now)
 	for i := range 1 << 18 / floodScale {
-		_, refusal := l.Allow(ipv6(i))
+		_, refusal := l.Allow(ipv6(i), true)
 		require.Equal(t, Allowed, refusal)
 	}
 	assert.Len(t, l.table.heads, addressTableCap)
@@ -145,7 +150,7 @@ func TestStartsConcurrent(t *testing.T) {
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range each {
-				switch _, refusal := l.Allow(ipv4(g*1000 + i%20)); refusal {
+				switch _, refusal := l.Allow(ipv4(g*1000+i%20), true); refusal {
 				case Allowed:
 					allowed.Add(1)
 				case AddressLimited:

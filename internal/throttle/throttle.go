@@ -10,17 +10,21 @@
 //   - Counts are kept per source address, exactly, in a map keyed by
 //     [AddressKey]: an IPv4 address, or the /64 prefix of an IPv6 address.
 //     Each address's row holds, for one fixed window that starts at the
-//     address's first failure, the address's total, the counts of the first
-//     idSlots identifiers (a kind prefix and a client ID or username) that
-//     failed from it, and one overflow count that all its other identifiers
-//     share. Identifiers are stored as 64-bit hashes under a per-server
-//     random seed, cut to maxThrottleID bytes first.
-//   - An identifier is blocked from an address once its count there (its
-//     own, or the shared overflow count) reaches the limit; the whole
-//     address is blocked once its total reaches addressLimitFactor times the
-//     limit. Either lasts until the address's window ends.
-//   - A failure for an identifier that does not exist (an unknown client
-//     ID) is counted by [Failures.FailAddress] in the address's total only.
+//     address's first failure, the failures of existing identifiers (a
+//     kind prefix and a client ID or username) from it, the counts of the
+//     first idSlots of those identifiers, and the failures for identifiers
+//     that do not exist (unknown client IDs). Identifiers are stored as
+//     64-bit hashes under a per-server random seed, cut to maxThrottleID
+//     bytes first.
+//   - An identifier is blocked from an address once its own count there
+//     reaches the limit, or once the address's failures of existing
+//     identifiers reach addressLimitFactor times the limit (which bounds
+//     guessing many identifiers, those without a slot included). Either
+//     lasts until the address's window ends.
+//   - A failure for an identifier that does not exist is counted by
+//     [Failures.FailUnknown] apart: it blocks, by [Failures.BlockedUnknown],
+//     only further unknown identifiers from that address, never an
+//     existing one.
 //   - The map holds at most addressTableCap addresses. When it is full, a
 //     new address takes the row of the first expired one among
 //     evictionSample random rows, or else of the one with the fewest
@@ -32,22 +36,22 @@
 //     nothing is shared between addresses, so a flood of any number of
 //     distinct identifiers or addresses can only evict rows, which forgets
 //     failures and never blocks.
-//  2. A failure for an unknown client ID counts only against its address's
-//     total, never in a client's count.
+//  2. A failure for an unknown client ID never counts against a real
+//     client, not even from the same address: it has its own count.
 //  3. Memory is bounded by addressTableCap rows of fixed size (keys are cut
 //     to maxAddressKey bytes), whatever the keys.
-//  4. Guessing stays throttled: each identifier gets at most the limit of
-//     failures per window from one address (idSlots of them in their own
-//     count, the rest in the shared overflow), and one address gets at most
-//     addressLimitFactor times the limit in all. One address has one row,
+//  4. Guessing stays throttled: each identifier with a slot gets at most
+//     the limit of failures per window from one address, all existing
+//     identifiers together at most addressLimitFactor times the limit, and
+//     unknown identifiers as many again. One address has one row,
 //     which its own flood blocks rather than evicts, so it cannot flush its
 //     counts. Evicting a row needs new addresses, and each new address
 //     brings its own budget of failures anyway; rows with the most failures
 //     are evicted last.
 //
-// The price: everyone behind one address (a NAT) shares its total and its
-// overflow count, so a flood from inside a NAT blocks the whole address for
-// a window; and, as with any fixed window, a burst that straddles the end
+// The price: everyone behind one address (a NAT) shares its total, so
+// addressLimitFactor times the limit of failures from inside a NAT block
+// the whole address for a window; and, as with any fixed window, a burst that straddles the end
 // of a window gets up to twice the limit.
 //
 // # Authorization requests started
@@ -87,10 +91,12 @@ type Failures struct {
 	table addressTable[idCounts]
 }
 
-// idCounts is what an address row counts besides its total.
+// idCounts is what an address row counts; the row's head total counts
+// both kinds of failure and decides which rows are evicted first.
 type idCounts struct {
-	ids    [idSlots]idCount
-	others int32 // failures of identifiers that found no free slot
+	ids     [idSlots]idCount
+	known   int32 // failures of existing identifiers
+	unknown int32 // failures for identifiers that do not exist
 }
 
 // idCount is one identifier's failures; n == 0 marks a free slot.
@@ -135,11 +141,33 @@ func (t *Failures) Blocked(id, addr string) (time.Duration, bool) {
 		return 0, false
 	}
 	ids := &t.table.extras[i]
-	n := ids.others
+	own := int32(0)
 	if c := ids.find(h); c != nil {
-		n = c.n
+		own = c.n
 	}
-	if n < t.limit && t.table.heads[i].total < t.addrLimit {
+	if own < t.limit && ids.known < t.addrLimit {
+		return 0, false
+	}
+	return time.Duration(t.table.ends(i) - now), true
+}
+
+// BlockedUnknown reports whether identifiers that do not exist (an unknown
+// client ID) may not be tried from addr now, and for how long. The caller
+// asks it once it knows the identifier does not exist.
+func (t *Failures) BlockedUnknown(addr string) (time.Duration, bool) {
+	if t.limit <= 0 {
+		return 0, false
+	}
+	var buf [1 + maxAddressKey]byte
+	key := appendAddressKey(buf[:0], addr)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := t.table.find(key)
+	if i < 0 {
+		return 0, false
+	}
+	now := t.clock()
+	if t.table.heads[i].expired(now, t.table.window) || t.table.extras[i].unknown < t.addrLimit {
 		return 0, false
 	}
 	return time.Duration(t.table.ends(i) - now), true
@@ -160,17 +188,16 @@ func (t *Failures) Fail(id, addr string) {
 	i := t.table.row(key, now)
 	increment(&t.table.heads[i].total)
 	ids := &t.table.extras[i]
+	increment(&ids.known)
 	if c := ids.claim(h); c != nil {
 		increment(&c.n)
-	} else {
-		increment(&ids.others)
 	}
 }
 
-// FailAddress counts a failed authentication from addr for an identifier
-// that does not exist (an unknown client ID): only in addr's total, so that
-// guessing IDs cannot block a real client.
-func (t *Failures) FailAddress(addr string) {
+// FailUnknown counts a failed authentication from addr for an identifier
+// that does not exist (an unknown client ID), apart from the failures of
+// existing identifiers, so that guessing IDs cannot block a real client.
+func (t *Failures) FailUnknown(addr string) {
 	if t.limit <= 0 {
 		return
 	}
@@ -179,7 +206,9 @@ func (t *Failures) FailAddress(addr string) {
 	now := t.clock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	increment(&t.table.heads[t.table.row(key, now)].total)
+	i := t.table.row(key, now)
+	increment(&t.table.heads[i].total)
+	increment(&t.table.extras[i].unknown)
 }
 
 func (t *Failures) hash(id string) uint64 {
