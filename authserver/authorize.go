@@ -80,9 +80,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 }
 
 // authorizeParams collects the request's parameters: the query, and for a
-// POST also a form body. A repeated parameter or invalid UTF-8 in
-// client_id or redirect_uri, the parameters that decide where errors may
-// go, is reported here; in any other parameter it is reported by redirect.
+// POST also a form body. A parameter in both the query and the body, and a
+// repeated parameter or invalid UTF-8 in client_id or redirect_uri, the
+// parameters that decide where errors may go, are reported here; in any
+// other parameter they are reported by redirect.
 func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]string, *Error) {
 	vals, e := parseParams(r.URL.RawQuery)
 	if e != nil {
@@ -94,7 +95,12 @@ func authorizeParams(w http.ResponseWriter, r *http.Request) (map[string][]strin
 			return nil, e
 		}
 		for k, v := range f {
-			vals[k] = append(vals[k], v...)
+			if _, dup := vals[k]; dup {
+				// As at every POST endpoint: the same parameter in the
+				// query and the body is two requests in one.
+				return nil, oauthError(CodeInvalidRequest, "a parameter is in both the query and the body")
+			}
+			vals[k] = v
 		}
 	}
 	for _, k := range []string{"client_id", "redirect_uri", "request_id"} {

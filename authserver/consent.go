@@ -225,12 +225,12 @@ func consentHash(csrf, binding string) string {
 const maxBindingCookies = 4
 
 // boundTo reports whether csrf together with one of the binding cookies the
-// browser sent (a planted cookie of the same name may come first) matches
-// the stored hash. More than maxBindingCookies is no match.
+// browser sent matches the stored hash. Cookies planted under the same name
+// (by a sibling subdomain) come first, as browsers send older cookies of
+// the same path before newer ones; only the last maxBindingCookies are
+// tried, so planting many can neither cost work nor hide the real one.
 func boundTo(stored, csrf string, bindings []*http.Cookie) bool {
-	if len(bindings) > maxBindingCookies {
-		return false
-	}
+	bindings = bindings[max(0, len(bindings)-maxBindingCookies):]
 	ok := false
 	for _, c := range bindings {
 		if subtle.ConstantTimeCompare([]byte(consentHash(csrf, c.Value)), []byte(stored)) == 1 {

@@ -174,3 +174,26 @@ func TestRootPathLeavesNoPathUnserved(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	assert.JSONEq(t, `{"error":"invalid_request","error_description":"method must be POST"}`, rec.Body.String())
 }
+
+// Issue 13 review: at the authorization endpoint too, a POST with a
+// parameter in both the query and the body is invalid_request, resource
+// included (which may otherwise repeat, RFC 8707 §2).
+func TestAuthorizePostParameterInQueryAndBodyIsInvalidRequest(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	for _, key := range []string{"resource", "scope", "state"} {
+		q, err := url.ParseQuery(authorizeQuery(nil))
+		require.NoError(t, err)
+		body := url.Values{key: {"https://api.example.com/"}}
+		if key != "resource" {
+			body = url.Values{key: {q.Get(key)}}
+		}
+		q.Set("resource", "https://api.example.com/")
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/oauth/authorize?"+q.Encode(), strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := serve(srv, req)
+		assert.Equal(t, http.StatusBadRequest, rec.Code, key)
+		assert.Empty(t, rec.Header().Get("Location"), key)
+		assert.Contains(t, rec.Body.String(), `<p id="error-code">invalid_request</p>`, key)
+		assert.Contains(t, rec.Body.String(), `<p id="error-description">a parameter is in both the query and the body</p>`, key)
+	}
+}
