@@ -54,6 +54,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
+	if addr := os.Getenv(appEnv); addr != "" {
+		return serveApp(addr) // an app process of durability_app_test.go
+	}
 	env.serverBin, env.missing = exec.LookPath("redis-server")
 	if env.missing == nil {
 		env.cliBin, env.missing = exec.LookPath("redis-cli")
