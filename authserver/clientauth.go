@@ -106,6 +106,7 @@ const (
 	refusedWrongSecret   = "wrong secret"
 	refusedWrongMethod   = "wrong authentication method"
 	refusedThrottled     = "throttled"
+	refusedPublicClient  = "public client"
 )
 
 // authenticateClient identifies and authenticates the client of a request to
@@ -125,8 +126,8 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 	if e != nil {
 		if e.Code == CodeInvalidClient {
 			s.emit(ctx, Event{Kind: EventClientAuthFailed})
-			s.logRefusedClient(ctx, "", e.Description)
 		}
+		s.logRefusedClient(ctx, presentedClientID(r, f), e.Description)
 		return store.Client{}, e
 	}
 	// The client is looked up first: failures for client IDs that do not
@@ -194,6 +195,16 @@ func (s *Server) clientAuthFailed(ctx context.Context, id, reason string) (store
 	s.emit(ctx, Event{Kind: EventClientAuthFailed, ClientID: eventID})
 	s.logRefusedClient(ctx, id, reason)
 	return store.Client{}, oauthError(CodeInvalidClient, "client authentication failed")
+}
+
+// presentedClientID is the client ID a request whose credentials were
+// refused names, for the log: the Basic user name if the first
+// Authorization header decodes, else the body's client_id.
+func presentedClientID(r *http.Request, f form) string {
+	if id, _, ok, err := parseBasicAuth(r.Header.Get("Authorization")); ok && err == nil {
+		return id
+	}
+	return f.get("client_id")
 }
 
 // logRefusedClient logs at debug level why a client authentication was

@@ -59,6 +59,7 @@ func ExampleNew() {
 		RedirectURIs: []string{"https://app.example.com/callback"},
 		GrantTypes:   []authserver.GrantType{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
 		Scopes:       []string{"basic_info"},
+		Resources:    []string{"https://api.example.com"}, // RFC 8707 resource indicators
 	})
 	if err != nil {
 		// An empty webSecret is an error here: a public client must say
@@ -68,11 +69,10 @@ func ExampleNew() {
 	}
 	mux.Handle("/oauth/", srv)
 	mux.Handle("/.well-known/", srv)
-	// *authserver.Server is a middleware.Verifier. When clients ask for tokens
-	// with resource=https://api.example.com (RFC 8707), set
-	// Options{Audience: "https://api.example.com"} to refuse tokens for any
-	// other resource, and tokens that name none.
-	auth, err := middleware.Authenticate(srv, middleware.Options{})
+	// *authserver.Server is a middleware.Verifier. Clients ask for tokens
+	// with resource=https://api.example.com (RFC 8707); Audience refuses
+	// tokens for any other resource, and tokens that name none.
+	auth, err := middleware.Authenticate(srv, middleware.Options{Audience: "https://api.example.com"})
 	if err != nil {
 		log.Fatal(err) // a nil verifier or bad options fail here, not per request
 	}

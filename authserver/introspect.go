@@ -39,6 +39,8 @@ func (s *Server) IntrospectHandler() http.Handler {
 			return nil, e
 		}
 		if caller.Public() {
+			s.emit(ctx, Event{Kind: EventClientAuthFailed, ClientID: caller.ID})
+			s.logRefusedClient(ctx, caller.ID, refusedPublicClient)
 			return nil, &Error{Code: CodeInvalidClient, Description: "introspection needs a confidential client"}
 		}
 		token := f.get("token")

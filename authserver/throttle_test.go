@@ -111,6 +111,8 @@ func TestClientAuthRefusalIsLoggedWithReasonAtDebug(t *testing.T) {
 		{"wrong method", withValue(withValue(ccForm(), "client_id", serviceID), "client_secret", servicePass), "", serviceID, `"wrong authentication method"`},
 		{"wrong secret", ccForm(), basic(serviceID, wrong), serviceID, `"wrong secret"`},
 		{"throttled", ccForm(), basic(serviceID, servicePass), serviceID, `throttled`},
+		{"two credentials", withValue(ccForm(), "client_secret", "x"), basic(confidentialID, wrong), confidentialID, `"more than one client authentication method"`},
+		{"a malformed secret with a client_id in the body", withValue(withValue(ccForm(), "client_id", postID), "client_secret", "bad\x01"), "", postID, `"client authentication failed"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +123,10 @@ func TestClientAuthRefusalIsLoggedWithReasonAtDebug(t *testing.T) {
 			assert.NotContains(t, out, servicePass)
 		})
 	}
+	rec := postForm(t, srv, "/oauth/introspect", url.Values{"token": {"kat_x"}, "client_id": {publicID}}, "")
+	assertOAuthError(t, rec, http.StatusUnauthorized, "invalid_client")
+	assert.Equal(t, basicChallenge, rec.Header().Get("WWW-Authenticate"))
+	assert.Contains(t, buf.String(), `level=DEBUG msg="authserver: client authentication refused" client_id=`+publicID+` reason="public client"`)
 }
 
 // Issue 13: the per-address limit on started authorization requests keys an

@@ -259,10 +259,10 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 	resp, _ = e.post("/login", forged)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 
-	// A wrong password: 401 and the form again.
+	// A wrong password: 200 and the form again with its message (a 401 would need a challenge).
 	form.Set("password", "wrong")
 	resp, page = e.post("/login", form)
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, "Wrong username or password.")
 	assert.Empty(t, resp.Cookies())
 

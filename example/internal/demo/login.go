@@ -175,7 +175,9 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 		a.logins.Fail(throttleID, addr)
 		a.log.WarnContext(r.Context(), "demo: failed sign-in")
 		page.Error = "Wrong username or password."
-		a.render(w, http.StatusUnauthorized, "login.html", page)
+		// 200, not 401: a 401 must carry a WWW-Authenticate challenge
+		// (RFC 9110 §15.5.2), and a sign-in form is none.
+		a.render(w, http.StatusOK, "login.html", page)
 		return
 	}
 	// A fresh session ID on every sign-in, so a planted cookie is useless.
