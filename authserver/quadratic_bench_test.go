@@ -2,6 +2,7 @@ package authserver_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -19,6 +20,21 @@ import (
 // prefix.
 func fill(prefix, unit string, n int) string {
 	return prefix + strings.Repeat(unit, (n-len(prefix))/len(unit))
+}
+
+// fillDistinct is prefix followed by as many distinct units (format with
+// a counter, such as "+s%d") as fit in n bytes, so that work that removes
+// duplicates cannot shortcut on equal values.
+func fillDistinct(prefix, format string, n int) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := 0; ; i++ {
+		unit := fmt.Sprintf(format, i)
+		if b.Len()+len(unit) > n {
+			return b.String()
+		}
+		b.WriteString(unit)
+	}
 }
 
 // bodyLimit is the largest body the POST endpoints read (64 KiB).
@@ -42,6 +58,12 @@ var worstTokenRequests = []struct {
 		http.StatusBadRequest, `{"error":"invalid_request","error_description":"too many parameters"}`},
 	{"many repeated parameters", fill("grant_type=refresh_token&client_id="+publicID+"&refresh_token=krt_x", "&scope=a", bodyLimit),
 		http.StatusBadRequest, `{"error":"invalid_request","error_description":"too many parameters"}`},
+	{"many distinct resource parameters", fillDistinct("grant_type=refresh_token&client_id="+publicID+"&refresh_token=krt_x", "&resource=https://r%d.example/", bodyLimit),
+		http.StatusBadRequest, `{"error":"invalid_request","error_description":"too many parameters"}`},
+	{"many distinct scopes", fillDistinct("grant_type=refresh_token&client_id="+publicID+"&refresh_token=krt_x&scope=s", "+s%d", bodyLimit),
+		http.StatusBadRequest, `{"error":"invalid_scope","error_description":"malformed scope"}`},
+	{"sixteen distinct resources, the most allowed", "grant_type=refresh_token&client_id=" + publicID + "&refresh_token=krt_x" + fillDistinct("", "&resource=https://r%d.example/", 16*len("&resource=https://r10.example/")),
+		http.StatusBadRequest, `{"error":"invalid_grant","error_description":"invalid refresh token"}`},
 	{"many scopes", fill("grant_type=refresh_token&client_id="+publicID+"&refresh_token=krt_x&scope=a", "+a", bodyLimit),
 		http.StatusBadRequest, `{"error":"invalid_scope","error_description":"malformed scope"}`},
 }
