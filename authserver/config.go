@@ -175,9 +175,13 @@ type RefreshRotation struct {
 	// instead of having its grant revoked. Zero, the default, turns the
 	// window off; at most one minute is allowed.
 	GracePeriod time.Duration
-	// Key is the secret from which successors are derived during the grace
-	// period (at least 32 bytes). Instances that share a store must share
-	// it; nil means a random key for this Server only.
+	// Key is the secret that authenticates refresh tokens and from which
+	// successors are derived during the grace period (at least 32 bytes).
+	// Instances that share a store must share it; nil means a random key
+	// for this Server only. With a Key set, a made-up refresh token that
+	// names a grant (whose ID its codes show) is refused without ending the
+	// grant; without one, any refresh token of a live grant that is not
+	// its current one counts as a reuse and ends it.
 	Key []byte
 }
 

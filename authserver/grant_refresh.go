@@ -62,7 +62,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 		return IssuedToken{}, e
 	}
 
-	successor := newGrantToken(prefixRefresh, grantID)
+	successor := newRefreshToken(s.refreshKey, grantID)
 	if s.cfg.RefreshRotation.GracePeriod > 0 {
 		successor = successorToken(s.refreshKey, token)
 	}
@@ -86,6 +86,13 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 		return IssuedToken{}, err
 	}
 	before, err := s.store.RotateRefreshToken(ctx, grantID, hash, next)
+	if errors.Is(err, store.ErrReused) && before.RefreshHash == next.Hash && before.PreviousRefreshHash == hash {
+		// The grant already holds this very rotation: a store that retried
+		// a write whose reply was lost, or, with the grace period, another
+		// request that derived the same successor. Either way it is this
+		// rotation, not a reuse.
+		err = nil
+	}
 	if err != nil {
 		s.discard(ctx, it)
 	}
@@ -121,6 +128,14 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, h
 			}
 			return s.mintRefreshed(ctx, client, g, successor, scopes, audience, now)
 		}
+	}
+	if s.cfg.RefreshRotation.Key != nil && !refreshAuthentic(s.refreshKey, token) {
+		// Not a token this server issued, only one that names the grant:
+		// refused, and the grant lives on. Without a configured Key the
+		// key is this process's own, and a token another instance or an
+		// earlier process issued cannot be told from a made-up one, so
+		// every retired-looking token counts as a reuse.
+		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	}
 	if err := s.revokeGrant(ctx, g.ID, client.ID, EventReuseDetected); err != nil {
 		return IssuedToken{}, err

@@ -1,6 +1,7 @@
 package authserver_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"testing"
@@ -115,6 +116,55 @@ func TestGrantRefreshForgedTokenOfGrant(t *testing.T) {
 	rec = postForm(t, srv, "/oauth/token", refreshForm(forged), basic(confidentialID, confidentialPass))
 	assertOAuthError(t, rec, 400, "invalid_grant")
 	assertActive(t, srv, str(mine, "access_token"), false)
+}
+
+// With RefreshRotation.Key set, refresh tokens are authenticated: a
+// made-up token that names a live grant (a code shows its ID) is refused
+// and ends nothing, while a genuine retired token is still a reuse that
+// ends the grant (RFC 9700 §4.14.2).
+func TestGrantRefreshMadeUpTokenWithKeyEndsNothing(t *testing.T) {
+	srv, st := newTestServer(t, func(c *authserver.Config) { c.RefreshRotation.Key = make([]byte, 32) })
+	mine := redeem(t, srv, st)
+	forged := str(mine, "refresh_token")[:len("krt_")+22+1] + randomString()
+	rec := postForm(t, srv, "/oauth/token", refreshForm(forged), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+	assertActive(t, srv, str(mine, "access_token"), true)
+
+	next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(mine, "refresh_token")), basic(confidentialID, confidentialPass)))
+	rec = postForm(t, srv, "/oauth/token", refreshForm(str(mine, "refresh_token")), basic(confidentialID, confidentialPass))
+	assertOAuthError(t, rec, 400, "invalid_grant")
+	assertActive(t, srv, str(next, "access_token"), false)
+}
+
+// retryingStore applies a rotation and then answers as a store whose first
+// reply was lost and whose retry found the rotation done: ErrReused with
+// the grant as rotated.
+type retryingStore struct{ store.Store }
+
+func (r retryingStore) RotateRefreshToken(ctx context.Context, grantID, oldHash string, next store.RefreshState) (store.Grant, error) {
+	if _, err := r.Store.RotateRefreshToken(ctx, grantID, oldHash, next); err != nil || oldHash == "" {
+		g, _ := r.Store.Grant(ctx, grantID)
+		return g, err
+	}
+	g, err := r.Store.Grant(ctx, grantID)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	return g, store.ErrReused
+}
+
+// A store that retried a rotation whose reply was lost reports ErrReused
+// with the grant already holding this very rotation: that is this
+// request's success, not a reuse (issue 14 review).
+func TestGrantRefreshRetriedRotationIsNotReuse(t *testing.T) {
+	_, mem := newTestServer(t, nil)
+	srv, err := authserver.New(testConfig(), retryingStore{mem})
+	require.NoError(t, err)
+	first := redeem(t, srv, mem)
+	next := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(first, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, str(next, "access_token"), true)
+	again := tokenOK(t, postForm(t, srv, "/oauth/token", refreshForm(str(next, "refresh_token")), basic(confidentialID, confidentialPass)))
+	assertActive(t, srv, str(again, "access_token"), true)
 }
 
 // Refreshing keeps nothing per rotation in the store: after many refreshes

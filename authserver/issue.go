@@ -98,7 +98,7 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 		return IssuedToken{}, err
 	}
 	if req.refresh {
-		token := newGrantToken(prefixRefresh, g.ID)
+		token := newRefreshToken(s.refreshKey, g.ID)
 		first := store.RefreshState{
 			Hash:      hashToken(token),
 			IssuedAt:  now,

@@ -145,13 +145,60 @@ func secretMatches(presented, storedHash string) bool {
 	return subtle.ConstantTimeCompare([]byte(h), []byte(storedHash)) == 1
 }
 
-// successorToken derives the refresh token that replaces token, used only
-// when a refresh grace period is configured: a client that lost the response
-// can present the old token again and receive the very same successor,
-// although the store keeps nothing but hashes. The successor names the same
-// grant; token must have passed tokenGrant.
+// Refresh tokens are authenticated: their 256 random-looking bits are a
+// 128-bit nonce and the first 128 bits of an HMAC-SHA256, under
+// RefreshRotation.Key, of the kind, the grant ID and the nonce. The server
+// can so tell a refresh token it issued from one made up by whoever learnt
+// a grant's ID (codes show it), without storing retired tokens: a made-up
+// token is refused without ending the grant, while a genuine retired one
+// is a reuse (RFC 9700 §4.14.2).
+const refreshNonceLen, refreshMACLen = 16, 16
+
+// newRefreshToken returns a new refresh token of grant grantID.
+func newRefreshToken(key []byte, grantID string) string {
+	var nonce [refreshNonceLen]byte
+	rand.Read(nonce[:])
+	return refreshToken(key, grantID, nonce[:])
+}
+
+// refreshToken returns the refresh token of grant grantID with nonce.
+func refreshToken(key []byte, grantID string, nonce []byte) string {
+	var raw [refreshNonceLen + refreshMACLen]byte
+	copy(raw[:], nonce)
+	copy(raw[refreshNonceLen:], refreshMAC(key, grantID, nonce))
+	return prefixRefresh + grantID + "." + b64.EncodeToString(raw[:])
+}
+
+func refreshMAC(key []byte, grantID string, nonce []byte) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(prefixRefresh))
+	mac.Write([]byte(grantID))
+	mac.Write(nonce)
+	return mac.Sum(nil)[:refreshMACLen]
+}
+
+// refreshAuthentic reports whether token, which has the shape of a refresh
+// token, is one the server issued under key.
+func refreshAuthentic(key []byte, token string) bool {
+	grantID, ok := tokenGrant(token, prefixRefresh)
+	if !ok {
+		return false
+	}
+	raw, err := b64.DecodeString(token[len(prefixRefresh)+grantIDLen+1:])
+	if err != nil || len(raw) != refreshNonceLen+refreshMACLen {
+		return false
+	}
+	return hmac.Equal(raw[refreshNonceLen:], refreshMAC(key, grantID, raw[:refreshNonceLen]))
+}
+
+// successorToken returns the refresh token that replaces token when the
+// grace period is on: derived from token under key, so that every instance
+// sharing the key hands a client that retries the same successor. It is
+// authenticated like every refresh token.
 func successorToken(key []byte, token string) string {
 	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("successor:"))
 	mac.Write([]byte(token))
-	return token[:len(prefixRefresh)+grantIDLen+1] + b64.EncodeToString(mac.Sum(nil))
+	grantID := token[len(prefixRefresh) : len(prefixRefresh)+grantIDLen]
+	return refreshToken(key, grantID, mac.Sum(nil)[:refreshNonceLen])
 }
