@@ -50,6 +50,9 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	if e != nil {
 		return IssuedToken{}, e
 	}
+	if e := s.refuseOpenID(scopes); e != nil {
+		return IssuedToken{}, e
+	}
 	if req.Refresh && (req.Subject == "" || !s.mayRefresh(client)) {
 		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "refresh tokens need a subject and a client with the refresh_token grant")
 	}

@@ -84,7 +84,7 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		refresh:   s.mayRefresh(client),
+		refresh:   s.refreshes(client, g.Scopes),
 		now:       time.Now(),
 	})
 }
