@@ -118,10 +118,15 @@ func newOIDCServer(t *testing.T, mutate func(*authserver.Config)) (*authserver.S
 
 // signIn runs an authorization request with extra parameters for rp as
 // user-alice through the browser b, approves every scope on the consent
-// page, and returns the code.
+// page (unless the user's approval is remembered), and returns the code.
 func signIn(t *testing.T, b *browser, extra url.Values) string {
 	t.Helper()
 	resp, page := b.do(http.MethodGet, "/oauth/authorize?"+rpQuery(extra), nil)
+	if resp.StatusCode == http.StatusFound {
+		code := location(t, resp).Query().Get("code")
+		require.NotEmpty(t, code, resp.Header.Get("Location"))
+		return code
+	}
 	require.Equal(t, http.StatusOK, resp.StatusCode, page)
 	form := consentForm(t, page)
 	form.Set("decision", "approve")

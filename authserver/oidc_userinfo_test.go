@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/store"
@@ -164,4 +166,25 @@ func TestUserInfoRefusals(t *testing.T) {
 		assert.Equal(t, "internal error", body["error_description"])
 		assert.NotContains(t, rec.Body.String(), "directory")
 	})
+}
+
+// go-oidc's UserInfo call, as a relying party makes it after discovery.
+func TestUserInfoThroughGoOIDC(t *testing.T) {
+	srv, st, _ := newOIDCServer(t, nil)
+	token := rpAccessToken(t, srv, st, "openid", "email", "profile")
+	ctx := oidc.ClientContext(t.Context(), &http.Client{Transport: handlerTransport{srv}})
+	provider, err := oidc.NewProvider(ctx, testIssuer)
+	require.NoError(t, err)
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token, TokenType: "Bearer"}))
+	require.NoError(t, err)
+	assert.Equal(t, "user-alice", info.Subject)
+	assert.Equal(t, "alice@example.com", info.Email)
+	assert.True(t, info.EmailVerified)
+	var c struct {
+		Name     string `json:"name"`
+		Nickname string `json:"nickname"`
+	}
+	require.NoError(t, info.Claims(&c))
+	assert.Equal(t, "Alice Liddell", c.Name)
+	assert.Equal(t, "alice", c.Nickname)
 }
