@@ -32,7 +32,9 @@ type TokenRequest struct {
 // and records as the token endpoint: the Go equivalent of Apigee handing
 // token data to the rest of a proxy. Like every token, they get a grant of
 // their own. The returned value holds the token strings; they are not
-// stored anywhere in plain form.
+// stored anywhere in plain form. With OpenID Connect on, the scope openid
+// is refused (invalid_scope): only the authorization endpoint signs a user
+// in (see [OpenID]).
 func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken, error) {
 	client, err := s.store.Client(ctx, req.ClientID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -48,6 +50,9 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	}
 	scopes, e := s.grantScopes(req.Scopes, client.Scopes)
 	if e != nil {
+		return IssuedToken{}, e
+	}
+	if e := s.refuseOpenID(scopes); e != nil {
 		return IssuedToken{}, e
 	}
 	if req.Refresh && (req.Subject == "" || !s.mayRefresh(client)) {

@@ -28,7 +28,16 @@ const maxStateLen = 1024
 // pending request; a user who is not signed in is sent to Config.Browser.LoginURL
 // ("login needed"), a signed-in user sees the consent page ("consent
 // needed") unless they already approved the same scopes for the client and
-// the client's identity is proven (RFC 8252 §8.6; see identityProven).
+// the client's identity is proven (RFC 8252 §8.6; see identityProven) and
+// the request is not an OpenID Connect one asking for offline_access
+// (OpenID Connect Core §11).
+//
+// With Config.OpenID.Enabled, a request whose scope holds openid follows
+// the rules of an OpenID Connect authentication request (Core §3.1.2.1):
+// redirect_uri is required (an error page without it), response_type must
+// be code, request and request_uri are answered with request_not_supported
+// and request_uri_not_supported (Core §6), and the nonce is kept for the ID
+// Token.
 func (s *Server) AuthorizeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, false)
@@ -162,7 +171,11 @@ func (s *Server) authorizeClient(ctx context.Context, params url.Values, sso boo
 	}
 	redirectURI = params.Get("redirect_uri")
 	if redirectURI == "" {
-		// May be left out when exactly one is registered (RFC 6749 §3.1.2.3).
+		// May be left out when exactly one is registered (RFC 6749 §3.1.2.3),
+		// but not from an OpenID Connect request (Core §3.1.2.1).
+		if s.openIDRequest(params) {
+			return client, "", "", oauthError(CodeInvalidRequest, "missing redirect_uri, which an OpenID Connect request must name")
+		}
 		if len(client.RedirectURIs) != 1 {
 			return client, "", "", oauthError(CodeInvalidRequest, "missing redirect_uri")
 		}
@@ -229,6 +242,10 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
+	nonce, e := s.checkOpenIDRequest(params, rt)
+	if e != nil {
+		return nil, e
+	}
 	scopes, e := s.grantScopes(requested, client.Scopes)
 	if e != nil {
 		return nil, e
@@ -250,6 +267,7 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 		Resources:           resources,
 		CodeChallenge:       challenge,
 		CodeChallengeMethod: string(method),
+		Nonce:               nonce,
 		CreatedAt:           now,
 		ExpiresAt:           now.Add(s.cfg.Lifetimes.AuthRequest),
 	}, nil
@@ -333,7 +351,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 		return
 	}
 	subject := sess.Subject
-	if s.cfg.Lifetimes.Consent > 0 && identityProven(client, req) {
+	if s.cfg.Lifetimes.Consent > 0 && identityProven(client, req) && !s.offlineAccessAsked(req.Scopes) {
 		c, err := s.store.Consent(ctx, subject, client.ID)
 		if err == nil && subset(req.Scopes, c.Scopes) {
 			taken, err := s.store.ConsumeAuthRequest(ctx, req.ID)

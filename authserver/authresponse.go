@@ -58,18 +58,20 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 // §4.1.2) or, for the implicit grant, an access token in the fragment
 // (§4.2.2, never with a refresh token).
 //
-// The approval starts a grant, which records who approved what and the
-// host's session (when and how the user authenticated, the session ID).
+// The approval starts a grant, which records who approved what, the
+// host's session (when and how the user authenticated, the session ID) and
+// the nonce of an OpenID Connect request, for its ID Tokens.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
 	now := time.Now()
 	implicit := ResponseType(req.ResponseType) == ResponseToken
-	grantType, refresh := GrantAuthorizationCode, s.mayRefresh(client)
+	grantType, refresh := GrantAuthorizationCode, s.refreshes(client, scopes)
 	if implicit {
 		grantType, refresh = GrantImplicit, false
 	}
 	g := newGrant(client, sess, scopes, req.Resources, now, s.grantEnd(now, grantType, refresh))
+	g.Nonce = req.Nonce
 	if err := s.saveGrant(ctx, g); err != nil {
 		s.redirectErrorStatus(w, r, to, asError(err), status)
 		return

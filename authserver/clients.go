@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/kunci/kunci/store"
 )
 
@@ -60,6 +62,19 @@ type Client struct {
 	AccessTokenFormat TokenFormat
 	// Resources are the RFC 8707 resource indicators the client may request.
 	Resources []string
+	// IDTokenSignedResponseAlg is the id_token_signed_response_alg (OpenID
+	// Connect Registration §2): the algorithm of the client's ID Tokens,
+	// one of the algorithms of Config.JWT.SigningKeys. Empty means RS256,
+	// which Core §15.1 makes every client able to verify; "none" is
+	// refused. Setting it needs Config.OpenID.Enabled.
+	IDTokenSignedResponseAlg jose.SignatureAlgorithm
+	// RefreshWithoutOfflineAccess gives the client's OpenID Connect grants
+	// a refresh token whether or not it asked for offline_access (OpenID
+	// Connect Core §11 makes that scope, approved by the user, the way to
+	// get one), as its plain OAuth 2.0 grants have. It is for clients
+	// written before they signed users in with OpenID Connect. Setting it
+	// needs Config.OpenID.Enabled and the refresh_token grant.
+	RefreshWithoutOfflineAccess bool
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -167,6 +182,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			p.add("Resources", "%q: %v", r, err)
 		}
 	}
+	s.checkClientOpenID(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -184,11 +200,38 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		AccessTokenFormat: string(c.AccessTokenFormat),
 		Resources:         slices.Clone(c.Resources),
 		CreatedAt:         time.Now(),
+
+		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
+		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)
 	}
 	return rec, nil
+}
+
+// checkClientOpenID checks the OpenID Connect settings of a registration.
+func (s *Server) checkClientOpenID(p *problems, c Client) {
+	alg := c.IDTokenSignedResponseAlg
+	if !s.cfg.OpenID.Enabled {
+		if alg != "" {
+			p.add("IDTokenSignedResponseAlg", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
+		}
+		if c.RefreshWithoutOfflineAccess {
+			p.add("RefreshWithoutOfflineAccess", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
+		}
+		return
+	}
+	switch {
+	case alg == "":
+	case strings.EqualFold(string(alg), "none"):
+		p.add("IDTokenSignedResponseAlg", "none is refused: ID Tokens are always signed")
+	case s.keys.idTokenSigners[alg] == nil:
+		p.add("IDTokenSignedResponseAlg", "%q is not the algorithm of a key in Config.JWT.SigningKeys, which sign %v", alg, s.keys.idTokenAlgs)
+	}
+	if c.RefreshWithoutOfflineAccess && !slices.Contains(c.GrantTypes, GrantRefreshToken) {
+		p.add("RefreshWithoutOfflineAccess", "needs the refresh_token grant in GrantTypes")
+	}
 }
 
 // checkResponseTypes returns the client's response types, derived from its

@@ -15,7 +15,8 @@ import (
 // Config configures a [Server]. Issuer is required; the zero value of every
 // other field is valid and documented, and [New] fills in the defaults.
 // Fields are grouped by concern: the core protocol first, then one struct
-// per group (lifetimes, the browser side, JWTs, limits, hooks), and last
+// per group (lifetimes, the browser side, JWTs, OpenID Connect, limits,
+// hooks), and last
 // the behaviours that exist only for compatibility ([Compat]) or
 // development ([Development]).
 //
@@ -66,8 +67,13 @@ type Config struct {
 	// who is signed in, where users sign in, and the pages.
 	Browser Browser
 
-	// JWT configures RFC 9068 JWT access tokens.
+	// JWT configures RFC 9068 JWT access tokens, and holds the keys that
+	// sign ID Tokens.
 	JWT JWT
+
+	// OpenID turns on OpenID Connect. The zero value leaves it off, and the
+	// server is the plain OAuth 2.0 server it is without it.
+	OpenID OpenID
 
 	// Limits throttles failed authentication and bounds what anonymous
 	// traffic may make the server keep.
@@ -91,12 +97,23 @@ type Config struct {
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for
-// it (RFC 6749 §3.3).
+// it (RFC 6749 §3.3) and, with OpenID Connect, the user's claims it
+// releases (OpenID Connect Core §5.4).
 type Scope struct {
 	// Name is the scope token, e.g. "basic_info".
 	Name string
 	// Description tells the user what the scope lets the client do.
 	Description string
+	// Claims are the names of the claims about the user that a token with
+	// this scope may read at the UserInfo endpoint, as the host's
+	// OpenID.Claims returns them (OpenID Connect Core §5.3, §5.4). Nil
+	// means the standard claims of Core §5.4 for a scope named profile,
+	// email, address or phone, and none for any other scope; an empty
+	// non-nil list releases none. The protocol claims of an ID Token
+	// (sub, iss, aud, exp, iat, auth_time, nonce, acr, amr, azp, at_hash,
+	// c_hash, sid, nbf, jti) cannot be named: sub is always released, the
+	// rest never come from the host. Setting Claims needs OpenID.Enabled.
+	Claims []string
 }
 
 // Paths are the paths the server answers on, relative to where it is mounted.
@@ -119,6 +136,10 @@ type Paths struct {
 	// JWKS serves the public signing keys (RFC 7517 §5); default
 	// "/oauth/jwks". It is served only when JWT.SigningKeys is set.
 	JWKS string
+	// UserInfo is the UserInfo endpoint (OpenID Connect Core §5.3);
+	// default "/oauth/userinfo". It is served only with OpenID.Enabled,
+	// and setting it without is an error.
+	UserInfo string
 }
 
 // Lifetimes are the lifetimes of what the server issues and keeps. Zero
@@ -136,6 +157,12 @@ type Lifetimes struct {
 	// AuthRequest bounds how long a pending authorization request waits for
 	// the user to sign in and decide; default 15 minutes.
 	AuthRequest time.Duration
+	// IDToken is the lifetime of an ID Token (OpenID Connect Core §2,
+	// exp); default one hour. An ID Token is a signed statement about a
+	// sign-in that the client checks once, not a credential this server
+	// accepts, so it is not bounded by its grant: revoking the grant does
+	// not recall it. Setting it needs OpenID.Enabled.
+	IDToken time.Duration
 	// Consent is how long a user's approval is remembered, so the consent
 	// page is skipped; default 30 days. Negative means never remembered. A
 	// remembered approval is never applied to a client whose redirect URI
@@ -252,6 +279,47 @@ type JWT struct {
 	// DefaultResource is the "aud" of a JWT access token requested without a
 	// resource parameter (RFC 9068 §3); empty means Issuer.
 	DefaultResource string
+}
+
+// OpenID configures OpenID Connect 1.0 (OpenID Connect Core 1.0, Discovery
+// 1.0). The zero value leaves it off: then "openid" is an ordinary scope if
+// Config.Scopes lists it, and nothing the server does changes.
+//
+// When Enabled, an authorization request with the scope "openid" is an
+// authentication request (Core §3.1.2.1): it must name its redirect_uri
+// and use response_type code, may carry a nonce, and its code exchanges for tokens with an ID Token
+// (Core §3.1.3.3) signed with the client's id_token_signed_response_alg
+// (RS256 unless the client chose another), as does every refresh of its
+// grant (Core §12.2). Its grant gets a refresh token only when the client
+// asked for offline_access and the user approved it on the consent page
+// (Core §11), unless the client sets Client.RefreshWithoutOfflineAccess.
+// Requests without "openid" are handled as before. The scopes "openid" and
+// "offline_access" are added to Config.Scopes when it does not list them,
+// and clients register them like any other scope. The UserInfo endpoint
+// (Paths.UserInfo) is served, and the metadata document is also served as
+// the OpenID Provider configuration at /.well-known/openid-configuration
+// (Discovery §4), below the issuer's path as every endpoint is.
+//
+// Only the authorization endpoint starts an OpenID Connect grant: the
+// token endpoint's password and client_credentials grants and
+// [Server.IssueToken] refuse the scope "openid" (invalid_scope), and
+// DefaultScopes may not name it.
+//
+// New fails unless the browser side is configured, Grants offers
+// authorization_code, JWT.SigningKeys holds an RS256 key (Core §15.1 makes
+// RS256 mandatory) and Claims is set.
+type OpenID struct {
+	// Enabled turns OpenID Connect on.
+	Enabled bool
+
+	// Claims returns the claims about the user subject (Core §5.1) named
+	// in names, for the UserInfo endpoint: names are the claims the
+	// scopes of the presented access token release (Scope.Claims), never
+	// empty. It returns the values it has and leaves out names it has none
+	// for (Core §5.3.2); keys it returns that were not asked for are
+	// dropped, and "sub" is always the token's subject. An error answers
+	// the request with server_error and is logged. Required with Enabled.
+	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
 }
 
 // Limits bound failed authentication and what anonymous traffic may make the

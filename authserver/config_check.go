@@ -136,6 +136,7 @@ func (c Config) withDefaults() (Config, error) {
 			p.add("DefaultScopes", "%q is not in Scopes", sc)
 		}
 	}
+	c.checkOpenID(&p, seen)
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
@@ -200,6 +201,7 @@ func (c *Config) checkIgnored(p *problems) {
 	if c.Grants != nil && len(c.Grants) == 0 {
 		p.add("Grants", "is empty, which would serve no grant; nil means the defaults")
 	}
+	c.checkOpenIDIgnored(p)
 	if c.Compat.NoRefreshAliases && len(c.Compat.RefreshAliases) > 0 {
 		p.add("Compat.RefreshAliases", "are set but Compat.NoRefreshAliases turns them off")
 	}
@@ -323,6 +325,7 @@ func (p Paths) withDefaults() Paths {
 	def(&p.Revoke, "/oauth/revoke")
 	def(&p.Introspect, "/oauth/introspect")
 	def(&p.JWKS, "/oauth/jwks")
+	def(&p.UserInfo, "/oauth/userinfo")
 	return p
 }
 
@@ -337,6 +340,9 @@ func (c *Config) routePaths() []routePath {
 	paths := []routePath{
 		{"Paths.Authorize", p.Authorize}, {"Paths.Consent", p.Consent}, {"Paths.Token", p.Token},
 		{"Paths.Revoke", p.Revoke}, {"Paths.Introspect", p.Introspect}, {"Paths.JWKS", p.JWKS},
+	}
+	if c.OpenID.Enabled {
+		paths = append(paths, routePath{"Paths.UserInfo", p.UserInfo}, routePath{"OpenID.Enabled", wellKnownOpenID})
 	}
 	if !c.Compat.NoConsentSSO {
 		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})

@@ -63,7 +63,9 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 // CSRF token of the page and the browser sends the binding cookie set with
 // it. A cross-origin, tampered, foreign, replayed or other-browser
 // submission is a 403 error page and mints nothing. The decision is
-// answered with a 303 redirect to the client.
+// answered with a 303 redirect to the client. The user may approve fewer
+// scopes than were asked for; an OpenID Connect request approved without
+// openid, the sign-in itself, is answered with access_denied.
 func (s *Server) ConsentHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -132,6 +134,11 @@ func (s *Server) ConsentHandler() http.Handler {
 		}
 		// The user may approve fewer scopes than were asked for, never more.
 		approved := intersect(req.Scopes, vals["scope"])
+		if s.signInRefused(req.Scopes, approved) {
+			s.emit(ctx, Event{Kind: EventConsentDenied, ClientID: client.ID, Subject: subject})
+			s.redirectErrorStatus(w, r, redirectFor(req, client), oauthError(CodeAccessDenied, "the user did not approve signing in"), http.StatusSeeOther)
+			return
+		}
 		if s.cfg.Lifetimes.Consent > 0 {
 			s.rememberConsent(ctx, subject, client.ID, approved)
 		}

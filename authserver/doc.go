@@ -18,6 +18,12 @@
 //   - GET /oauth/jwks: the public signing keys, with Config.JWT.SigningKeys.
 //   - GET /.well-known/oauth-authorization-server: metadata (RFC 8414).
 //
+// and with Config.OpenID (OpenID Connect Core 1.0, see [OpenID]):
+//
+//   - GET and POST /oauth/userinfo: the UserInfo endpoint (Core §5.3).
+//   - GET /.well-known/openid-configuration: the same metadata as the
+//     OpenID Provider configuration (Discovery §4).
+//
 // and, for the APIs kunci was specified from, unless [Compat] turns them
 // off: /consent-sso (Prakerja's authorization endpoint with client_name and
 // login_uri), and /oauth/refresh and /oauth/refreshAccessToken,

@@ -7,7 +7,8 @@ import (
 )
 
 // ErrorCode is an OAuth 2.0 error code: the value of the "error" parameter
-// (RFC 6749 §4.1.2.1, §5.2; RFC 7009 §2.2.1; RFC 8707 §2).
+// (RFC 6749 §4.1.2.1, §5.2; RFC 7009 §2.2.1; RFC 8707 §2; OpenID Connect
+// Core §3.1.2.6).
 type ErrorCode string
 
 // The error codes kunci sends.
@@ -24,6 +25,11 @@ const (
 	CodeTemporarilyUnavailable  ErrorCode = "temporarily_unavailable"
 	CodeUnsupportedTokenType    ErrorCode = "unsupported_token_type"
 	CodeInvalidTarget           ErrorCode = "invalid_target"
+	// CodeRequestNotSupported and CodeRequestURINotSupported answer an
+	// OpenID Connect request that passes a request object by value or by
+	// reference (OpenID Connect Core §6), which kunci does not support.
+	CodeRequestNotSupported    ErrorCode = "request_not_supported"
+	CodeRequestURINotSupported ErrorCode = "request_uri_not_supported"
 )
 
 // Error is an OAuth 2.0 error response. Handlers return it and one writer turns

@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/kunci/kunci/store"
@@ -64,6 +65,21 @@ func (s *Server) grantEnd(now time.Time, grantType GrantType, refresh bool) time
 // offers; it gets no refresh token it could never use.
 func (s *Server) mayRefresh(client store.Client) bool {
 	return allows(client, GrantRefreshToken) && s.grantEnabled(GrantRefreshToken)
+}
+
+// refreshes reports whether a grant of client for scopes gets a refresh
+// token: the client may refresh (mayRefresh) and, for an OpenID Connect
+// grant, the user approved offline_access, or the client opted out of that
+// rule with RefreshWithoutOfflineAccess (OpenID Connect Core §11). A grant
+// without openid follows mayRefresh alone.
+func (s *Server) refreshes(client store.Client, scopes []string) bool {
+	if !s.mayRefresh(client) {
+		return false
+	}
+	if !s.cfg.OpenID.Enabled || !slices.Contains(scopes, scopeOpenID) || client.RefreshWithoutOfflineAccess {
+		return true
+	}
+	return slices.Contains(scopes, scopeOfflineAccess)
 }
 
 // saveGrant stores a new grant.

@@ -19,6 +19,9 @@ func (s *Server) grantClientCredentials(ctx context.Context, client store.Client
 	if e != nil {
 		return IssuedToken{}, e
 	}
+	if e := s.refuseOpenID(scopes); e != nil {
+		return IssuedToken{}, e
+	}
 	if !subset(resources, client.Resources) {
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}

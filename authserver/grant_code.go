@@ -25,6 +25,10 @@ import (
 // A scope parameter, which Apigee's guide allows here, may narrow the access
 // token to part of what the user approved; the grant, and so its refresh
 // token, keeps all of it.
+//
+// The code of an OpenID Connect request exchanges for an ID Token too
+// (OpenID Connect Core §3.1.3.3, see signIDToken), and for a refresh token
+// only as offline_access decides (see refreshes).
 func (s *Server) grantCode(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	code := f.get("code")
 	if code == "" {
@@ -84,7 +88,7 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		refresh:   s.mayRefresh(client),
+		refresh:   s.refreshes(client, g.Scopes),
 		now:       time.Now(),
 	})
 }

@@ -21,6 +21,9 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 	if e != nil {
 		return IssuedToken{}, e
 	}
+	if e := s.refuseOpenID(scopes); e != nil {
+		return IssuedToken{}, e
+	}
 	if !subset(resources, client.Resources) {
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}

@@ -23,6 +23,9 @@ import (
 // token is one too: whoever authenticates as the grant's client and knows
 // the grant's ID (any of its tokens shows it) can end the grant, which is
 // the safe way to fail.
+//
+// A refresh of an OpenID Connect grant returns a new ID Token with the
+// grant's subject and auth_time (OpenID Connect Core §12.2).
 func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
 	token := f.get("refresh_token")
 	if token == "" {

@@ -12,7 +12,7 @@ import (
 
 // IssuedToken describes tokens the server has just issued. The Go API
 // ([Server.IssueToken]) returns it with the token strings; Hooks.TokenResponse
-// receives it with AccessToken and RefreshToken left empty.
+// receives it with AccessToken, RefreshToken and IDToken left empty.
 type IssuedToken struct {
 	// AccessToken is the access token (RFC 6749 §5.1).
 	AccessToken string
@@ -20,6 +20,9 @@ type IssuedToken struct {
 	TokenType string
 	// RefreshToken is the refresh token, empty when none was issued.
 	RefreshToken string
+	// IDToken is the OpenID Connect ID Token (OpenID Connect Core §2),
+	// empty when none was issued.
+	IDToken string
 	// Scopes are the scopes of the access token.
 	Scopes []string
 	// ClientID is the client the tokens were issued to; ClientName its name.
@@ -96,6 +99,14 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 	}
 	if err := s.saveAccess(ctx, &it, req); err != nil {
 		return IssuedToken{}, err
+	}
+	if s.issuesIDToken(req) {
+		idToken, err := s.signIDToken(req, it.AccessToken)
+		if err != nil {
+			s.discard(ctx, it)
+			return IssuedToken{}, serverError(fmt.Errorf("signing ID token: %w", err))
+		}
+		it.IDToken = idToken
 	}
 	if req.refresh {
 		token := newRefreshToken(s.refreshKey, g.ID)

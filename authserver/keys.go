@@ -60,6 +60,12 @@ type keySet struct {
 	active jose.JSONWebKey
 	public map[string]jose.JSONWebKey
 	jwks   []byte // the served JWK Set
+
+	// idTokenSigners sign ID Tokens, one per algorithm of the keys: the
+	// first key of each algorithm signs, as the first key signs access
+	// tokens. idTokenAlgs lists the algorithms in the keys' order.
+	idTokenSigners map[jose.SignatureAlgorithm]jose.Signer
+	idTokenAlgs    []jose.SignatureAlgorithm
 }
 
 // newKeySet validates Config.JWT.SigningKeys. The first key signs; every key is
@@ -69,7 +75,7 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	ks := &keySet{public: make(map[string]jose.JSONWebKey, len(keys))}
+	ks := &keySet{public: make(map[string]jose.JSONWebKey, len(keys)), idTokenSigners: map[jose.SignatureAlgorithm]jose.Signer{}}
 	var set jose.JSONWebKeySet
 	for i, k := range keys {
 		field := fmt.Sprintf("JWT.SigningKeys[%d]", i)
@@ -92,6 +98,14 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 		pub.Use = "sig"
 		ks.public[k.KeyID] = pub
 		set.Keys = append(set.Keys, pub)
+		if _, ok := ks.idTokenSigners[alg]; !ok {
+			signer, err := newIDTokenSigner(k)
+			if err != nil {
+				return nil, &FieldError{Field: field, Problem: err.Error()}
+			}
+			ks.idTokenSigners[alg] = signer
+			ks.idTokenAlgs = append(ks.idTokenAlgs, alg)
+		}
 	}
 	ks.active = keys[0]
 	opts := (&jose.SignerOptions{}).WithType("at+jwt").WithHeader(jose.HeaderKey("kid"), ks.active.KeyID)

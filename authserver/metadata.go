@@ -11,11 +11,21 @@ import (
 // wellKnownMetadata is the well-known URI suffix of RFC 8414 §3.
 const wellKnownMetadata = "/.well-known/oauth-authorization-server"
 
+// wellKnownOpenID is where an OpenID Provider publishes its configuration,
+// appended to the issuer (OpenID Connect Discovery §4): the server answers
+// on it relative to where it is mounted, the issuer's path.
+const wellKnownOpenID = "/.well-known/openid-configuration"
+
 // metadata is the authorization server metadata document (RFC 8414 §2).
+// With OpenID Connect on it is also the OpenID Provider metadata (OpenID
+// Connect Discovery §3), which RFC 8414 §2 lets the same document carry:
+// one document, served at both well-known paths, cannot disagree with
+// itself. The OpenID fields are left out when OpenID Connect is off.
 type metadata struct {
 	Issuer                                 string   `json:"issuer"`
 	AuthorizationEndpoint                  string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                          string   `json:"token_endpoint"`
+	UserInfoEndpoint                       string   `json:"userinfo_endpoint,omitempty"`
 	JWKSURI                                string   `json:"jwks_uri,omitempty"`
 	ScopesSupported                        []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported                 []string `json:"response_types_supported"`
@@ -28,6 +38,16 @@ type metadata struct {
 	IntrospectionAuthMethodsSupported      []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+
+	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
+	// Discovery §3 gives request_uri_parameter_supported the default
+	// true, so the three switches are sent explicitly: pointers, nil
+	// when OpenID Connect is off.
+	ClaimsParameterSupported     *bool `json:"claims_parameter_supported,omitempty"`
+	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
+	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -90,14 +110,38 @@ func (s *Server) buildMetadata() ([]byte, error) {
 			m.ResponseModesSupported = append(m.ResponseModesSupported, "fragment")
 		}
 	}
+	if s.cfg.OpenID.Enabled {
+		s.openIDMetadata(&m)
+	}
 	return json.Marshal(m)
+}
+
+// openIDMetadata adds the OpenID Provider metadata (OpenID Connect
+// Discovery §3) to m.
+func (s *Server) openIDMetadata(m *metadata) {
+	no := false
+	m.UserInfoEndpoint = s.endpoint(s.cfg.Paths.UserInfo)
+	m.SubjectTypesSupported = []string{"public"}
+	m.IDTokenSigningAlgValuesSupported = names(s.keys.idTokenAlgs)
+	// The claims an ID Token may carry, then those the scopes release.
+	m.ClaimsSupported = []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"}
+	for _, name := range s.scopeClaims(m.ScopesSupported) {
+		if !slices.Contains(m.ClaimsSupported, name) {
+			m.ClaimsSupported = append(m.ClaimsSupported, name)
+		}
+	}
+	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &no, &no, &no
 }
 
 // MetadataHandler returns the authorization server metadata endpoint
 // (RFC 8414 §3). A Server serves it itself at
 // /.well-known/oauth-authorization-server and at the path-suffixed form for
 // an issuer with a path; a host that mounts the server under a prefix routes
-// the well-known path of its host root here.
+// the well-known path of its host root here. With OpenID Connect on, the
+// same document is the OpenID Provider configuration, which a Server also
+// serves at /.well-known/openid-configuration (OpenID Connect Discovery
+// §4): under a prefix, that path is below the prefix, so it reaches the
+// server through the same http.StripPrefix as the endpoints.
 func (s *Server) MetadataHandler() http.Handler {
 	return staticDocument("application/json", s.metadata)
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// Server is an embeddable OAuth 2.0 authorization server. It is an
+// Server is an embeddable OAuth 2.0 authorization server, and with
+// Config.OpenID an OpenID Connect Provider. It is an
 // [http.Handler] that answers on the paths of Config.Paths (and those of
 // Config.Compat) and 404s on every other path, logged at debug level, so it can be mounted on a mux with http.StripPrefix when it
 // lives under a prefix.
@@ -32,6 +33,7 @@ type Server struct {
 	keys            *keySet
 	defaultResource string
 	metadata        []byte
+	userInfo        http.Handler
 
 	limits          limiter
 	dummySecretHash string
@@ -77,6 +79,9 @@ func New(config Config, st store.Store) (*Server, error) {
 	if s.metadata, err = s.buildMetadata(); err != nil {
 		return nil, fmt.Errorf("authserver: metadata: %w", err)
 	}
+	if s.userInfo, err = s.newUserInfoHandler(); err != nil {
+		return nil, fmt.Errorf("authserver: userinfo: %w", err)
+	}
 	s.consentTmpl, s.errorTmpl = cfg.Browser.ConsentTemplate, cfg.Browser.ErrorTemplate
 	if s.consentTmpl == nil || s.errorTmpl == nil {
 		consent, errPage, err := defaultTemplates()
@@ -111,6 +116,10 @@ func (s *Server) routes() *http.ServeMux {
 	}
 	if s.keys != nil {
 		mux.Handle(p.JWKS, s.JWKSHandler())
+	}
+	if s.cfg.OpenID.Enabled {
+		mux.Handle(p.UserInfo, s.UserInfoHandler())
+		mux.Handle(wellKnownOpenID, s.MetadataHandler())
 	}
 	// The browser side needs the host to say who is signed in and where
 	// users sign in; without both it is not served.

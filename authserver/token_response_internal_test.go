@@ -15,6 +15,7 @@ func TestAppendStandardBodyMatchesJSON(t *testing.T) {
 		{AccessToken: newToken(prefixAccess), TokenType: "Bearer", ExpiresIn: 1800},
 		{AccessToken: "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", TokenType: "Bearer", ExpiresIn: 0, RefreshToken: newToken(prefixRefresh)},
 		{AccessToken: newToken(prefixAccess), TokenType: "Bearer", ExpiresIn: 60, RefreshToken: newToken(prefixRefresh), Scope: "basic_info phone urn:x:y!#$%&'()*+,-./:;<=>?@[]^_`{|}~"},
+		{AccessToken: newToken(prefixAccess), TokenType: "Bearer", ExpiresIn: 60, Scope: "openid", IDToken: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_"},
 	} {
 		want, err := json.Marshal(resp)
 		require.NoError(t, err)

@@ -40,6 +40,14 @@ type Client struct {
 	AccessTokenFormat string
 	// Resources lists the resource indicators (RFC 8707) the client may ask for.
 	Resources []string
+	// IDTokenSignedResponseAlg is the JWS algorithm of the client's ID
+	// Tokens (OpenID Connect Registration §2,
+	// id_token_signed_response_alg); empty means RS256.
+	IDTokenSignedResponseAlg string
+	// RefreshWithoutOfflineAccess gives the client's OpenID Connect grants
+	// a refresh token even when it did not ask for offline_access, which
+	// OpenID Connect Core §11 makes the way to ask for one.
+	RefreshWithoutOfflineAccess bool
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 }
@@ -205,6 +213,10 @@ type AuthRequest struct {
 	// CodeChallenge and CodeChallengeMethod are the PKCE parameters.
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// Nonce is the nonce of an OpenID Connect authentication request
+	// (OpenID Connect Core §3.1.2.1), which the approval hands to the
+	// grant for its ID Tokens; empty when none.
+	Nonce string
 	// LoginURI is the registered page to return to when sign-in is cancelled.
 	LoginURI string
 	// CSRFHash is the hash of the consent form's CSRF token joined with the

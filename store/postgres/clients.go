@@ -18,11 +18,13 @@ func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 	err := s.pool.QueryRow(ctx, `
 		SELECT secret_hash, name, redirect_uris, login_uris, grant_types, scopes,
 		       auth_method, pkce_optional, access_token_format, resources, created_at,
-		       response_types, application_type
+		       response_types, application_type, id_token_signed_response_alg,
+		       refresh_without_offline_access
 		FROM kunci_clients WHERE id = $1`, id).Scan(
 		&c.SecretHash, &c.Name, &c.RedirectURIs, &c.LoginURIs, &c.GrantTypes, &c.Scopes,
 		&c.AuthMethod, &c.PKCEOptional, &c.AccessTokenFormat, &c.Resources, &created,
-		&c.ResponseTypes, &c.ApplicationType)
+		&c.ResponseTypes, &c.ApplicationType, &c.IDTokenSignedResponseAlg,
+		&c.RefreshWithoutOfflineAccess)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Client{}, notFound("client")
 	}
@@ -42,8 +44,9 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO kunci_clients (id, secret_hash, name, redirect_uris, login_uris, grant_types,
 		       scopes, auth_method, pkce_optional, access_token_format, resources, created_at,
-		       response_types, application_type)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		       response_types, application_type, id_token_signed_response_alg,
+		       refresh_without_offline_access)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (id) DO UPDATE SET
 		       secret_hash = EXCLUDED.secret_hash, name = EXCLUDED.name,
 		       redirect_uris = EXCLUDED.redirect_uris, login_uris = EXCLUDED.login_uris,
@@ -52,10 +55,12 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 		       access_token_format = EXCLUDED.access_token_format,
 		       resources = EXCLUDED.resources, created_at = EXCLUDED.created_at,
 		       response_types = EXCLUDED.response_types,
-		       application_type = EXCLUDED.application_type`,
+		       application_type = EXCLUDED.application_type,
+		       id_token_signed_response_alg = EXCLUDED.id_token_signed_response_alg,
+		       refresh_without_offline_access = EXCLUDED.refresh_without_offline_access`,
 		c.ID, c.SecretHash, c.Name, c.RedirectURIs, c.LoginURIs, c.GrantTypes,
 		c.Scopes, c.AuthMethod, c.PKCEOptional, c.AccessTokenFormat, c.Resources, nullTime(c.CreatedAt),
-		c.ResponseTypes, c.ApplicationType)
+		c.ResponseTypes, c.ApplicationType, c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess)
 	if err != nil {
 		return wrap("save client", err)
 	}

@@ -15,7 +15,8 @@
 // of the connection's search_path; choose another schema with the pool's
 // search_path runtime parameter. The SQL lives in the embedded schema
 // directory of this module, one commented file per version; 0003 holds the
-// tables of store contract v2 (grants, codes, access tokens, use-once keys).
+// tables of store contract v2 (grants, codes, access tokens, use-once keys),
+// 0004 the columns OpenID Connect adds.
 //
 // # How the contracts are kept
 //

@@ -13,14 +13,14 @@ import (
 
 // authRequestColumns are the columns scanAuthRequest reads, in its order.
 const authRequestColumns = `id, client_id, redirect_uri, response_type, state, scopes, resources,
-	code_challenge, code_challenge_method, login_uri, csrf_hash, subject, pushed, created_at, expires_at`
+	code_challenge, code_challenge_method, login_uri, csrf_hash, subject, pushed, created_at, expires_at, nonce`
 
 // scanAuthRequest reads authRequestColumns from row.
 func scanAuthRequest(row pgx.Row) (store.AuthRequest, error) {
 	var r store.AuthRequest
 	var createdAt *time.Time
 	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.ResponseType, &r.State, &r.Scopes, &r.Resources,
-		&r.CodeChallenge, &r.CodeChallengeMethod, &r.LoginURI, &r.CSRFHash, &r.Subject, &r.Pushed, &createdAt, &r.ExpiresAt)
+		&r.CodeChallenge, &r.CodeChallengeMethod, &r.LoginURI, &r.CSRFHash, &r.Subject, &r.Pushed, &createdAt, &r.ExpiresAt, &r.Nonce)
 	if err != nil {
 		return store.AuthRequest{}, err
 	}
@@ -40,7 +40,7 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO kunci_auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 		ON CONFLICT (id) DO UPDATE SET
 		       client_id = EXCLUDED.client_id, redirect_uri = EXCLUDED.redirect_uri,
 		       response_type = EXCLUDED.response_type, state = EXCLUDED.state,
@@ -49,9 +49,10 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 		       code_challenge_method = EXCLUDED.code_challenge_method,
 		       login_uri = EXCLUDED.login_uri, csrf_hash = EXCLUDED.csrf_hash,
 		       subject = EXCLUDED.subject, pushed = EXCLUDED.pushed, created_at = EXCLUDED.created_at,
-		       expires_at = EXCLUDED.expires_at`,
+		       expires_at = EXCLUDED.expires_at, nonce = EXCLUDED.nonce`,
 		r.ID, r.ClientID, r.RedirectURI, r.ResponseType, r.State, r.Scopes, r.Resources,
-		r.CodeChallenge, r.CodeChallengeMethod, r.LoginURI, r.CSRFHash, r.Subject, r.Pushed, nullTime(r.CreatedAt), r.ExpiresAt)
+		r.CodeChallenge, r.CodeChallengeMethod, r.LoginURI, r.CSRFHash, r.Subject, r.Pushed, nullTime(r.CreatedAt), r.ExpiresAt,
+		r.Nonce)
 	if err != nil {
 		return wrap(op, err)
 	}

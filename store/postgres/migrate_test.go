@@ -106,6 +106,7 @@ func TestMigrateFromSchema2(t *testing.T) {
 	req, err := s.AuthRequest(ctx, "req")
 	assert.NoError(t, err, "pending requests are kept")
 	assert.False(t, req.Pushed, "and were not pushed")
+	assert.Empty(t, req.Nonce, "and carry no nonce")
 	_, err = s.Consent(ctx, "alice", "app")
 	assert.NoError(t, err, "consents are kept")
 	var old int

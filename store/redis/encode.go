@@ -22,8 +22,11 @@ import (
 // encoding plus decoding about ten times faster.
 
 // recordVersion starts every encoding, so that a later format can read
-// this one.
-const recordVersion = 1
+// the earlier ones. Version 2 appends the OpenID Connect fields of a client
+// (IDTokenSignedResponseAlg, RefreshWithoutOfflineAccess) and of a pending
+// authorization request (Nonce); a record written as version 1 reads with
+// them empty.
+const recordVersion = 2
 
 var errCorrupt = errors.New("redis: corrupt record")
 
@@ -69,16 +72,20 @@ func (w *writer) String() string { return string(w.b) }
 // reader decodes what a writer wrote. The first failure sticks: every
 // later read returns a zero value, and done reports it.
 type reader struct {
-	s   string
-	err error
+	s       string
+	version byte
+	err     error
 }
 
 func newReader(s string) *reader {
-	if len(s) == 0 || s[0] != recordVersion {
+	if len(s) == 0 || s[0] < 1 || s[0] > recordVersion {
 		return &reader{err: errCorrupt}
 	}
-	return &reader{s: s[1:]}
+	return &reader{s: s[1:], version: s[0]}
 }
+
+// since reports whether the record has the fields that version v added.
+func (r *reader) since(v byte) bool { return r.version >= v }
 
 func (r *reader) uvarint() uint64 {
 	if r.err != nil {
@@ -182,6 +189,8 @@ func encodeClient(c store.Client) string {
 	w.str(c.AccessTokenFormat)
 	w.strs(c.Resources)
 	w.time(c.CreatedAt)
+	w.str(c.IDTokenSignedResponseAlg)
+	w.bool(c.RefreshWithoutOfflineAccess)
 	return w.String()
 }
 
@@ -202,6 +211,10 @@ func decodeClient(id, s string) (store.Client, error) {
 		AccessTokenFormat: r.str(),
 		Resources:         r.strs(),
 		CreatedAt:         r.time(),
+	}
+	if r.since(2) {
+		c.IDTokenSignedResponseAlg = r.str()
+		c.RefreshWithoutOfflineAccess = r.bool()
 	}
 	if err := r.done(); err != nil {
 		return store.Client{}, err
@@ -334,6 +347,7 @@ func encodeAuthRequest(a store.AuthRequest) string {
 	w.bool(a.Pushed)
 	w.time(a.CreatedAt)
 	w.time(a.ExpiresAt)
+	w.str(a.Nonce)
 	return w.String()
 }
 
@@ -355,6 +369,9 @@ func decodeAuthRequest(id, s string) (store.AuthRequest, error) {
 		Pushed:              r.bool(),
 		CreatedAt:           r.time(),
 		ExpiresAt:           r.time(),
+	}
+	if r.since(2) {
+		a.Nonce = r.str()
 	}
 	if err := r.done(); err != nil {
 		return store.AuthRequest{}, err

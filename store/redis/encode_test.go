@@ -77,7 +77,8 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 	c := store.Client{ID: "app", SecretHash: "s", Name: "App", RedirectURIs: []string{"https://a/cb"},
 		LoginURIs: []string{"https://a/login"}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
 		Scopes: []string{"basic_info"}, AuthMethod: "client_secret_basic", ApplicationType: "web", PKCEOptional: true,
-		AccessTokenFormat: "jwt", Resources: []string{"https://api"}, CreatedAt: t}
+		AccessTokenFormat: "jwt", Resources: []string{"https://api"}, IDTokenSignedResponseAlg: "ES256",
+		RefreshWithoutOfflineAccess: true, CreatedAt: t}
 	g := store.Grant{ID: "g", ClientID: "app", Subject: "alice", Scopes: []string{"openid", "basic_info"},
 		Audience: []string{"https://api"}, AuthTime: t, ACR: "1", AMR: []string{"pwd"}, SessionID: "sid",
 		Nonce: "n", Claims: []byte(`{"id_token":{}}`), JKT: "jkt", CreatedAt: t, ExpiresAt: t.Add(time.Hour)}
@@ -87,7 +88,8 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 		Audience: []string{"https://api"}, Claims: []byte(`{"tenant":"a"}`), JKT: "jkt", IssuedAt: t, ExpiresAt: t.Add(time.Hour)}
 	req := store.AuthRequest{ID: "r", ClientID: "app", RedirectURI: "https://a/cb", ResponseType: "code", State: "xyz",
 		Scopes: []string{"basic_info"}, Resources: []string{"https://api"}, CodeChallenge: "c", CodeChallengeMethod: "S256",
-		LoginURI: "https://a/login", CSRFHash: "csrf", Subject: "alice", Pushed: true, CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
+		LoginURI: "https://a/login", CSRFHash: "csrf", Subject: "alice", Pushed: true, Nonce: "n-0S6_WzA2Mj",
+		CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
 	con := store.Consent{Subject: "alice", ClientID: "app", Scopes: []string{"basic_info"}, GrantedAt: t, ExpiresAt: t.Add(time.Hour)}
 	return c, g, code, at, req, con
 }
@@ -155,6 +157,31 @@ func TestEncodingRoundTrip(t *testing.T) {
 	assert.Empty(t, gotAt.Claims)
 }
 
+// TestDecodeVersion1 reads records written before version 2: a client and
+// a pending request read with the OpenID Connect fields empty, and the
+// records that version 2 left alone read as they were.
+func TestDecodeVersion1(t *testing.T) {
+	c, g, _, _, req, _ := sampleRecords()
+	c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess, req.Nonce = "", false, ""
+	encC := encodeClient(c)
+	// Version 1 ends before the empty algorithm (one byte) and the false
+	// switch (one byte).
+	got, err := decodeClient(c.ID, "\x01"+encC[1:len(encC)-2])
+	require.NoError(t, err)
+	assertSame(t, c, got)
+	enc := encodeAuthRequest(req)
+	gotReq, err := decodeAuthRequest(req.ID, "\x01"+enc[1:len(enc)-1])
+	require.NoError(t, err)
+	assertSame(t, req, gotReq)
+	gotG, err := decodeGrant(g.ID, "\x01"+encodeGrant(g)[1:])
+	require.NoError(t, err)
+	assertSame(t, g, gotG)
+	// A version 1 client with bytes where version 2 has its new fields is
+	// damaged.
+	_, err = decodeClient(c.ID, "\x01"+encC[1:])
+	assert.ErrorIs(t, err, errCorrupt)
+}
+
 // TestDecodeRefusesDamage cuts every encoding at every length, and
 // appends a byte, and requires errCorrupt each time.
 func TestDecodeRefusesDamage(t *testing.T) {
@@ -164,7 +191,8 @@ func TestDecodeRefusesDamage(t *testing.T) {
 			assert.ErrorIs(t, decodeAny(kind, enc[:n]), errCorrupt, "%s cut to %d bytes", kind, n)
 		}
 		assert.ErrorIs(t, decodeAny(kind, enc+"\x00"), errCorrupt, "%s with a byte more", kind)
-		assert.ErrorIs(t, decodeAny(kind, "\x02"+enc[1:]), errCorrupt, "%s of another version", kind)
+		assert.ErrorIs(t, decodeAny(kind, "\x03"+enc[1:]), errCorrupt, "%s of a later version", kind)
+		assert.ErrorIs(t, decodeAny(kind, "\x00"+enc[1:]), errCorrupt, "%s of version 0", kind)
 	}
 }
 

@@ -1,0 +1,137 @@
+package authserver
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"slices"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/kunci/kunci/store"
+)
+
+// idTokenClaims is the payload of an ID Token (OpenID Connect Core §2).
+type idTokenClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	Expiry   int64  `json:"exp"`
+	IssuedAt int64  `json:"iat"`
+	// AuthTime is sent whenever the host's Session said when the user
+	// authenticated, not only when max_age or the claims parameter asks
+	// for it (Core §2 allows it always).
+	AuthTime int64    `json:"auth_time,omitempty"`
+	Nonce    string   `json:"nonce,omitempty"`
+	ACR      string   `json:"acr,omitempty"`
+	AMR      []string `json:"amr,omitempty"`
+	// AuthorizedParty is the client, which Core §2 allows to be sent
+	// beside an aud of the client alone.
+	AuthorizedParty string `json:"azp"`
+	AccessTokenHash string `json:"at_hash,omitempty"`
+	// SessionID is the host's session (Front-Channel Logout §3,
+	// Back-Channel Logout §2.4), sent when the host named one.
+	SessionID string `json:"sid,omitempty"`
+}
+
+// newIDTokenSigner returns a signer of ID Tokens with key k, which carries
+// its algorithm: the header names the key (Core §10.1) and the type JWT,
+// so that an ID Token is never taken for an at+jwt access token (RFC 9068
+// §2.1).
+func newIDTokenSigner(k jose.JSONWebKey) (jose.Signer, error) {
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), k.KeyID)
+	return jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: k.Key}, opts)
+}
+
+// issuesIDToken reports whether the token response for req carries an ID
+// Token: OpenID Connect is on, the grant comes from an authentication
+// request (its scopes hold openid, which only the authorization endpoint
+// grants) and the tokens come from the code exchange (Core §3.1.3.3) or a
+// refresh (Core §12.2).
+func (s *Server) issuesIDToken(req issueRequest) bool {
+	if !s.cfg.OpenID.Enabled || req.grant.Subject == "" || !slices.Contains(req.grant.Scopes, scopeOpenID) {
+		return false
+	}
+	return req.grantType == GrantAuthorizationCode || req.grantType == GrantRefreshToken
+}
+
+// idTokenAlg returns the algorithm of client's ID Tokens: its
+// id_token_signed_response_alg, RS256 when it named none (OpenID Connect
+// Registration §2).
+func idTokenAlg(c store.Client) jose.SignatureAlgorithm {
+	if c.IDTokenSignedResponseAlg == "" {
+		return jose.RS256
+	}
+	return jose.SignatureAlgorithm(c.IDTokenSignedResponseAlg)
+}
+
+// signIDToken returns the ID Token that goes with accessToken, issued for
+// req (Core §3.1.3.6). Every ID Token of a grant has the grant's subject,
+// auth_time, acr, amr and sid; the nonce of the authentication request is
+// echoed at the code exchange only, since Core §12.2 says a refreshed ID
+// Token should not carry it.
+func (s *Server) signIDToken(req issueRequest, accessToken string) (string, error) {
+	alg := idTokenAlg(req.client)
+	signer, ok := s.keys.idTokenSigners[alg]
+	if !ok {
+		// RegisterClient refuses such a client; a record stored by other
+		// means, or keys changed since, can still name one.
+		return "", fmt.Errorf("no signing key for the client's id_token_signed_response_alg %q", alg)
+	}
+	atHash, err := tokenHash(alg, accessToken)
+	if err != nil {
+		return "", err
+	}
+	g := req.grant
+	c := idTokenClaims{
+		Issuer:          s.cfg.Issuer,
+		Subject:         g.Subject,
+		Audience:        req.client.ID,
+		Expiry:          req.now.Add(s.cfg.Lifetimes.IDToken).Unix(),
+		IssuedAt:        req.now.Unix(),
+		ACR:             g.ACR,
+		AMR:             g.AMR,
+		AuthorizedParty: req.client.ID,
+		AccessTokenHash: atHash,
+		SessionID:       g.SessionID,
+	}
+	if !g.AuthTime.IsZero() {
+		c.AuthTime = g.AuthTime.Unix()
+	}
+	if req.grantType == GrantAuthorizationCode {
+		c.Nonce = g.Nonce
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	sig, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return sig.CompactSerialize()
+}
+
+// tokenHash returns the at_hash (Core §3.1.3.6) or c_hash (Core §3.3.2.11)
+// of value for an ID Token signed with alg: the base64url encoding of the
+// left half of its hash, with the hash function of alg (SHA-256 for the
+// *256 algorithms, SHA-384 for *384, SHA-512 for *512 and for EdDSA, whose
+// Ed25519 uses SHA-512).
+func tokenHash(alg jose.SignatureAlgorithm, value string) (string, error) {
+	var h hash.Hash
+	switch alg {
+	case jose.RS256, jose.PS256, jose.ES256:
+		h = sha256.New()
+	case jose.RS384, jose.PS384, jose.ES384:
+		h = sha512.New384()
+	case jose.RS512, jose.PS512, jose.ES512, jose.EdDSA:
+		h = sha512.New()
+	default:
+		return "", fmt.Errorf("no token hash for algorithm %q", alg)
+	}
+	h.Write([]byte(value))
+	sum := h.Sum(nil)
+	return b64.EncodeToString(sum[:len(sum)/2]), nil
+}
