@@ -200,7 +200,9 @@ type RefreshRotation struct {
 	// GracePeriod lets a client that lost a refresh response present the
 	// rotated token again within this period and receive the same successor
 	// instead of having its grant revoked. Zero, the default, turns the
-	// window off; at most one minute is allowed.
+	// window off; at most one minute is allowed. The price: within the
+	// window a thief holding the rotated token gets the successor too, and
+	// is detected only once either side presents a token outside it.
 	GracePeriod time.Duration
 	// Key is the secret that authenticates refresh tokens and from which
 	// successors are derived during the grace period (at least 32 bytes).

@@ -92,10 +92,11 @@ func (s *Server) saveGrant(ctx context.Context, g store.Grant) error {
 
 // grantGone maps a store error from saving a code or token of a grant, or
 // from giving it its first refresh token. A grant that is no longer live
-// (revoked meanwhile, as a replay of its code does) or that already has a
-// refresh token is invalid_grant; anything else is a store failure.
+// (revoked meanwhile, as a replay of its code does, or ended as the token
+// was being made) or that already has a refresh token is invalid_grant;
+// anything else is a store failure.
 func grantGone(err error) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrReused) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrReused) || errors.Is(err, store.ErrExpired) {
 		return &Error{Code: CodeInvalidGrant, Description: "the grant was revoked", Err: err}
 	}
 	return unavailable(err)

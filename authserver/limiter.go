@@ -20,7 +20,7 @@ type Counter interface {
 	// ends. The first Add of a key starts its window; when the window
 	// ends, the key is gone and counts from zero. n == 0 only reads: it
 	// returns 0 and no error for a key that is not counted, without
-	// starting a window. Keys are at most 128 bytes of printable ASCII.
+	// starting a window. n may be negative, to take back an Add. Keys are at most 128 bytes of printable ASCII.
 	Add(ctx context.Context, key string, n int64, window time.Duration) (count int64, resets time.Duration, err error)
 }
 
@@ -151,12 +151,17 @@ func (l *sharedLimiter) fail(ctx context.Context, id, addr string) error {
 }
 
 func (l *sharedLimiter) start(ctx context.Context, addr string, anonymous bool) (time.Duration, throttle.Refusal, error) {
+	// Each count is one Add of 1 whose result decides, so that instances
+	// starting at once cannot both pass a limit; a refused start takes its
+	// count back.
+	addrKey := sharedKey("start", addr, "")
 	if per := int64(l.limits.AuthorizeRateLimit); per > 0 {
-		n, resets, err := l.Add(ctx, sharedKey("start", addr, ""), 0, time.Minute)
+		n, resets, err := l.Add(ctx, addrKey, 1, time.Minute)
 		if err != nil {
 			return 0, throttle.Allowed, err
 		}
-		if n >= per {
+		if n > per {
+			l.takeBack(ctx, addrKey, time.Minute)
 			return resets, throttle.AddressLimited, nil
 		}
 	}
@@ -166,13 +171,18 @@ func (l *sharedLimiter) start(ctx context.Context, addr string, anonymous bool) 
 			return 0, throttle.Allowed, err
 		}
 		if n > max {
+			l.takeBack(ctx, "start", l.pendingWindow)
+			if l.limits.AuthorizeRateLimit > 0 {
+				l.takeBack(ctx, addrKey, time.Minute)
+			}
 			return resets, throttle.ServerFull, nil
 		}
 	}
-	if l.limits.AuthorizeRateLimit > 0 {
-		if _, _, err := l.Add(ctx, sharedKey("start", addr, ""), 1, time.Minute); err != nil {
-			return 0, throttle.Allowed, err
-		}
-	}
 	return 0, throttle.Allowed, nil
+}
+
+// takeBack undoes the Add of a start that was refused. It is best effort:
+// if it fails, a refused start counts until its window ends.
+func (l *sharedLimiter) takeBack(ctx context.Context, key string, window time.Duration) {
+	_, _, _ = l.Add(ctx, key, -1, window)
 }

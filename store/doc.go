@@ -65,9 +65,14 @@
 //     replacement's ExpiresAt.
 //   - Clock: a store judges expiry by its own clock. [Memory] uses
 //     [time.Now]; the PostgreSQL store compares with the application's
-//     clock, passed to each query, so that the server and the database agree.
-//     Every other time is the caller's and is kept as given: a store stamps
-//     no time of its own (a rotation's RotatedAt is next.IssuedAt).
+//     clock, passed to each query, so that the server and the database
+//     agree; the Redis store uses the Redis server's TIME inside each
+//     script. A store's clock may lag the server's by up to two seconds and
+//     lead it by at most 20 ms (storetest allows exactly that); hosts that
+//     run the server and the store on different machines keep their clocks
+//     in sync (NTP). Every other time is the caller's and is kept as given:
+//     a store stamps no time of its own (a rotation's RotatedAt is
+//     next.IssuedAt).
 //   - Single use: [CodeStore.ConsumeCode], [GrantStore.RotateRefreshToken],
 //     [InteractionStore.ConsumeAuthRequest] and [ReplayStore.UseOnce] are
 //     atomic: of any number of concurrent callers exactly one succeeds, and
