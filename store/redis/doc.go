@@ -33,6 +33,7 @@
 //	kunci:r:<requestID>                 pending or pushed authorization request: string
 //	kunci:n:<len>:<subject><clientID>   consent: string
 //	kunci:o:<key>                       use-once key: string
+//	kunci:t:<key>                       a [Counter]'s count: string
 //
 // A grant and its codes share the hash tag
 // {g:<len>:<grantID>}, so Redis Cluster keeps them in one slot and every
@@ -103,6 +104,15 @@
 // That is what the client's own retry of the request would get; it never
 // turns a refusal into a success. Set MaxRetries to -1 to see such
 // failures as errors instead.
+//
+// # Several instances
+//
+// Instances that each have a Store on one Redis, with one KeyPrefix, share
+// every record, so a flow may move between them freely. For their
+// throttling to count together too, give each a [Counter] on that Redis as
+// its authserver Limits.Counter: [NewCounter] takes the same clients as
+// [New], and each [Counter.Add] is one script on one key, whose expiry is
+// the count's window.
 //
 // A Store is safe for concurrent use by many goroutines and many processes.
 package redis

@@ -6,6 +6,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/store/redis"
 )
 
@@ -40,4 +41,29 @@ func ExampleNew_cluster() {
 		log.Fatal(err)
 	}
 	_ = s
+}
+
+// ExampleNewCounter shares the server's throttling between every instance
+// that uses the same Redis: failed authentications counted by one block
+// the client at all of them, and the cap on pending authorization requests
+// is one count for all.
+func ExampleNewCounter() {
+	client := goredis.NewUniversalClient(&goredis.UniversalOptions{Addrs: []string{"localhost:6379"}})
+	defer client.Close()
+	s, err := redis.New(client, redis.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	counter, err := redis.NewCounter(client, redis.CounterOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := authserver.Config{Issuer: "https://auth.example.com"}
+	cfg.Limits.Counter = counter
+	srv, err := authserver.New(cfg, s)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Serve srv; every instance built this way throttles together.
+	_ = srv
 }

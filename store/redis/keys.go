@@ -5,10 +5,11 @@ import "strconv"
 // Keys. The package documentation ("Keys") describes the layout; these
 // functions are its only definition. Every key starts with the prefix,
 // then a kind: "{g:" for a grant and its codes, which share the grant's
-// hash tag and so one Redis Cluster slot, and "a:", "c:", "r:", "n:" or
-// "o:" for records that no script touches together with another key. A
-// part that is followed by another carries its length, so that no two
-// different lookups ever name one key, whatever bytes they hold.
+// hash tag and so one Redis Cluster slot, "a:", "c:", "r:", "n:" or "o:"
+// for records that no script touches together with another key, and "t:"
+// for a [Counter]'s counts. A part that is followed by another carries
+// its length, so that no two different lookups ever name one key, whatever
+// bytes they hold.
 
 // grantTag returns the hash-tagged part every key of grant id starts with:
 // "{g:<len>:<id>}". If id holds a '}', the tag Redis hashes ends there
@@ -40,3 +41,6 @@ func (s *Store) consentKey(subject, clientID string) string {
 
 // onceKey names a use-once key.
 func (s *Store) onceKey(key string) string { return s.prefix + "o:" + key }
+
+// counterKey names the count of key.
+func (c *Counter) counterKey(key string) string { return c.prefix + "t:" + key }
