@@ -49,7 +49,7 @@ func (s *Store) SaveAccessToken(ctx context.Context, t store.AccessToken) error 
 		generation = r.str(1)
 	}
 	r, err := s.runWrite(ctx, s.scripts.accessPut, keys,
-		s.clock(), exp, unixMillis(t.ExpiresAt), encodeAccess(t), t.GrantID, generation)
+		s.clock(), exp, unixMillis(t.ExpiresAt), encodeAccess(t), t.GrantID, generation, newCallToken())
 	if err != nil {
 		return fail(op, err)
 	}

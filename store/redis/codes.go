@@ -18,7 +18,7 @@ func (s *Store) SaveCode(ctx context.Context, c store.AuthCode) error {
 		return noExpiry(op)
 	}
 	r, err := s.runWrite(ctx, s.scripts.saveCode, []string{s.grantKey(c.GrantID), s.codeKey(c.GrantID, c.Hash)},
-		s.clock(), stamp(c.ExpiresAt), unixMillis(c.ExpiresAt), encodeCode(c))
+		s.clock(), stamp(c.ExpiresAt), unixMillis(c.ExpiresAt), encodeCode(c), newCallToken())
 	switch {
 	case err != nil:
 		return fail(op, err)
@@ -36,25 +36,27 @@ func (s *Store) SaveCode(ctx context.Context, c store.AuthCode) error {
 // checks the grant and the code and consumes nothing, so that the server
 // can check the client and PKCE (RFC 7636 §4.6) before spending the code.
 func (s *Store) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
-	return s.readCode(ctx, "code", grantID, hash, "")
+	return s.readCode(ctx, "code", grantID, hash, false)
 }
 
 // ConsumeCode implements [store.CodeStore] (RFC 6749 §4.1.2) in one script
 // that reads the live code and marks it used. Redis runs one script at a
 // time, so of concurrent callers exactly one finds it unused; the others get
-// it with [store.ErrReused] until it expires.
+// it with [store.ErrReused] until it expires. The mark keeps the call's
+// token, so that a rerun of the script for this call (a retry of a lost
+// reply) gets the code as the first run did.
 func (s *Store) ConsumeCode(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
-	return s.readCode(ctx, "consume code", grantID, hash, "1")
+	return s.readCode(ctx, "consume code", grantID, hash, true)
 }
 
-func (s *Store) readCode(ctx context.Context, op, grantID, hash, consume string) (store.AuthCode, error) {
+func (s *Store) readCode(ctx context.Context, op, grantID, hash string, consume bool) (store.AuthCode, error) {
 	keys := []string{s.grantKey(grantID), s.codeKey(grantID, hash)}
 	var r reply
 	var err error
-	if consume != "" {
-		r, err = s.runWrite(ctx, s.scripts.code, keys, s.clock(), consume)
+	if consume {
+		r, err = s.runWrite(ctx, s.scripts.code, keys, s.clock(), newCallToken())
 	} else {
-		r, err = s.run(ctx, s.scripts.code, keys, s.clock(), consume)
+		r, err = s.run(ctx, s.scripts.code, keys, s.clock(), "")
 	}
 	if err != nil {
 		return store.AuthCode{}, fail(op, err)

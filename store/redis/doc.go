@@ -26,11 +26,11 @@
 // default. A part followed by another carries its length, so that no two
 // different lookups name one key, whatever bytes they hold.
 //
-//	kunci:{g:<len>:<grantID>}           grant: hash e, d, v, r, ri, re, n, p, ra (a tombstone: e, x)
-//	kunci:{g:<len>:<grantID>}c:<hash>   authorization code: hash e, d, and u once consumed
-//	kunci:a:<hash>                      access token: hash e, d, g, v
+//	kunci:{g:<len>:<grantID>}           grant: hash e, d, v, r, ri, re, n, p, ra, t, b (a tombstone: e, x)
+//	kunci:{g:<len>:<grantID>}c:<hash>   authorization code: hash e, d, t, and u once consumed
+//	kunci:a:<hash>                      access token: hash e, d, g, v, t
 //	kunci:c:<clientID>                  client: string, no expiry
-//	kunci:r:<requestID>                 pending or pushed authorization request: string
+//	kunci:r:<requestID>                 pending or pushed authorization request: string (taken: a mark)
 //	kunci:n:<len>:<subject><clientID>   consent: string
 //	kunci:o:<key>                       use-once key: string
 //	kunci:t:<key>                       a [Counter]'s count: string
@@ -95,15 +95,49 @@
 //
 // # Retries
 //
-// go-redis retries a command whose connection failed (Options.MaxRetries,
-// 3 by default; a cluster client also follows MOVED and ASK). A write
-// script whose reply was lost after Redis ran it may therefore run again,
-// and then answers as a later call would: a repeated rotation or code
-// exchange reports [store.ErrReused], a repeated UseOnce
-// [store.ErrReused], a repeated ConsumeAuthRequest [store.ErrNotFound].
-// That is what the client's own retry of the request would get; it never
-// turns a refusal into a success. Set MaxRetries to -1 to see such
-// failures as errors instead.
+// go-redis retries a command whose connection failed or timed out
+// (Options.MaxRetries, 3 by default; a cluster client also follows MOVED
+// and ASK), so a write script whose reply was lost after Redis ran it runs
+// again with the same arguments. Retries are safe: every write script is
+// idempotent for its own caller. Each call of a Store method that writes
+// with a script makes a random call token once, before go-redis sends
+// anything, and the script stores the token with what it writes, in the
+// record's own key, so that it touches no other slot and lives exactly as
+// long as the record. A second run that finds its own token answers as the
+// first run did:
+//
+//   - [Store.RotateRefreshToken] keeps the token and the refresh state it
+//     replaced in the grant's hash (t, b). A run that finds next current,
+//     oldHash previous and its own token returns the grant as it was
+//     before the rotation, with a nil error.
+//   - [Store.ConsumeCode] keeps the token beside the code's used mark (t,
+//     u), and a run that finds it returns the code.
+//   - [Store.UseOnce] stores the token as the key's record, and a run that
+//     finds it returns nil.
+//   - [Store.ConsumeAuthRequest] leaves in the request's place, until the
+//     request's expiry, a mark holding the token and the request. A run
+//     that finds its token returns the request; readers and every other
+//     caller find nothing, as after a delete.
+//   - [Store.SaveGrant] (whose random generation v is its token),
+//     [Store.SaveCode] and [Store.SaveAccessToken] (t) succeed instead of
+//     reporting [store.ErrAlreadyExists].
+//
+// Another call has another token and gets what it always did, even with
+// the same arguments: [store.ErrReused], [store.ErrNotFound] or
+// [store.ErrAlreadyExists]. A client that repeats its request makes such a
+// call, even when the server's grace period gives it the same successor
+// token as before (the server handles that case after ErrReused). A second run
+// writes its token again, the same value, so that with
+// [Options.WaitReplicas] the WAIT on the retry's connection covers the
+// first run's write (scripts.go explains why). RevokeGrant and the deletes
+// are idempotent by nature; a rerun of them finds nothing to change and,
+// like any call that changes nothing, waits for no replica.
+//
+// What the store cannot make safe is a retry after an error: a method that
+// returns an error, [ErrNotReplicated] included, may have written, and the
+// client's retry of its request is a new call. A second
+// exchange of the same code is then a reuse, and so is a second refresh,
+// unless the server's Config.RefreshRotation.GracePeriod covers it.
 //
 // # Several instances
 //

@@ -2,28 +2,22 @@ package redis
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"strconv"
 
 	"github.com/kunci/kunci/store"
 )
 
-// newGeneration returns a fresh random generation for a saved grant. An
-// access token keeps its grant's generation and is read only while the
-// grant has it, so a token never comes back under a later grant that
-// reuses the ID, even when the token's node and the grant's node of a Redis
-// Cluster disagree on the time.
-func newGeneration() string {
-	var b [9]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // SaveGrant implements [store.GrantStore] (RFC 6749 §1.5) in one script:
 // it checks expiry and the refresh state in the contract's order, keeps a
 // live or revoked grant's ID taken until its ExpiresAt, and stores the grant
 // as one hash that Redis expires at the grant's ExpiresAt.
+//
+// The grant gets a fresh random generation, the call's token: an access
+// token keeps its grant's generation and is read only while the grant has
+// it, so a token never comes back under a later grant that reuses the ID,
+// even when the token's node and the grant's node of a Redis Cluster
+// disagree on the time; and a retried script that finds the grant with it
+// knows the grant is its own save.
 func (s *Store) SaveGrant(ctx context.Context, g store.Grant) error {
 	const op = "save grant"
 	if g.ID == "" || g.ClientID == "" {
@@ -37,7 +31,7 @@ func (s *Store) SaveGrant(ctx context.Context, g store.Grant) error {
 		badRefresh = "1"
 	}
 	r, err := s.runWrite(ctx, s.scripts.saveGrant, []string{s.grantKey(g.ID)},
-		s.clock(), stamp(g.ExpiresAt), unixMillis(g.ExpiresAt), badRefresh, encodeGrant(g), newGeneration(),
+		s.clock(), stamp(g.ExpiresAt), unixMillis(g.ExpiresAt), badRefresh, encodeGrant(g), newCallToken(),
 		g.RefreshHash, stamp(g.RefreshIssuedAt), stamp(g.RefreshExpiresAt), strconv.Itoa(g.RefreshCount),
 		g.PreviousRefreshHash, stamp(g.RotatedAt))
 	switch {
@@ -94,7 +88,9 @@ func grantFromReply(id string, r reply) (store.Grant, error) {
 // condition in the contract's order and installs next only if all hold.
 // Redis runs one script at a time, so of concurrent callers with the same
 // oldHash exactly one finds it current; the others get [store.ErrReused]
-// with the grant as the winner left it, from the same round trip.
+// with the grant as the winner left it, from the same round trip. A rerun
+// of the script for this call (a retry of a lost reply) finds its own
+// rotation and replies as the first run did.
 func (s *Store) RotateRefreshToken(ctx context.Context, grantID, oldHash string, next store.RefreshState) (store.Grant, error) {
 	const op = "rotate refresh token"
 	badNext := ""
@@ -102,7 +98,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, grantID, oldHash string,
 		badNext = "1"
 	}
 	r, err := s.runWrite(ctx, s.scripts.rotate, []string{s.grantKey(grantID)},
-		s.clock(), oldHash, next.Hash, stamp(next.IssuedAt), stamp(next.ExpiresAt), badNext)
+		s.clock(), oldHash, next.Hash, stamp(next.IssuedAt), stamp(next.ExpiresAt), badNext, newCallToken())
 	if err != nil {
 		return store.Grant{}, fail(op, err)
 	}

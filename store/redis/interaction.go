@@ -23,17 +23,20 @@ func (s *Store) SaveAuthRequest(ctx context.Context, a store.AuthRequest) error 
 // AuthRequest implements [store.InteractionStore] (RFC 6749 §4.1.1, RFC
 // 9126 §4) with one script that reads the live request.
 func (s *Store) AuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
-	return s.authRequest(ctx, "auth request", id, "")
+	return s.authRequest(ctx, "auth request", id, false)
 }
 
 // ConsumeAuthRequest implements [store.InteractionStore] (RFC 9126 §4) with
-// one script that reads the live request and deletes it: of concurrent
-// callers exactly one gets it.
+// one script that reads the live request and, in its place, leaves a mark
+// with the call's token until the request's expiry: of concurrent callers
+// exactly one gets it, readers and later callers find nothing, and a rerun
+// of the script for this call (a retry of a lost reply) gets the request
+// as the first run did.
 func (s *Store) ConsumeAuthRequest(ctx context.Context, id string) (store.AuthRequest, error) {
-	return s.authRequest(ctx, "consume auth request", id, "1")
+	return s.authRequest(ctx, "consume auth request", id, true)
 }
 
-func (s *Store) authRequest(ctx context.Context, op, id, take string) (store.AuthRequest, error) {
+func (s *Store) authRequest(ctx context.Context, op, id string, take bool) (store.AuthRequest, error) {
 	v, err := s.get(ctx, op, s.requestKey(id), take)
 	if err != nil {
 		return store.AuthRequest{}, err
@@ -61,7 +64,7 @@ func (s *Store) SaveConsent(ctx context.Context, c store.Consent) error {
 // the live consent of exactly this subject and client.
 func (s *Store) Consent(ctx context.Context, subject, clientID string) (store.Consent, error) {
 	const op = "consent"
-	v, err := s.get(ctx, op, s.consentKey(subject, clientID), "")
+	v, err := s.get(ctx, op, s.consentKey(subject, clientID), false)
 	if err != nil {
 		return store.Consent{}, err
 	}
@@ -101,15 +104,15 @@ func (s *Store) put(ctx context.Context, op, key string, expiresAt time.Time, en
 	return nil
 }
 
-// get returns the encoding of the live record at key, deleting it in the
-// same step when take is "1".
-func (s *Store) get(ctx context.Context, op, key, take string) (string, error) {
+// get returns the encoding of the live record at key, taking it in the
+// same step when take is set (getScript describes the mark it leaves).
+func (s *Store) get(ctx context.Context, op, key string, take bool) (string, error) {
 	var r reply
 	var err error
-	if take != "" {
-		r, err = s.runWrite(ctx, s.scripts.get, []string{key}, s.clock(), take)
+	if take {
+		r, err = s.runWrite(ctx, s.scripts.get, []string{key}, s.clock(), newCallToken())
 	} else {
-		r, err = s.run(ctx, s.scripts.get, []string{key}, s.clock(), take)
+		r, err = s.run(ctx, s.scripts.get, []string{key}, s.clock(), "")
 	}
 	if err != nil {
 		return "", fail(op, err)

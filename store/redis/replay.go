@@ -10,7 +10,9 @@ import (
 // UseOnce implements [store.ReplayStore] (RFC 9449 §11.1, RFC 7523 §3,
 // RFC 9126 §2.2) with one script that records the key unless a live record
 // of it exists: of concurrent callers exactly one records it. The key
-// expires at expiresAt, and is free again from then on.
+// expires at expiresAt, and is free again from then on. The record is the
+// call's token, so that a rerun of the script for this call (a retry of a
+// lost reply) finds its own record and succeeds.
 func (s *Store) UseOnce(ctx context.Context, key string, expiresAt time.Time) error {
 	const op = "use once"
 	if key == "" {
@@ -20,7 +22,7 @@ func (s *Store) UseOnce(ctx context.Context, key string, expiresAt time.Time) er
 		return noExpiry(op)
 	}
 	r, err := s.runWrite(ctx, s.scripts.put, []string{s.onceKey(key)},
-		s.clock(), stamp(expiresAt), unixMillis(expiresAt), "", "new")
+		s.clock(), stamp(expiresAt), unixMillis(expiresAt), newCallToken(), "new")
 	switch {
 	case err != nil:
 		return fail(op, err)

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -9,6 +11,19 @@ import (
 
 // Running scripts and plain commands, and waiting for replicas after a
 // write (Options.WaitReplicas).
+
+// newCallToken returns a fresh random token for one call of a Store method
+// that writes with a script. The method makes it once, before go-redis
+// sends the command, so every retry of the command carries the same token;
+// the script stores it with its write and, finding it on a second run,
+// answers as the first run did (see the package documentation, "Retries",
+// and scripts.go). Nine random bytes make a collision between two calls on
+// one key negligible; the token costs twelve bytes in the record.
+func newCallToken() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // clock returns the first argument of every script: "" to use the Redis
 // server's clock (TIME), or the stamp of the injected test clock.
@@ -49,7 +64,10 @@ func (s *Store) run(ctx context.Context, sc *goredis.Script, keys []string, args
 // runWrite runs a script that may write. A script reports a write by the
 // status "ok"; with [Options.WaitReplicas] set, such a write is followed by
 // WAIT on the same connection (one pipeline to the key's primary), and too
-// few acknowledgements give [ErrNotReplicated].
+// few acknowledgements give [ErrNotReplicated]. go-redis retries the whole
+// pipeline when its connection fails; a second run of the script finds its
+// own write and writes its call token again, so that the WAIT on the new
+// connection covers the first run's write too (scripts.go explains why).
 func (s *Store) runWrite(ctx context.Context, sc *goredis.Script, keys []string, args ...any) (reply, error) {
 	if s.waitReplicas == 0 {
 		return s.run(ctx, sc, keys, args...)
