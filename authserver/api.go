@@ -60,10 +60,7 @@ func (s *Server) IssueToken(ctx context.Context, req TokenRequest) (IssuedToken,
 	}
 	now := time.Now()
 	g := newGrant(client, Session{Subject: req.Subject}, scopes, nil, now, s.grantEnd(now, req.GrantType, req.Refresh))
-	if err := s.saveGrant(ctx, g); err != nil {
-		return IssuedToken{}, err
-	}
-	return s.mint(ctx, issueRequest{client: client, grantType: req.GrantType, grant: g, scopes: scopes, refresh: req.Refresh, now: now})
+	return s.mint(ctx, issueRequest{client: client, grantType: req.GrantType, grant: g, unsaved: true, scopes: scopes, refresh: req.Refresh, now: now})
 }
 
 // RevokeToken revokes an access or refresh token from a host's own handler,

@@ -27,13 +27,11 @@ func (s *Server) grantClientCredentials(ctx context.Context, client store.Client
 	}
 	now := time.Now()
 	g := newGrant(client, Session{}, scopes, resources, now, s.grantEnd(now, GrantClientCredentials, false))
-	if err := s.saveGrant(ctx, g); err != nil {
-		return IssuedToken{}, err
-	}
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantClientCredentials,
 		grant:     g,
+		unsaved:   true,
 		scopes:    scopes,
 		audience:  resources,
 		now:       now,

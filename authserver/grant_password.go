@@ -46,13 +46,11 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 	now := time.Now()
 	refresh := s.mayRefresh(client)
 	g := newGrant(client, Session{Subject: subject, AuthTime: now}, scopes, resources, now, s.grantEnd(now, GrantPassword, refresh))
-	if err := s.saveGrant(ctx, g); err != nil {
-		return IssuedToken{}, err
-	}
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantPassword,
 		grant:     g,
+		unsaved:   true,
 		scopes:    scopes,
 		audience:  resources,
 		refresh:   refresh,

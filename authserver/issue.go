@@ -51,9 +51,15 @@ type IssuedToken struct {
 type issueRequest struct {
 	client    store.Client
 	grantType GrantType
-	// grant is the live grant the tokens belong to, already saved; the
-	// tokens take its subject and auth time, and expire by its ExpiresAt.
-	grant    store.Grant
+	// grant is the grant the tokens belong to; the tokens take its
+	// subject and auth time, and expire by its ExpiresAt. It is live
+	// already, unless unsaved says otherwise.
+	grant store.Grant
+	// unsaved says the grant is new and not stored yet: create stores it
+	// first, holding the first refresh token when refresh asks for one, so
+	// that a grant made and used in one request (password,
+	// client_credentials, IssueToken) costs one store write less.
+	unsaved  bool
 	scopes   []string
 	audience []string
 	// refresh asks for the grant's first refresh token (code and password
@@ -86,6 +92,24 @@ func (s *Server) issued(ctx context.Context, it IssuedToken) {
 func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, error) {
 	accessTTL, refreshTTL := s.cfg.lifetime(req.grantType)
 	g, now := req.grant, req.now
+	var refreshToken string
+	var refreshState store.RefreshState
+	if req.refresh {
+		refreshToken = newRefreshToken(s.refreshKey, g.ID)
+		refreshState = store.RefreshState{
+			Hash:      hashToken(refreshToken),
+			IssuedAt:  now,
+			ExpiresAt: earliest(now.Add(refreshTTL), g.ExpiresAt),
+		}
+	}
+	if req.unsaved {
+		if req.refresh {
+			g.RefreshHash, g.RefreshIssuedAt, g.RefreshExpiresAt = refreshState.Hash, refreshState.IssuedAt, refreshState.ExpiresAt
+		}
+		if err := s.saveGrant(ctx, g); err != nil {
+			return IssuedToken{}, err
+		}
+	}
 	it := IssuedToken{
 		TokenType:  "Bearer",
 		Scopes:     req.scopes,
@@ -109,16 +133,12 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 		it.IDToken = idToken
 	}
 	if req.refresh {
-		token := newRefreshToken(s.refreshKey, g.ID)
-		first := store.RefreshState{
-			Hash:      hashToken(token),
-			IssuedAt:  now,
-			ExpiresAt: earliest(now.Add(refreshTTL), g.ExpiresAt),
+		if !req.unsaved {
+			if _, err := s.store.RotateRefreshToken(ctx, g.ID, "", refreshState); err != nil {
+				return IssuedToken{}, grantGone(err)
+			}
 		}
-		if _, err := s.store.RotateRefreshToken(ctx, g.ID, "", first); err != nil {
-			return IssuedToken{}, grantGone(err)
-		}
-		it.RefreshToken, it.RefreshIssuedAt, it.RefreshExpiresAt = token, now, first.ExpiresAt
+		it.RefreshToken, it.RefreshIssuedAt, it.RefreshExpiresAt = refreshToken, now, refreshState.ExpiresAt
 	}
 	return it, nil
 }
