@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -907,4 +908,327 @@ type dropsHistory struct{ *store.Memory }
 func (s *dropsHistory) SaveGrant(ctx context.Context, g store.Grant) error {
 	g.PreviousRefreshHash, g.RotatedAt = "", time.Time{}
 	return s.Memory.SaveGrant(ctx, g)
+}
+
+// The revocation races below are ordered by the fake clock of a
+// testing/synctest bubble: a revocation waits revokeDelay before it starts,
+// and the racing step of a broken save or rotation waits stepDelay between
+// its read and its write. Every racer released at once therefore reads
+// before the revocation and writes after it, every time.
+const (
+	revokeDelay = time.Millisecond
+	stepDelay   = 2 * time.Millisecond
+)
+
+// codeTable keeps codes for the broken stores that replace the Memory's:
+// keyed by key(grantID, hash), checked against their grant in grants on
+// save (and waiting insertDelay between that check and the insert), and on
+// reads only when readsCheckGrant is set.
+type codeTable struct {
+	grants          store.GrantStore
+	key             func(grantID, hash string) string
+	readsCheckGrant bool
+	insertDelay     time.Duration
+
+	mu    sync.Mutex
+	codes map[string]tableCode
+}
+
+type tableCode struct {
+	c        store.AuthCode
+	consumed bool
+}
+
+func newCodeTable(grants store.GrantStore, key func(grantID, hash string) string) *codeTable {
+	return &codeTable{grants: grants, key: key, codes: make(map[string]tableCode)}
+}
+
+func (t *codeTable) save(ctx context.Context, c store.AuthCode) error {
+	switch {
+	case c.Hash == "" || c.GrantID == "":
+		return store.ErrInvalid
+	case !c.ExpiresAt.After(time.Now()):
+		return store.ErrExpired
+	}
+	g, err := t.grants.Grant(ctx, c.GrantID)
+	if err != nil {
+		return err
+	}
+	if c.ExpiresAt.After(g.ExpiresAt) {
+		return store.ErrInvalid
+	}
+	time.Sleep(t.insertDelay)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := t.key(c.GrantID, c.Hash)
+	if old, ok := t.codes[k]; ok && time.Now().Before(old.c.ExpiresAt) {
+		return store.ErrAlreadyExists
+	}
+	t.codes[k] = tableCode{c: c}
+	return nil
+}
+
+func (t *codeTable) read(ctx context.Context, grantID, hash string, consume bool) (store.AuthCode, error) {
+	if t.readsCheckGrant {
+		if _, err := t.grants.Grant(ctx, grantID); err != nil {
+			return store.AuthCode{}, store.ErrNotFound
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := t.key(grantID, hash)
+	e, ok := t.codes[k]
+	switch {
+	case !ok || !time.Now().Before(e.c.ExpiresAt):
+		return store.AuthCode{}, store.ErrNotFound
+	case e.consumed:
+		return e.c, store.ErrReused
+	}
+	if consume {
+		t.codes[k] = tableCode{c: e.c, consumed: true}
+	}
+	return e.c, nil
+}
+
+// deleteGrant deletes every code of grant id.
+func (t *codeTable) deleteGrant(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, e := range t.codes {
+		if e.c.GrantID == id {
+			delete(t.codes, k)
+		}
+	}
+}
+
+// revokeDeletes revokes a grant by deleting its codes and access tokens,
+// and reads them without looking at their grant. A save checks that the
+// grant is live, then inserts in a second step: a save that checked before
+// a revocation and inserts after it leaves a record the revocation missed.
+type revokeDeletes struct {
+	*store.Memory
+	codes *codeTable
+
+	mu     sync.Mutex
+	tokens map[string]store.AccessToken
+}
+
+func newRevokeDeletes(m *store.Memory) *revokeDeletes {
+	codes := newCodeTable(m, func(grantID, hash string) string { return strconv.Quote(grantID) + hash })
+	codes.insertDelay = stepDelay
+	return &revokeDeletes{Memory: m, codes: codes, tokens: make(map[string]store.AccessToken)}
+}
+
+func (s *revokeDeletes) SaveCode(ctx context.Context, c store.AuthCode) error {
+	return s.codes.save(ctx, c)
+}
+
+func (s *revokeDeletes) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	return s.codes.read(ctx, grantID, hash, false)
+}
+
+func (s *revokeDeletes) ConsumeCode(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	return s.codes.read(ctx, grantID, hash, true)
+}
+
+func (s *revokeDeletes) SaveAccessToken(ctx context.Context, t store.AccessToken) error {
+	switch {
+	case t.Hash == "":
+		return store.ErrInvalid
+	case !t.ExpiresAt.After(time.Now()):
+		return store.ErrExpired
+	}
+	if t.GrantID != "" {
+		g, err := s.Memory.Grant(ctx, t.GrantID)
+		if err != nil {
+			return err
+		}
+		if t.ExpiresAt.After(g.ExpiresAt) {
+			return store.ErrInvalid
+		}
+	}
+	time.Sleep(stepDelay)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.tokens[t.Hash]; ok && time.Now().Before(old.ExpiresAt) {
+		return store.ErrAlreadyExists
+	}
+	s.tokens[t.Hash] = deepCopy(t)
+	return nil
+}
+
+func (s *revokeDeletes) AccessToken(_ context.Context, hash string) (store.AccessToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[hash]
+	if !ok || !time.Now().Before(t.ExpiresAt) {
+		return store.AccessToken{}, store.ErrNotFound
+	}
+	return deepCopy(t), nil
+}
+
+func (s *revokeDeletes) DeleteAccessToken(_ context.Context, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, hash)
+	return nil
+}
+
+func (s *revokeDeletes) RevokeGrant(ctx context.Context, id string) error {
+	time.Sleep(revokeDelay)
+	if err := s.Memory.RevokeGrant(ctx, id); err != nil || id == "" {
+		return err
+	}
+	s.codes.deleteGrant(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, t := range s.tokens {
+		if t.GrantID == id {
+			delete(s.tokens, h)
+		}
+	}
+	return nil
+}
+
+// rotateRewrites keeps grants in a table of its own and rotates a refresh
+// token by reading the grant and then writing the rotated grant back whole,
+// whatever happened in between. Rotations hold a lock of their own across
+// the two steps, so they are atomic among themselves, but revocations do
+// not take it: a revocation between a rotation's read and its write is
+// overwritten, and the revoked grant comes back. Codes and access tokens
+// are the Memory's, which holds every grant too and revokes it.
+type rotateRewrites struct {
+	*store.Memory
+	rotating chan struct{} // the rotations' lock, a channel so that it blocks durably in a bubble
+
+	mu     sync.Mutex
+	grants map[string]rewrittenGrant
+}
+
+type rewrittenGrant struct {
+	g       store.Grant
+	revoked bool
+}
+
+func newRotateRewrites(m *store.Memory) *rotateRewrites {
+	return &rotateRewrites{Memory: m, rotating: make(chan struct{}, 1), grants: make(map[string]rewrittenGrant)}
+}
+
+func (s *rotateRewrites) SaveGrant(ctx context.Context, g store.Grant) error {
+	if err := s.Memory.SaveGrant(ctx, g); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grants[g.ID] = rewrittenGrant{g: deepCopy(g)}
+	return nil
+}
+
+func (s *rotateRewrites) Grant(_ context.Context, id string) (store.Grant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.grants[id]
+	if !ok || e.revoked || !time.Now().Before(e.g.ExpiresAt) {
+		return store.Grant{}, store.ErrNotFound
+	}
+	return deepCopy(e.g), nil
+}
+
+func (s *rotateRewrites) RotateRefreshToken(ctx context.Context, grantID, oldHash string, next store.RefreshState) (store.Grant, error) {
+	s.rotating <- struct{}{}
+	defer func() { <-s.rotating }()
+	g, err := s.Grant(ctx, grantID)
+	now := time.Now()
+	switch {
+	case err != nil:
+		return store.Grant{}, err
+	case oldHash != g.RefreshHash:
+		return g, store.ErrReused
+	case oldHash != "" && !now.Before(g.RefreshExpiresAt):
+		return store.Grant{}, store.ErrNotFound
+	case next.Hash == "" || next.Hash == g.RefreshHash || next.IssuedAt.IsZero() || next.ExpiresAt.After(g.ExpiresAt):
+		return store.Grant{}, store.ErrInvalid
+	case !next.ExpiresAt.After(now):
+		return store.Grant{}, store.ErrExpired
+	}
+	time.Sleep(stepDelay)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grants[grantID] = rewrittenGrant{g: installed(g, oldHash, next)}
+	return g, nil
+}
+
+func (s *rotateRewrites) RevokeGrant(ctx context.Context, id string) error {
+	time.Sleep(revokeDelay)
+	if err := s.Memory.RevokeGrant(ctx, id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.grants[id]; ok {
+		s.grants[id] = rewrittenGrant{g: e.g, revoked: true}
+	}
+	return nil
+}
+
+// joinedCodes keys codes by grant ID and hash concatenated, so that
+// ("g1a", "bc") and ("g1", "abc") are one code.
+type joinedCodes struct {
+	*store.Memory
+	codes *codeTable
+}
+
+func newJoinedCodes(m *store.Memory) *joinedCodes {
+	codes := newCodeTable(m, func(grantID, hash string) string { return grantID + hash })
+	codes.readsCheckGrant = true
+	return &joinedCodes{Memory: m, codes: codes}
+}
+
+func (s *joinedCodes) SaveCode(ctx context.Context, c store.AuthCode) error {
+	return s.codes.save(ctx, c)
+}
+
+func (s *joinedCodes) Code(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	return s.codes.read(ctx, grantID, hash, false)
+}
+
+func (s *joinedCodes) ConsumeCode(ctx context.Context, grantID, hash string) (store.AuthCode, error) {
+	return s.codes.read(ctx, grantID, hash, true)
+}
+
+// keysOutliveRecords keeps the key of every code and access token taken
+// for staleExtra past the record's ExpiresAt, deleted tokens included, as a
+// store does that judges a key taken by a cache entry whose TTL runs late.
+type keysOutliveRecords struct {
+	*store.Memory
+
+	mu    sync.Mutex
+	taken map[[3]string]time.Time // kind, grant ID and hash, to when the key is free
+}
+
+func newKeysOutliveRecords(m *store.Memory) *keysOutliveRecords {
+	return &keysOutliveRecords{Memory: m, taken: make(map[[3]string]time.Time)}
+}
+
+// save saves a record under key with the given expiry unless the key is
+// still taken.
+func (s *keysOutliveRecords) save(key [3]string, expiresAt time.Time, save func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Now().Before(s.taken[key]) {
+		return store.ErrAlreadyExists
+	}
+	if err := save(); err != nil {
+		return err
+	}
+	s.taken[key] = expiresAt.Add(staleExtra)
+	return nil
+}
+
+func (s *keysOutliveRecords) SaveCode(ctx context.Context, c store.AuthCode) error {
+	return s.save([3]string{"code", c.GrantID, c.Hash}, c.ExpiresAt, func() error { return s.Memory.SaveCode(ctx, c) })
+}
+
+func (s *keysOutliveRecords) SaveAccessToken(ctx context.Context, t store.AccessToken) error {
+	return s.save([3]string{"access", "", t.Hash}, t.ExpiresAt, func() error { return s.Memory.SaveAccessToken(ctx, t) })
 }

@@ -164,3 +164,66 @@ func checkAccessApartFromCodes(ctx context.Context, s store.Store) error {
 		noErr("DeleteAccessToken", errDel),
 		reusedRecord("Code after the access token with its hash was deleted", gotAfter, c, errAfter))
 }
+
+// checkAccessExpiredKeyFree checks that an expired access token's hash is
+// free again: a token saved under it, with or without a grant, is read back
+// as saved.
+func checkAccessExpiredKeyFree(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	return expiresOnRead(ctx, s, "AccessToken", func(exp time.Time) (func(bool) error, error) {
+		withGrant, noGrant := newAccess(g.ID, 0), newAccess("", 0)
+		withGrant.ExpiresAt, noGrant.ExpiresAt = exp, exp
+		if err := errors.Join(s.SaveAccessToken(ctx, withGrant), s.SaveAccessToken(ctx, noGrant)); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			if !after {
+				_, err1 := s.AccessToken(ctx, withGrant.Hash)
+				_, err2 := s.AccessToken(ctx, noGrant.Hash)
+				return errors.Join(err1, err2)
+			}
+			// Each hash comes back with the other kind of token.
+			grantless, ofGrant := newAccess("", time.Hour), newAccess(g.ID, 30*time.Minute)
+			grantless.Hash, ofGrant.Hash = withGrant.Hash, noGrant.Hash
+			grantless.Scopes, ofGrant.Scopes = []string{"phone"}, []string{"phone"}
+			var errs []error
+			for _, again := range []struct {
+				name string
+				t    store.AccessToken
+			}{
+				{"a token without a grant, under an expired token's hash", grantless},
+				{"a token of a grant, under an expired grantless token's hash", ofGrant},
+			} {
+				if err := s.SaveAccessToken(ctx, again.t); err != nil {
+					errs = append(errs, noErr("SaveAccessToken of "+again.name, err))
+					continue
+				}
+				got, err := s.AccessToken(ctx, again.t.Hash)
+				errs = append(errs, sameRecord("AccessToken of "+again.name, got, again.t, err))
+			}
+			return errors.Join(errs...)
+		}, nil
+	})
+}
+
+// checkAccessDeletedKeyFree checks that a deleted access token's hash is
+// free again at once.
+func checkAccessDeletedKeyFree(ctx context.Context, s store.Store) error {
+	g, t, err := saveAccess(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteAccessToken(ctx, t.Hash); err != nil {
+		return noErr("DeleteAccessToken", err)
+	}
+	again := newAccess(g.ID, 20*time.Minute)
+	again.Hash, again.Scopes = t.Hash, []string{"phone"}
+	if err := s.SaveAccessToken(ctx, again); err != nil {
+		return noErr("SaveAccessToken under a deleted token's hash", err)
+	}
+	got, err := s.AccessToken(ctx, again.Hash)
+	return sameRecord("AccessToken saved under a deleted token's hash", got, again, err)
+}

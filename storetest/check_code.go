@@ -205,3 +205,45 @@ func checkCodeKeyedByGrant(ctx context.Context, s store.Store) error {
 		sameRecord("ConsumeCode of the first grant's code", gotC1, c1, errC1),
 		sameRecord("Code of the second grant's code with the same hash, after the first was consumed", gotC2, c2, errC2))
 }
+
+// checkCodeExpiredKeyFree checks that an expired code's key is free again,
+// whether or not the code was consumed: a code saved under it is a new
+// code, pending and readable.
+func checkCodeExpiredKeyFree(ctx context.Context, s store.Store) error {
+	g, err := saveGrant(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	return expiresOnRead(ctx, s, "AuthCode", func(exp time.Time) (func(bool) error, error) {
+		// used is consumed while live; unused is never consumed.
+		used, unused := newCode(g.ID, 0), newCode(g.ID, 0)
+		used.ExpiresAt, unused.ExpiresAt = exp, exp
+		if err := errors.Join(s.SaveCode(ctx, used), s.SaveCode(ctx, unused)); err != nil {
+			return nil, err
+		}
+		return func(after bool) error {
+			if !after {
+				_, err := s.ConsumeCode(ctx, g.ID, used.Hash)
+				_, err2 := s.Code(ctx, g.ID, unused.Hash)
+				return errors.Join(err, err2)
+			}
+			var errs []error
+			for _, old := range []struct {
+				name string
+				hash string
+			}{{"consumed code", used.Hash}, {"code", unused.Hash}} {
+				again := newCode(g.ID, time.Minute)
+				again.Hash, again.RedirectURI = old.hash, "https://app.example/cb2"
+				if err := s.SaveCode(ctx, again); err != nil {
+					errs = append(errs, noErr("SaveCode under an expired "+old.name+"'s key", err))
+					continue
+				}
+				got, err := s.Code(ctx, g.ID, again.Hash)
+				errs = append(errs, sameRecord("Code saved under an expired "+old.name+"'s key", got, again, err))
+				got, err = s.ConsumeCode(ctx, g.ID, again.Hash)
+				errs = append(errs, sameRecord("ConsumeCode of a code saved under an expired "+old.name+"'s key", got, again, err))
+			}
+			return errors.Join(errs...)
+		}, nil
+	})
+}

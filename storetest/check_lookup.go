@@ -152,3 +152,51 @@ func checkLookupConsentPairs(ctx context.Context, s store.Store) error {
 	}
 	return errors.Join(errs...)
 }
+
+// checkLookupCodePairs checks that (grant ID, hash) pairs whose
+// concatenations coincide, with or without a separator, name different
+// codes: a code is named by its grant and its hash together.
+func checkLookupCodePairs(ctx context.Context, s store.Store) error {
+	short := newGrant(time.Hour)
+	if err := s.SaveGrant(ctx, short); err != nil {
+		return noErr("SaveGrant", err)
+	}
+	h := randomHash()
+	var errs []error
+	for _, pair := range [][2][2]string{
+		{{short.ID + "a", "bc" + h}, {short.ID, "abc" + h}},
+		{{short.ID + ":a", h}, {short.ID, "a:" + h}},
+		{{short.ID + "|a", h}, {short.ID, "a|" + h}},
+	} {
+		long := newGrant(time.Hour)
+		long.ID = pair[0][0]
+		if err := s.SaveGrant(ctx, long); err != nil {
+			errs = append(errs, noErr("SaveGrant", err))
+			continue
+		}
+		a, b := newCode(long.ID, time.Minute), newCode(short.ID, 2*time.Minute)
+		a.Hash = pair[0][1]
+		b.Hash, b.RedirectURI = pair[1][1], "https://other.example/cb"
+		nameA := "Code of (" + a.GrantID + ", " + a.Hash + ")"
+		nameB := "Code of (" + b.GrantID + ", " + b.Hash + ")"
+		if err := s.SaveCode(ctx, a); err != nil {
+			errs = append(errs, noErr("SaveCode", err))
+			continue
+		}
+		got, err := s.Code(ctx, b.GrantID, b.Hash)
+		gotC, errC := s.ConsumeCode(ctx, b.GrantID, b.Hash)
+		errs = append(errs,
+			zeroWith(nameB+" when only ("+a.GrantID+", "+a.Hash+") was saved", got, err, store.ErrNotFound),
+			zeroWith("Consume"+nameB+" when only ("+a.GrantID+", "+a.Hash+") was saved", gotC, errC, store.ErrNotFound))
+		if err := s.SaveCode(ctx, b); err != nil {
+			errs = append(errs, noErr("SaveCode of ("+b.GrantID+", "+b.Hash+") beside ("+a.GrantID+", "+a.Hash+")", err))
+			continue
+		}
+		gotA, errA := s.Code(ctx, a.GrantID, a.Hash)
+		gotB, errB := s.ConsumeCode(ctx, b.GrantID, b.Hash)
+		errs = append(errs, sameRecord(nameA, gotA, a, errA), sameRecord("Consume"+nameB, gotB, b, errB))
+		gotA, errA = s.Code(ctx, a.GrantID, a.Hash)
+		errs = append(errs, sameRecord(nameA+" after the other pair's code was consumed", gotA, a, errA))
+	}
+	return errors.Join(errs...)
+}

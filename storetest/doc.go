@@ -1,10 +1,12 @@
 // Package storetest is the conformance suite for [store.Store]
 // implementations. It proves that a store keeps the contracts the store
 // package documents: exact keys, expiry on every read, refusal to save
-// expired records, grants that end everything of them, single use of codes,
+// expired records, keys that are free again once their record has expired
+// or been deleted, grants that end everything of them, single use of codes,
 // refresh tokens, pending requests and use-once keys under concurrency,
 // reuse detection of every retired refresh token (RFC 6749 §4.1.2, RFC 9700
-// §4.14.2), revocation that also hides what is saved later, value copies,
+// §4.14.2), revocation that also hides what is saved later and wins every
+// race with saves, rotations and consumptions of its grant, value copies,
 // and the round trip of every exported field of every record.
 //
 // A typical use, in the implementation's own tests:

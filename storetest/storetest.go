@@ -42,6 +42,7 @@ func suite() []group {
 			{"RevokeHidesLater", checkGrantRevokeHidesLater},
 			{"RevokedIDTaken", checkGrantRevokedIDTaken},
 			{"RevokeUnknown", checkGrantRevokeUnknown},
+			{"RevokeRace", checkGrantRevokeRace},
 		}},
 		{"Refresh", []namedCheck{
 			{"First", checkRefreshFirst},
@@ -64,6 +65,7 @@ func suite() []group {
 			{"Expired", checkCodeExpired},
 			{"Duplicate", checkCodeDuplicate},
 			{"KeyedByGrant", checkCodeKeyedByGrant},
+			{"ExpiredKeyFree", checkCodeExpiredKeyFree},
 		}},
 		{"Access", []namedCheck{
 			{"NotFound", checkAccessNotFound},
@@ -74,6 +76,8 @@ func suite() []group {
 			{"Delete", checkAccessDelete},
 			{"Duplicate", checkAccessDuplicate},
 			{"ApartFromCodes", checkAccessApartFromCodes},
+			{"ExpiredKeyFree", checkAccessExpiredKeyFree},
+			{"DeletedKeyFree", checkAccessDeletedKeyFree},
 		}},
 		{"UseOnce", []namedCheck{
 			{"First", checkUseOnceFirst},
@@ -112,6 +116,7 @@ func suite() []group {
 			{"Prefix", checkLookupPrefix},
 			{"EmptyKey", checkLookupEmpty},
 			{"ConsentPairs", checkLookupConsentPairs},
+			{"CodePairs", checkLookupCodePairs},
 		}},
 		{"Records", []namedCheck{
 			{"RoundTrip", checkRecordsRoundTrip},

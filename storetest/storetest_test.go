@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"testing/synctest"
 
 	"github.com/kunci/kunci/store"
 )
@@ -30,15 +31,15 @@ func TestSuiteNames(t *testing.T) {
 	}
 	for _, name := range []string{
 		"Client/NotFound", "Client/SaveReplace", "Grant/SaveLookup", "Grant/Expired", "Grant/Revoke",
-		"Grant/RevokeHidesLater", "Grant/RevokedIDTaken", "Grant/RevokeUnknown", "Refresh/First",
+		"Grant/RevokeHidesLater", "Grant/RevokedIDTaken", "Grant/RevokeUnknown", "Grant/RevokeRace", "Refresh/First",
 		"Refresh/FirstConcurrent", "Refresh/Rotate", "Refresh/RotateConcurrent",
 		"Refresh/ReuseAfterRotations", "Refresh/RetiredPastOwnExpiry", "Refresh/CurrentExpired",
 		"Refresh/RotateInvalid", "Code/ReadDoesNotConsume", "Code/ConsumeOnce", "Code/ConsumeConcurrent",
-		"Code/Expired", "Code/Duplicate", "Code/KeyedByGrant", "Access/SaveLookup", "Access/Expired",
-		"Access/Delete", "Access/ApartFromCodes", "UseOnce/First", "UseOnce/Concurrent",
+		"Code/Expired", "Code/Duplicate", "Code/KeyedByGrant", "Code/ExpiredKeyFree", "Access/SaveLookup", "Access/Expired",
+		"Access/Delete", "Access/ApartFromCodes", "Access/ExpiredKeyFree", "Access/DeletedKeyFree", "UseOnce/First", "UseOnce/Concurrent",
 		"UseOnce/FreeAfterExpiry", "AuthRequest/ReplaceExpiry", "AuthRequest/ConsumeConcurrent",
 		"Consent/ReplaceExpiry", "Consent/Expired", "Expiry/Grant", "Expiry/Code", "Expiry/AccessToken",
-		"Expiry/UseOnce", "Lookup/OtherCase", "Lookup/Prefix", "Lookup/EmptyKey", "Lookup/ConsentPairs",
+		"Expiry/UseOnce", "Lookup/OtherCase", "Lookup/Prefix", "Lookup/EmptyKey", "Lookup/ConsentPairs", "Lookup/CodePairs",
 		"Records/RoundTrip", "Records/CopyIsolated", "Records/TimesKept", "Concurrency/PlainMethods",
 	} {
 		if !seen[name] {
@@ -61,14 +62,30 @@ func lookup(t *testing.T, name string) check {
 	return nil
 }
 
+// runCheck runs the check called name on a store from newStore, inside a
+// testing/synctest bubble when bubble is set.
+func runCheck(t *testing.T, name string, newStore func(t *testing.T) store.Store, bubble bool) error {
+	t.Helper()
+	fn := lookup(t, name)
+	if !bubble {
+		return fn(t.Context(), newStore(t))
+	}
+	var err error
+	synctest.Test(t, func(t *testing.T) { err = fn(t.Context(), newStore(t)) })
+	return err
+}
+
 // TestChecksCatchBrokenStores feeds the checks stores that each break one
 // contract (see broken_test.go), and requires the checks for that contract
 // to fail. Each case also names checks the broken store still passes, which
 // shows that the failures come from the defect and not from a faulty fake.
+// A case with bubble set runs every check in a testing/synctest bubble,
+// whose fake clock orders the broken store's steps.
 func TestChecksCatchBrokenStores(t *testing.T) {
 	tests := []struct {
 		name     string
 		newStore func(t *testing.T) store.Store
+		bubble   bool
 		fail     []string
 		pass     []string
 	}{
@@ -208,18 +225,46 @@ func TestChecksCatchBrokenStores(t *testing.T) {
 			fail:     []string{"Records/RoundTrip"},
 			pass:     []string{"Grant/SaveLookup", "Refresh/Rotate", "Records/CopyIsolated"},
 		},
+		{
+			name:     "revocation deletes a grant's records, and a save checks its grant and inserts in two steps",
+			newStore: func(t *testing.T) store.Store { return newRevokeDeletes(newMemory(t)) },
+			bubble:   true,
+			fail:     []string{"Grant/RevokeRace"},
+			pass: []string{"Grant/Revoke", "Grant/RevokeHidesLater", "Code/ConsumeOnce", "Code/ConsumeConcurrent",
+				"Access/SaveLookup", "Access/Delete"},
+		},
+		{
+			name:     "a rotation writes the grant back whole, outside the revocation's lock",
+			newStore: func(t *testing.T) store.Store { return newRotateRewrites(newMemory(t)) },
+			bubble:   true,
+			fail:     []string{"Grant/RevokeRace"},
+			pass: []string{"Grant/Revoke", "Grant/RevokeHidesLater", "Refresh/Rotate", "Refresh/RotateConcurrent",
+				"Refresh/ReuseAfterRotations"},
+		},
+		{
+			name:     "codes are keyed by grant id and hash concatenated",
+			newStore: func(t *testing.T) store.Store { return newJoinedCodes(newMemory(t)) },
+			fail:     []string{"Lookup/CodePairs"},
+			pass:     []string{"Code/ConsumeOnce", "Code/Duplicate", "Code/KeyedByGrant", "Code/ReadDoesNotConsume", "Grant/Revoke"},
+		},
+		{
+			name:     "keys of codes and access tokens stay taken past their expiry and deletion",
+			newStore: func(t *testing.T) store.Store { return newKeysOutliveRecords(newMemory(t)) },
+			fail:     []string{"Code/ExpiredKeyFree", "Access/ExpiredKeyFree", "Access/DeletedKeyFree"},
+			pass:     []string{"Code/Duplicate", "Code/Expired", "Access/Duplicate", "Access/Expired", "Access/Delete"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, name := range tc.fail {
-				if err := lookup(t, name)(t.Context(), tc.newStore(t)); err == nil {
+				if err := runCheck(t, name, tc.newStore, tc.bubble); err == nil {
 					t.Errorf("%s passed, want it to fail", name)
 				} else {
 					t.Logf("%s failed as it should:\n%v", name, err)
 				}
 			}
 			for _, name := range tc.pass {
-				if err := lookup(t, name)(t.Context(), tc.newStore(t)); err != nil {
+				if err := runCheck(t, name, tc.newStore, tc.bubble); err != nil {
 					t.Errorf("%s failed, want it to pass: %v", name, err)
 				}
 			}
