@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/store"
 )
 
 // Durability, proven (issue 14). Clients rotate refresh tokens (RFC 6749 §6)
@@ -35,10 +39,20 @@ import (
 // Its client keeps the token it has and retries, as a real client would,
 // until it gets an answer. Either the rotation had not happened, and the
 // retry rotates, or it had, and the retry presents a rotated token, which
-// revokes the grant (RFC 9700 §4.14.2; the tests run without a grace
-// period). Such a refused chain cannot be checked through the endpoint, so
-// the test reads its grant and checks that it rotated exactly once more than
-// its client saw: the lost response's token had been stored.
+// revokes the grant (RFC 9700 §4.14.2). Once the killed process is gone,
+// and nothing it sent can still change a grant, the test reads the grant
+// before every retry of a request with an unknown outcome: it must hold
+// either the client's token, after exactly the rotations the client saw, or
+// that token's successor, after one more. The retry must then be answered
+// in the first case and refused in the second.
+//
+// Each test has a WithGracePeriod variant that runs the same load with the
+// rotation README.md recommends, a grace period (Config.RefreshRotation)
+// whose key every instance shares. There the retry must be answered in both
+// cases, in the second with the very successor the grant holds, so no chain
+// may be refused; and presenting a token twice within the period must give
+// the identical successor: the rotation is idempotent, not a second branch
+// of the chain.
 
 const (
 	durableChains   = 200 // refresh chains, one grant each
@@ -63,6 +77,16 @@ const (
 // with SIGKILL in the middle of refresh token rotations, and restarts it on
 // the same data directory and port; the app and its connection pool live on.
 func TestDurabilityAfterPostgresSIGKILL(t *testing.T) {
+	durabilityAfterPostgresSIGKILL(t, authserver.RefreshRotation{})
+}
+
+// TestDurabilityAfterPostgresSIGKILLWithGracePeriod is
+// TestDurabilityAfterPostgresSIGKILL with a grace period: no chain is lost.
+func TestDurabilityAfterPostgresSIGKILLWithGracePeriod(t *testing.T) {
+	durabilityAfterPostgresSIGKILL(t, graceRotation())
+}
+
+func durabilityAfterPostgresSIGKILL(t *testing.T, rotation authserver.RefreshRotation) {
 	if env.connString == "" {
 		t.Skip(env.skip) // in CI, TestMain has already failed the run
 	}
@@ -82,16 +106,17 @@ func TestDurabilityAfterPostgresSIGKILL(t *testing.T) {
 
 	st := New(pool)
 	require.NoError(t, st.Migrate(t.Context()))
-	srv, err := authserver.New(durabilityConfig(nil), st)
+	srv, err := authserver.New(durabilityConfig(nil, rotation), st)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
 	runDurability(t, durabilityCase{
-		srv:  srv,
-		pool: pool,
-		url:  ts.URL,
-		kill: pg.crash,
+		srv:   srv,
+		pool:  pool,
+		url:   ts.URL,
+		grace: rotation.GracePeriod > 0,
+		kill:  pg.crash,
 		restart: func() (string, error) {
 			return ts.URL, pg.restart()
 		},
@@ -104,19 +129,31 @@ func TestDurabilityAfterPostgresSIGKILL(t *testing.T) {
 // middle of refresh token rotations, and starts a new one on the same
 // database; the check runs through the new process.
 func TestDurabilityAfterAppSIGKILL(t *testing.T) {
+	durabilityAfterAppSIGKILL(t, authserver.RefreshRotation{})
+}
+
+// TestDurabilityAfterAppSIGKILLWithGracePeriod is
+// TestDurabilityAfterAppSIGKILL with a grace period, the killed app and its
+// replacement sharing the key: no chain is lost, although the retry of a
+// response the killed app never sent is answered by the new one.
+func TestDurabilityAfterAppSIGKILLWithGracePeriod(t *testing.T) {
+	durabilityAfterAppSIGKILL(t, graceRotation())
+}
+
+func durabilityAfterAppSIGKILL(t *testing.T, rotation authserver.RefreshRotation) {
 	pool := newTestPool(t)
 	st := New(pool)
 	require.NoError(t, st.Migrate(t.Context()))
 	// This in-process instance only registers the client and issues the
 	// first tokens, as a host's own handler would.
-	srv, err := authserver.New(durabilityConfig(nil), st)
+	srv, err := authserver.New(durabilityConfig(nil, rotation), st)
 	require.NoError(t, err)
 	conn := env.connString + "&search_path=" + url.QueryEscape(pool.Config().ConnConfig.RuntimeParams["search_path"])
 
 	var logs []string // the apps' standard error
 	start := func() (*appProcess, error) {
 		logs = append(logs, filepath.Join(t.TempDir(), fmt.Sprintf("app-%d.log", len(logs)+1)))
-		app, err := startApp(conn, logs[len(logs)-1])
+		app, err := startApp(conn, rotation, logs[len(logs)-1])
 		if err == nil {
 			t.Cleanup(func() { _ = app.kill() })
 		}
@@ -126,10 +163,13 @@ func TestDurabilityAfterAppSIGKILL(t *testing.T) {
 	require.NoError(t, err)
 
 	runDurability(t, durabilityCase{
-		srv:  srv,
-		pool: pool,
-		url:  app.url,
-		kill: app.kill,
+		srv:   srv,
+		pool:  pool,
+		url:   app.url,
+		grace: rotation.GracePeriod > 0,
+		kill: func() error {
+			return app.crash(t.Context(), pool)
+		},
 		restart: func() (string, error) {
 			next, err := start()
 			if err != nil {
@@ -150,10 +190,14 @@ func TestDurabilityAfterAppSIGKILL(t *testing.T) {
 // durabilityCase is what differs between the durability tests.
 type durabilityCase struct {
 	srv  *authserver.Server // registers the client and issues the first tokens
-	pool *pgxpool.Pool      // reads the grants of refused chains
+	pool *pgxpool.Pool      // reads the grants, on the test's own connections or the app's
 	url  string             // base URL of the app serving the token endpoint
-	// kill kills a process with SIGKILL and returns once it is gone;
-	// restart starts it again and returns the app's base URL.
+	// grace says the apps rotate with a grace period, and a key shared by
+	// all of them.
+	grace bool
+	// kill kills a process with SIGKILL and returns once it is gone and
+	// nothing it sent can still change a grant; restart starts it again and
+	// returns the app's base URL.
 	kill    func() error
 	restart func() (string, error)
 	// appSurvives says the app process lives throughout, so every request
@@ -179,7 +223,7 @@ func runDurability(t *testing.T, c durabilityCase) {
 	}
 
 	killAt := int64(100 + rand.IntN(400))
-	l := newLoad(c.url, chains, killAt)
+	l := newLoad(c.url, New(c.pool), chains, killAt, c.grace)
 	t.Cleanup(l.halt)
 	l.start(ctx)
 	l.await(t, l.killPoint, "the kill point")
@@ -207,6 +251,15 @@ func runDurability(t *testing.T, c durabilityCase) {
 			refused++
 			o := l.rotate(ctx, ch.token)
 			assert.Equal(t, kindRefused, o.kind, "chain %d: a refused token again: %s", ch.id, o.detail)
+			// The grant as read before the refused retry: one rotation
+			// more than its client saw, the last one retiring the
+			// client's token.
+			if assert.True(t, ch.inspected, "chain %d: refused without its grant read first", ch.id) {
+				assert.Equal(t, ch.rotations+1, ch.seen.RefreshCount,
+					"chain %d: refused after a request with an unknown outcome, which must have rotated it", ch.id)
+				assert.Equal(t, tokenHash(ch.token), ch.seen.PreviousRefreshHash,
+					"chain %d: the rotation retired the client's token", ch.id)
+			}
 			var count int64
 			var revoked bool
 			err := c.pool.QueryRow(ctx, `SELECT refresh_count, revoked_at IS NOT NULL FROM kunci_grants WHERE id = $1`,
@@ -218,18 +271,71 @@ func runDurability(t *testing.T, c durabilityCase) {
 			}
 		default:
 			strict++
-			first := l.rotate(ctx, ch.token)
-			if assert.Equal(t, kindAnswered, first.kind, "chain %d after %d rotations: its last refresh token: %s",
-				ch.id, ch.rotations, first.detail) {
-				second := l.rotate(ctx, ch.token)
-				assert.Equal(t, kindRefused, second.kind, "chain %d: its last refresh token used twice: %s", ch.id, second.detail)
+			// The grant holds the client's token after exactly the
+			// rotations the client saw: a rotation whose response was
+			// lost was either not stored or answered again.
+			var hash string
+			var count int64
+			var revoked bool
+			err := c.pool.QueryRow(ctx, `SELECT refresh_hash, refresh_count, revoked_at IS NOT NULL FROM kunci_grants WHERE id = $1`,
+				ch.grantID).Scan(&hash, &count, &revoked)
+			if assert.NoError(t, err, "chain %d: its grant", ch.id) {
+				assert.Equal(t, tokenHash(ch.token), hash, "chain %d: the grant's refresh token is the client's", ch.id)
+				assert.Equal(t, int64(ch.rotations), count, "chain %d: rotations", ch.id)
+				assert.False(t, revoked, "chain %d: revoked", ch.id)
 			}
+			checkLastToken(t, l, ch, c.grace)
 		}
 	}
-	t.Logf("killed after %d rotations; %d in all; responses %v; %d chains checked strictly, %d refused after an unknown outcome",
-		killAt, l.answered.Load(), l.outcomes, strict, refused)
-	assert.LessOrEqual(t, refused, durableWorkers, "chains refused after an unknown outcome")
+	t.Logf("killed after %d rotations; %d in all; responses %v; %d retries answered after a rotation whose response was lost; %d chains checked strictly, %d refused after an unknown outcome",
+		killAt, l.answered.Load(), l.outcomes, l.recovered.Load(), strict, refused)
+	if c.grace {
+		assert.Zero(t, refused, "chains refused with a grace period")
+	} else {
+		assert.LessOrEqual(t, refused, durableWorkers, "chains refused after an unknown outcome")
+	}
 	assert.Equal(t, durableChains, strict+refused, "chains checked")
+}
+
+// checkLastToken checks that ch's token, the refresh token of its last 200
+// response, works exactly once. With strict rotation it is answered once
+// and then refused. With a grace period, presenting it again within the
+// period is answered with the identical successor, the rotation being
+// idempotent; the successor then works, after which the token is a reuse,
+// refused, and revokes the grant.
+func checkLastToken(t *testing.T, l *load, ch *chain, grace bool) {
+	t.Helper()
+	ctx := t.Context()
+	first := l.rotate(ctx, ch.token)
+	if !assert.Equal(t, kindAnswered, first.kind, "chain %d after %d rotations: its last refresh token: %s",
+		ch.id, ch.rotations, first.detail) {
+		return
+	}
+	if !grace {
+		second := l.rotate(ctx, ch.token)
+		assert.Equal(t, kindRefused, second.kind, "chain %d: its last refresh token used twice: %s", ch.id, second.detail)
+		return
+	}
+	again := l.rotate(ctx, ch.token)
+	if !assert.Equal(t, kindAnswered, again.kind, "chain %d: its last refresh token again within the grace period: %s", ch.id, again.detail) ||
+		!assert.Equal(t, first.token, again.token, "chain %d: its last refresh token again: the successor", ch.id) {
+		return
+	}
+	next := l.rotate(ctx, first.token)
+	if !assert.Equal(t, kindAnswered, next.kind, "chain %d: the successor: %s", ch.id, next.detail) {
+		return
+	}
+	old := l.rotate(ctx, ch.token)
+	assert.Equal(t, kindRefused, old.kind, "chain %d: its last refresh token once its successor was used: %s", ch.id, old.detail)
+	revoked := l.rotate(ctx, next.token)
+	assert.Equal(t, kindRefused, revoked.kind, "chain %d: the successor's successor after the reuse: %s", ch.id, revoked.detail)
+}
+
+// tokenHash is the hash under which the server stores a token: SHA-256,
+// base64url without padding (RFC 4648 §5).
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // chain is one grant's refresh chain as its client knows it. A worker holds
@@ -245,6 +351,10 @@ type chain struct {
 	// unsure: the last request with token has an unknown outcome. refused:
 	// then a retry with token was refused. broken: a violation.
 	unsure, refused, broken bool
+	// seen is the grant as read before the last retry with token, when
+	// inspected is set; committed says it had rotated token away.
+	seen                 store.Grant
+	inspected, committed bool
 }
 
 // Phases of the load.
@@ -258,10 +368,17 @@ const (
 type load struct {
 	client *http.Client
 	url    atomic.Pointer[string]
+	grants *Store // the test's own view of the grants
 	chains []*chain
+
+	// grace says the apps rotate with a grace period: a retry after an
+	// unknown outcome must then be answered, never refused, and after a
+	// rotation whose response was lost, with the successor it stored.
+	grace bool
 
 	killAt    int64
 	answered  atomic.Int64  // 200 responses
+	recovered atomic.Int64  // of them, retries after a rotation whose response was lost
 	killPoint chan struct{} // closed at the killAt-th 200
 	phase     atomic.Int32
 	down, up  *latch // every worker failed after the kill, rotated after the restart
@@ -276,10 +393,12 @@ type load struct {
 	violations []string
 }
 
-func newLoad(base string, chains []*chain, killAt int64) *load {
+func newLoad(base string, grants *Store, chains []*chain, killAt int64, grace bool) *load {
 	l := &load{
 		client:    &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: durableWorkers}},
+		grants:    grants,
 		chains:    chains,
+		grace:     grace,
 		killAt:    killAt,
 		killPoint: make(chan struct{}),
 		down:      newLatch(durableWorkers),
@@ -351,11 +470,26 @@ func (l *load) work(ctx context.Context) {
 			}
 		}
 		phase := l.phase.Load()
-		o := l.rotate(ctx, c.token)
+		o := l.attempt(ctx, c, phase)
 		l.count(o.detail, o.kind)
 		switch o.kind {
 		case kindAnswered:
-			c.token, c.unsure = o.token, false
+			if c.unsure && c.inspected && c.committed {
+				switch {
+				case !l.grace:
+					c.broken = true
+					l.violate(fmt.Sprintf("chain %d: a retry was answered although its grant had rotated the token away (%d rotations)", c.id, c.seen.RefreshCount))
+				case tokenHash(o.token) != c.seen.RefreshHash:
+					c.broken = true
+					l.violate(fmt.Sprintf("chain %d: a retry within the grace period was answered with a successor other than the one the lost rotation stored (%d rotations)", c.id, c.seen.RefreshCount))
+				default:
+					l.recovered.Add(1)
+				}
+				if c.broken {
+					break
+				}
+			}
+			c.token, c.unsure, c.inspected = o.token, false, false
 			c.rotations++
 			if l.answered.Add(1) == l.killAt {
 				close(l.killPoint)
@@ -379,11 +513,22 @@ func (l *load) work(ctx context.Context) {
 				}
 			}
 		case kindRefused:
-			if c.unsure {
-				c.refused = true
-			} else {
+			switch {
+			case l.grace:
+				c.broken = true
+				l.violate(fmt.Sprintf("chain %d: refused with a grace period (%d rotations; after an unknown outcome: %t, grant read: %t, rotated: %t)",
+					c.id, c.rotations, c.unsure, c.inspected, c.committed))
+			case !c.unsure:
 				c.broken = true
 				l.violate(fmt.Sprintf("chain %d: the refresh token of its last 200 response was refused (%d rotations)", c.id, c.rotations))
+			case !c.inspected:
+				c.broken = true
+				l.violate(fmt.Sprintf("chain %d: refused after an unknown outcome, retried before the killed process was gone (%d rotations)", c.id, c.rotations))
+			case !c.committed:
+				c.broken = true
+				l.violate(fmt.Sprintf("chain %d: a retry was refused although its grant held the token (%d rotations)", c.id, c.rotations))
+			default:
+				c.refused = true
 			}
 		default:
 			c.broken = true
@@ -397,6 +542,51 @@ func (l *load) work(ctx context.Context) {
 		stuck, retries = nil, 0
 		c.mu.Unlock()
 	}
+}
+
+// attempt presents c's token once. A retry after an unknown outcome, once
+// the killed process is gone (phase is not phaseRunning), first reads c's
+// grant and is sent only when that read succeeds: from then on nothing in
+// flight can change the grant, so the read tells what the retry must get.
+func (l *load) attempt(ctx context.Context, c *chain, phase int32) outcome {
+	if c.unsure && phase != phaseRunning {
+		if o, ok := l.inspect(ctx, c); !ok {
+			return o
+		}
+	}
+	return l.rotate(ctx, c.token)
+}
+
+// grantReadError is the outcome of an attempt whose grant read failed.
+const grantReadError = "grant read error"
+
+// inspect reads c's grant and records in c whether it holds c's token
+// after exactly the rotations the client saw (the request with the unknown
+// outcome did not rotate it) or that token's successor after one more (it
+// did). ok is false when the retry must not be sent: the read failed, a
+// kindUnknown outcome, or the grant holds neither, a violation.
+func (l *load) inspect(ctx context.Context, c *chain) (o outcome, ok bool) {
+	c.inspected = false
+	g, err := l.grants.Grant(ctx, c.grantID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return outcome{kind: kindUnexpected, detail: fmt.Sprintf("its grant is gone after %d rotations and an unknown outcome", c.rotations)}, false
+	case err != nil:
+		return outcome{kind: kindUnknown, detail: grantReadError}, false
+	}
+	hash := tokenHash(c.token)
+	switch {
+	case g.RefreshCount == c.rotations && g.RefreshHash == hash:
+		c.committed = false
+	case g.RefreshCount == c.rotations+1 && g.PreviousRefreshHash == hash:
+		c.committed = true
+	default:
+		return outcome{kind: kindUnexpected, detail: fmt.Sprintf(
+			"after %d rotations and an unknown outcome its grant has %d rotations and holds neither the client's token nor its successor",
+			c.rotations, g.RefreshCount)}, false
+	}
+	c.seen, c.inspected = g, true
+	return outcome{}, true
 }
 
 // pick locks and returns a random chain that no other worker holds and

@@ -3,6 +3,8 @@ package redis
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,14 +21,23 @@ import (
 	"github.com/kunci/kunci/authserver"
 )
 
-// The app process of TestDurabilityAfterAppSIGKILLOnRedis is this test
-// binary run again with appEnv set: TestMain then serves an authorization
+// The app process of TestDurabilityAfterAppSIGKILLOnRedis and of its
+// WithGracePeriod variant is this test binary run again with appEnv set: TestMain then serves an authorization
 // server over this store instead of running tests, prints appReady and its
 // address, and serves until it is killed.
 
 // appEnv names the environment variable that makes the test binary an app
 // process; it holds the address of the redis-server to serve from.
 const appEnv = "KUNCI_REDIS_DURABILITY_APP"
+
+// appGraceEnv and appKeyEnv name the environment variables that hand an
+// app process the refresh rotation of its test: the grace period, as
+// time.Duration prints it, and the key, in hex. Unset, the app rotates
+// strictly.
+const (
+	appGraceEnv = "KUNCI_REDIS_DURABILITY_GRACE_PERIOD"
+	appKeyEnv   = "KUNCI_REDIS_DURABILITY_REFRESH_KEY"
+)
 
 // appReady starts the line an app process prints once it listens, followed
 // by its base URL.
@@ -36,11 +47,52 @@ const appReady = "listening on "
 // with the given process ID opens its Redis connections.
 func appClientName(pid int) string { return "kunci-durability-app-" + strconv.Itoa(pid) }
 
-// serveApp is the app process: it serves durabilityConfig over the Redis at
-// addr on a free loopback port and returns an exit code only if it cannot
-// start or stops serving.
+// graceRotation is the rotation README.md recommends for production: a
+// grace period of a minute, far longer than a test runs, so that a client
+// that lost a response gets the same successor again, and a random key of
+// 32 bytes that every instance on the store is given.
+func graceRotation() authserver.RefreshRotation {
+	key := make([]byte, 32)
+	rand.Read(key) // crypto/rand.Read never returns an error
+	return authserver.RefreshRotation{GracePeriod: time.Minute, Key: key}
+}
+
+// rotationEnv is rotation as the environment of an app process carries it.
+func rotationEnv(rotation authserver.RefreshRotation) []string {
+	if rotation.GracePeriod == 0 && rotation.Key == nil {
+		return nil
+	}
+	return []string{appGraceEnv + "=" + rotation.GracePeriod.String(), appKeyEnv + "=" + hex.EncodeToString(rotation.Key)}
+}
+
+// envRotation is the rotation that rotationEnv put in the environment of
+// this app process.
+func envRotation() (authserver.RefreshRotation, error) {
+	grace, key := os.Getenv(appGraceEnv), os.Getenv(appKeyEnv)
+	if grace == "" && key == "" {
+		return authserver.RefreshRotation{}, nil
+	}
+	var rotation authserver.RefreshRotation
+	var err error
+	if rotation.GracePeriod, err = time.ParseDuration(grace); err != nil {
+		return rotation, fmt.Errorf("%s: %w", appGraceEnv, err)
+	}
+	if rotation.Key, err = hex.DecodeString(key); err != nil {
+		return rotation, fmt.Errorf("%s: %w", appKeyEnv, err)
+	}
+	return rotation, nil
+}
+
+// serveApp is the app process: it serves durabilityConfig, with the
+// rotation its environment names, over the Redis at addr on a free loopback
+// port and returns an exit code only if it cannot start or stops serving.
 func serveApp(addr string) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rotation, err := envRotation()
+	if err != nil {
+		logger.Error("refresh rotation", "err", err)
+		return 1
+	}
 	client := goredis.NewClient(&goredis.Options{Addr: addr, ClientName: appClientName(os.Getpid())})
 	defer client.Close()
 	st, err := New(client, Options{})
@@ -48,7 +100,7 @@ func serveApp(addr string) int {
 		logger.Error("new store", "err", err)
 		return 1
 	}
-	srv, err := authserver.New(durabilityConfig(logger), st)
+	srv, err := authserver.New(durabilityConfig(logger, rotation), st)
 	if err != nil {
 		logger.Error("new server", "err", err)
 		return 1
@@ -70,10 +122,11 @@ type appProcess struct {
 	done chan struct{} // closed once it has exited
 }
 
-// startApp starts an app process on the Redis at addr, its standard error
-// going to logPath, and waits until it listens. The kernel kills the app if
+// startApp starts an app process on the Redis at addr, rotating refresh
+// tokens as rotation says, its standard error going to logPath, and waits
+// until it listens. The kernel kills the app if
 // the test binary dies, so it never outlives a crashed test.
-func startApp(addr, logPath string) (*appProcess, error) {
+func startApp(addr string, rotation authserver.RefreshRotation, logPath string) (*appProcess, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -86,7 +139,7 @@ func startApp(addr, logPath string) (*appProcess, error) {
 	defer r.Close()
 	// -test.run matches nothing, in case TestMain ever stops catching appEnv.
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), appEnv+"="+addr)
+	cmd.Env = append(append(os.Environ(), appEnv+"="+addr), rotationEnv(rotation)...)
 	cmd.Stdout, cmd.Stderr = w, logFile
 	cmd.SysProcAttr = procAttr()
 	err = cmd.Start()

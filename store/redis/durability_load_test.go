@@ -74,8 +74,14 @@ type rotationLoad struct {
 	grants *Store // the test's own view of the grants
 	chains []*refreshChain
 
+	// grace says the apps rotate with a grace period: a retry after an
+	// unknown outcome must then be answered, never refused, and after a
+	// rotation whose response was lost, with the successor it stored.
+	grace bool
+
 	killAt    int64
 	answered  atomic.Int64  // 200 responses
+	recovered atomic.Int64  // of them, retries after a rotation whose response was lost
 	killPoint chan struct{} // closed at the killAt-th 200
 	phase     atomic.Int32
 	down, up  *latch // every worker failed after the kill, rotated after the restart
@@ -90,11 +96,12 @@ type rotationLoad struct {
 	violations []string
 }
 
-func newRotationLoad(base string, grants *Store, chains []*refreshChain, killAt int64) *rotationLoad {
+func newRotationLoad(base string, grants *Store, chains []*refreshChain, killAt int64, grace bool) *rotationLoad {
 	l := &rotationLoad{
 		client:    &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: durableWorkers}},
 		grants:    grants,
 		chains:    chains,
+		grace:     grace,
 		killAt:    killAt,
 		killPoint: make(chan struct{}),
 		down:      newLatch(durableWorkers),
@@ -171,9 +178,19 @@ func (l *rotationLoad) work(ctx context.Context) {
 		switch o.kind {
 		case kindAnswered:
 			if c.unsure && c.inspected && c.committed {
-				c.broken = true
-				l.violate(fmt.Sprintf("chain %d: a retry was answered although its grant had rotated the token away (%d rotations)", c.id, c.seen.RefreshCount))
-				break
+				switch {
+				case !l.grace:
+					c.broken = true
+					l.violate(fmt.Sprintf("chain %d: a retry was answered although its grant had rotated the token away (%d rotations)", c.id, c.seen.RefreshCount))
+				case tokenHash(o.token) != c.seen.RefreshHash:
+					c.broken = true
+					l.violate(fmt.Sprintf("chain %d: a retry within the grace period was answered with a successor other than the one the lost rotation stored (%d rotations)", c.id, c.seen.RefreshCount))
+				default:
+					l.recovered.Add(1)
+				}
+				if c.broken {
+					break
+				}
 			}
 			c.token, c.unsure, c.inspected = o.token, false, false
 			c.rotations++
@@ -200,6 +217,10 @@ func (l *rotationLoad) work(ctx context.Context) {
 			}
 		case kindRefused:
 			switch {
+			case l.grace:
+				c.broken = true
+				l.violate(fmt.Sprintf("chain %d: refused with a grace period (%d rotations; after an unknown outcome: %t, grant read: %t, rotated: %t)",
+					c.id, c.rotations, c.unsure, c.inspected, c.committed))
 			case !c.unsure:
 				c.broken = true
 				l.violate(fmt.Sprintf("chain %d: the refresh token of its last 200 response was refused (%d rotations)", c.id, c.rotations))

@@ -32,14 +32,21 @@ import (
 // Its client keeps the token it has and retries, as a real client would,
 // until it gets an answer. Either the rotation had not happened, and the
 // retry rotates, or it had, and the retry presents a rotated token, which
-// revokes the grant (RFC 9700 §4.14.2; the tests run without a grace
-// period). A revoked grant keeps nothing in Redis but its tombstone, so the
+// revokes the grant (RFC 9700 §4.14.2). A revoked grant keeps nothing in Redis but its tombstone, so the
 // count of its rotations cannot be read afterwards, as PostgreSQL's test
 // reads its row. Instead, once the killed process is gone, the test reads
 // the grant before every retry of a request with an unknown outcome: it
 // must hold either the client's token, after exactly the rotations the
 // client saw, or that token's successor, after one more. The retry must
 // then be answered in the first case and refused in the second.
+//
+// Each test has a WithGracePeriod variant that runs the same load with the
+// rotation README.md recommends, a grace period (Config.RefreshRotation)
+// whose key every instance shares. There the retry must be answered in both
+// cases, in the second with the very successor the grant holds, so no chain
+// may be refused; and presenting a token twice within the period must give
+// the identical successor: the rotation is idempotent, not a second branch
+// of the chain.
 
 const (
 	durableChains   = 200 // refresh chains, one grant each
@@ -54,6 +61,17 @@ const (
 // this process, and restarts it on the same data directory and port; the
 // app and its Redis client live on.
 func TestDurabilityAfterRedisSIGKILLThroughServer(t *testing.T) {
+	durabilityAfterRedisSIGKILL(t, authserver.RefreshRotation{})
+}
+
+// TestDurabilityAfterRedisSIGKILLWithGracePeriod is
+// TestDurabilityAfterRedisSIGKILLThroughServer with a grace period: no
+// chain is lost.
+func TestDurabilityAfterRedisSIGKILLWithGracePeriod(t *testing.T) {
+	durabilityAfterRedisSIGKILL(t, graceRotation())
+}
+
+func durabilityAfterRedisSIGKILL(t *testing.T, rotation authserver.RefreshRotation) {
 	r := startDurableRedis(t)
 	// The app's client keeps go-redis's defaults, retries included, as a
 	// host's would.
@@ -61,7 +79,7 @@ func TestDurabilityAfterRedisSIGKILLThroughServer(t *testing.T) {
 	t.Cleanup(func() { _ = appClient.Close() })
 	st, err := New(appClient, Options{})
 	require.NoError(t, err)
-	srv, err := authserver.New(durabilityConfig(nil), st)
+	srv, err := authserver.New(durabilityConfig(nil, rotation), st)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -71,6 +89,7 @@ func TestDurabilityAfterRedisSIGKILLThroughServer(t *testing.T) {
 		srv:    srv,
 		grants: inspector.store,
 		url:    ts.URL,
+		grace:  rotation.GracePeriod > 0,
 		kill: func() error {
 			r.kill() // SIGKILL, then waits until the process is gone
 			return nil
@@ -90,17 +109,29 @@ func TestDurabilityAfterRedisSIGKILLThroughServer(t *testing.T) {
 // token rotations, and starts a new one on the same redis-server; the check
 // runs through the new process.
 func TestDurabilityAfterAppSIGKILLOnRedis(t *testing.T) {
+	durabilityAfterAppSIGKILLOnRedis(t, authserver.RefreshRotation{})
+}
+
+// TestDurabilityAfterAppSIGKILLOnRedisWithGracePeriod is
+// TestDurabilityAfterAppSIGKILLOnRedis with a grace period, the killed app
+// and its replacement sharing the key: no chain is lost, although the retry
+// of a response the killed app never sent is answered by the new one.
+func TestDurabilityAfterAppSIGKILLOnRedisWithGracePeriod(t *testing.T) {
+	durabilityAfterAppSIGKILLOnRedis(t, graceRotation())
+}
+
+func durabilityAfterAppSIGKILLOnRedis(t *testing.T, rotation authserver.RefreshRotation) {
 	r := startDurableRedis(t)
 	inspector := inspectorClient(t, r)
 	// This in-process instance only registers the client and issues the
 	// first tokens, as a host's own handler would.
-	srv, err := authserver.New(durabilityConfig(nil), inspector.store)
+	srv, err := authserver.New(durabilityConfig(nil, rotation), inspector.store)
 	require.NoError(t, err)
 
 	var logs []string // the apps' standard error
 	start := func() (*appProcess, error) {
 		logs = append(logs, filepath.Join(t.TempDir(), fmt.Sprintf("app-%d.log", len(logs)+1)))
-		app, err := startApp(r.addr(), logs[len(logs)-1])
+		app, err := startApp(r.addr(), rotation, logs[len(logs)-1])
 		if err == nil {
 			t.Cleanup(func() { _ = app.stop() })
 		}
@@ -113,6 +144,7 @@ func TestDurabilityAfterAppSIGKILLOnRedis(t *testing.T) {
 		srv:    srv,
 		grants: inspector.store,
 		url:    app.url,
+		grace:  rotation.GracePeriod > 0,
 		kill: func() error {
 			return app.crash(t.Context(), inspector.client)
 		},
@@ -133,16 +165,17 @@ func TestDurabilityAfterAppSIGKILLOnRedis(t *testing.T) {
 	}
 }
 
-// durabilityConfig is the authorization server of both durability tests:
-// the refresh_token grant (RFC 6749 §6) with strict rotation, no grace
-// period, so that presenting a rotated refresh token again revokes its
-// grant (RFC 9700 §4.14.2).
-func durabilityConfig(logger *slog.Logger) authserver.Config {
+// durabilityConfig is the authorization server of the durability tests:
+// the refresh_token grant (RFC 6749 §6), rotated as rotation says. Its zero
+// value is strict rotation, no grace period, so that presenting a rotated
+// refresh token again revokes its grant (RFC 9700 §4.14.2).
+func durabilityConfig(logger *slog.Logger, rotation authserver.RefreshRotation) authserver.Config {
 	return authserver.Config{
-		Issuer: "https://auth.example.com",
-		Scopes: []authserver.Scope{{Name: "basic_info", Description: "Read your name and email"}},
-		Grants: []authserver.GrantType{authserver.GrantRefreshToken},
-		Logger: logger,
+		Issuer:          "https://auth.example.com",
+		Scopes:          []authserver.Scope{{Name: "basic_info", Description: "Read your name and email"}},
+		Grants:          []authserver.GrantType{authserver.GrantRefreshToken},
+		RefreshRotation: rotation,
+		Logger:          logger,
 	}
 }
 
@@ -197,6 +230,9 @@ type durabilityCase struct {
 	srv    *authserver.Server // registers the client and issues the first tokens
 	grants *Store             // reads grants, on the test's own client
 	url    string             // base URL of the app serving the token endpoint
+	// grace says the apps rotate with a grace period, and a key shared by
+	// all of them.
+	grace bool
 	// kill kills a process with SIGKILL and returns once it is gone and
 	// nothing it sent can still change a grant; restart starts it again and
 	// returns the app's base URL.
@@ -225,7 +261,7 @@ func runDurability(t *testing.T, c durabilityCase) {
 	}
 
 	killAt := int64(100 + rand.IntN(400))
-	l := newRotationLoad(c.url, c.grants, chains, killAt)
+	l := newRotationLoad(c.url, c.grants, chains, killAt, c.grace)
 	t.Cleanup(l.halt)
 	l.start(ctx)
 	l.await(t, l.killPoint, "the kill point")
@@ -270,16 +306,57 @@ func runDurability(t *testing.T, c durabilityCase) {
 			}
 		default:
 			strict++
-			first := l.rotate(ctx, ch.token)
-			if assert.Equal(t, kindAnswered, first.kind, "chain %d after %d rotations: its last refresh token: %s",
-				ch.id, ch.rotations, first.detail) {
-				second := l.rotate(ctx, ch.token)
-				assert.Equal(t, kindRefused, second.kind, "chain %d: its last refresh token used twice: %s", ch.id, second.detail)
+			// The grant holds the client's token after exactly the
+			// rotations the client saw: a rotation whose response was
+			// lost was either not applied or answered again.
+			g, err := c.grants.Grant(ctx, ch.grantID)
+			if assert.NoError(t, err, "chain %d: its grant", ch.id) {
+				assert.Equal(t, tokenHash(ch.token), g.RefreshHash, "chain %d: the grant's refresh token is the client's", ch.id)
+				assert.Equal(t, ch.rotations, g.RefreshCount, "chain %d: rotations", ch.id)
 			}
+			checkLastToken(t, l, ch, c.grace)
 		}
 	}
-	t.Logf("killed after %d rotations; %d in all; responses %v; %d chains checked strictly, %d refused after an unknown outcome",
-		killAt, l.answered.Load(), l.outcomes, strict, refused)
-	assert.LessOrEqual(t, refused, durableWorkers, "chains refused after an unknown outcome")
+	t.Logf("killed after %d rotations; %d in all; responses %v; %d retries answered after a rotation whose response was lost; %d chains checked strictly, %d refused after an unknown outcome",
+		killAt, l.answered.Load(), l.outcomes, l.recovered.Load(), strict, refused)
+	if c.grace {
+		assert.Zero(t, refused, "chains refused with a grace period")
+	} else {
+		assert.LessOrEqual(t, refused, durableWorkers, "chains refused after an unknown outcome")
+	}
 	assert.Equal(t, durableChains, strict+refused, "chains checked")
+}
+
+// checkLastToken checks that ch's token, the refresh token of its last 200
+// response, works exactly once. With strict rotation it is answered once
+// and then refused. With a grace period, presenting it again within the
+// period is answered with the identical successor, the rotation being
+// idempotent; the successor then works, after which the token is a reuse,
+// refused, and revokes the grant.
+func checkLastToken(t *testing.T, l *rotationLoad, ch *refreshChain, grace bool) {
+	t.Helper()
+	ctx := t.Context()
+	first := l.rotate(ctx, ch.token)
+	if !assert.Equal(t, kindAnswered, first.kind, "chain %d after %d rotations: its last refresh token: %s",
+		ch.id, ch.rotations, first.detail) {
+		return
+	}
+	if !grace {
+		second := l.rotate(ctx, ch.token)
+		assert.Equal(t, kindRefused, second.kind, "chain %d: its last refresh token used twice: %s", ch.id, second.detail)
+		return
+	}
+	again := l.rotate(ctx, ch.token)
+	if !assert.Equal(t, kindAnswered, again.kind, "chain %d: its last refresh token again within the grace period: %s", ch.id, again.detail) ||
+		!assert.Equal(t, first.token, again.token, "chain %d: its last refresh token again: the successor", ch.id) {
+		return
+	}
+	next := l.rotate(ctx, first.token)
+	if !assert.Equal(t, kindAnswered, next.kind, "chain %d: the successor: %s", ch.id, next.detail) {
+		return
+	}
+	old := l.rotate(ctx, ch.token)
+	assert.Equal(t, kindRefused, old.kind, "chain %d: its last refresh token once its successor was used: %s", ch.id, old.detail)
+	revoked := l.rotate(ctx, next.token)
+	assert.Equal(t, kindRefused, revoked.kind, "chain %d: the successor's successor after the reuse: %s", ch.id, revoked.detail)
 }
