@@ -3,11 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"math/rand/v2"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/kunci/kunci/authserver"
 	"github.com/kunci/kunci/store"
+	"github.com/kunci/kunci/storetest/durability"
 )
 
 // Durability, proven (issue 14), through the authorization server. Clients
@@ -24,8 +21,8 @@ import (
 // yes and appendfsync always, or the app process is killed with SIGKILL and
 // started again on the same data. Afterwards every refresh token a client
 // received in a 200 response still works exactly once: none was lost, and
-// none is usable twice. The rules are those of store/postgres's durability
-// tests.
+// none is usable twice. The rules are storetest/durability's, shared with
+// store/postgres's durability tests.
 //
 // A request that failed (a 5xx, or no response at all) has an unknown
 // outcome: the rotation may have been applied before the response was lost.
@@ -48,12 +45,8 @@ import (
 // the identical successor: the rotation is idempotent, not a second branch
 // of the chain.
 
-const (
-	durableChains   = 200 // refresh chains, one grant each
-	durableWorkers  = 4   // clients rotating at once
-	durableClientID = "durable-app"
-	durableSecret   = "durable-app-secret-0123456789"
-)
+// The load and the checks common to every store are storetest/durability's;
+// what is Redis's is how a process is killed and what its keys hold.
 
 // TestDurabilityAfterRedisSIGKILLThroughServer kills a dedicated
 // redis-server, running with appendonly yes and appendfsync always, with
@@ -68,7 +61,7 @@ func TestDurabilityAfterRedisSIGKILLThroughServer(t *testing.T) {
 // TestDurabilityAfterRedisSIGKILLThroughServer with a grace period: no
 // chain is lost.
 func TestDurabilityAfterRedisSIGKILLWithGracePeriod(t *testing.T) {
-	durabilityAfterRedisSIGKILL(t, graceRotation())
+	durabilityAfterRedisSIGKILL(t, durability.GraceRotation())
 }
 
 func durabilityAfterRedisSIGKILL(t *testing.T, rotation authserver.RefreshRotation) {
@@ -79,29 +72,28 @@ func durabilityAfterRedisSIGKILL(t *testing.T, rotation authserver.RefreshRotati
 	t.Cleanup(func() { _ = appClient.Close() })
 	st, err := New(appClient, Options{})
 	require.NoError(t, err)
-	srv, err := authserver.New(durabilityConfig(nil, rotation), st)
+	srv, err := authserver.New(durability.Config(nil, rotation), st)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
 	inspector := inspectorClient(t, r)
-	runDurability(t, durabilityCase{
-		srv:    srv,
-		grants: inspector.store,
-		url:    ts.URL,
-		grace:  rotation.GracePeriod > 0,
-		kill: func() error {
+	durability.Run(t, durabilityCase(inspector.store, durability.Case{
+		Server: srv,
+		URL:    ts.URL,
+		Grace:  rotation.GracePeriod > 0,
+		Kill: func() error {
 			r.kill() // SIGKILL, then waits until the process is gone
 			return nil
 		},
-		restart: func() (string, error) {
+		Restart: func() (string, error) {
 			if err := r.start(); err != nil {
 				return "", err
 			}
 			return ts.URL, checkDurableSettings(t.Context(), r.addr())
 		},
-		appSurvives: true,
-	})
+		AppSurvives: true,
+	}))
 }
 
 // TestDurabilityAfterAppSIGKILLOnRedis kills the app process, an authserver
@@ -117,7 +109,7 @@ func TestDurabilityAfterAppSIGKILLOnRedis(t *testing.T) {
 // and its replacement sharing the key: no chain is lost, although the retry
 // of a response the killed app never sent is answered by the new one.
 func TestDurabilityAfterAppSIGKILLOnRedisWithGracePeriod(t *testing.T) {
-	durabilityAfterAppSIGKILLOnRedis(t, graceRotation())
+	durabilityAfterAppSIGKILLOnRedis(t, durability.GraceRotation())
 }
 
 func durabilityAfterAppSIGKILLOnRedis(t *testing.T, rotation authserver.RefreshRotation) {
@@ -125,58 +117,29 @@ func durabilityAfterAppSIGKILLOnRedis(t *testing.T, rotation authserver.RefreshR
 	inspector := inspectorClient(t, r)
 	// This in-process instance only registers the client and issues the
 	// first tokens, as a host's own handler would.
-	srv, err := authserver.New(durabilityConfig(nil, rotation), inspector.store)
+	srv, err := authserver.New(durability.Config(nil, rotation), inspector.store)
 	require.NoError(t, err)
 
-	var logs []string // the apps' standard error
-	start := func() (*appProcess, error) {
-		logs = append(logs, filepath.Join(t.TempDir(), fmt.Sprintf("app-%d.log", len(logs)+1)))
-		app, err := startApp(r.addr(), rotation, logs[len(logs)-1])
-		if err == nil {
-			t.Cleanup(func() { _ = app.stop() })
-		}
-		return app, err
-	}
-	app, err := start()
+	apps := durability.NewApps(t, []string{appEnv + "=" + r.addr()}, rotation, procAttr())
+	app, err := apps.Start()
 	require.NoError(t, err)
 
-	runDurability(t, durabilityCase{
-		srv:    srv,
-		grants: inspector.store,
-		url:    app.url,
-		grace:  rotation.GracePeriod > 0,
-		kill: func() error {
-			return app.crash(t.Context(), inspector.client)
+	durability.Run(t, durabilityCase(inspector.store, durability.Case{
+		Server: srv,
+		URL:    app.URL,
+		Grace:  rotation.GracePeriod > 0,
+		Kill: func() error {
+			return crashApp(t.Context(), app, inspector.client)
 		},
-		restart: func() (string, error) {
-			next, err := start()
+		Restart: func() (string, error) {
+			next, err := apps.Start()
 			if err != nil {
 				return "", err
 			}
-			return next.url, nil
+			return next.URL, nil
 		},
-	})
-	// Under -race the apps are instrumented too, and report to their logs.
-	for _, path := range logs {
-		raw, err := os.ReadFile(path)
-		require.NoError(t, err)
-		assert.NotContains(t, string(raw), "DATA RACE", path)
-		assert.NotContains(t, string(raw), "panic:", path)
-	}
-}
-
-// durabilityConfig is the authorization server of the durability tests:
-// the refresh_token grant (RFC 6749 §6), rotated as rotation says. Its zero
-// value is strict rotation, no grace period, so that presenting a rotated
-// refresh token again revokes its grant (RFC 9700 §4.14.2).
-func durabilityConfig(logger *slog.Logger, rotation authserver.RefreshRotation) authserver.Config {
-	return authserver.Config{
-		Issuer:          "https://auth.example.com",
-		Scopes:          []authserver.Scope{{Name: "basic_info", Description: "Read your name and email"}},
-		Grants:          []authserver.GrantType{authserver.GrantRefreshToken},
-		RefreshRotation: rotation,
-		Logger:          logger,
-	}
+	}))
+	apps.CheckLogs()
 }
 
 // startDurableRedis starts a redis-server of t's own with the settings
@@ -225,138 +188,26 @@ func inspectorClient(t *testing.T, r *redisServer) inspector {
 	return inspector{client: c, store: s}
 }
 
-// durabilityCase is what differs between the durability tests.
-type durabilityCase struct {
-	srv    *authserver.Server // registers the client and issues the first tokens
-	grants *Store             // reads grants, on the test's own client
-	url    string             // base URL of the app serving the token endpoint
-	// grace says the apps rotate with a grace period, and a key shared by
-	// all of them.
-	grace bool
-	// kill kills a process with SIGKILL and returns once it is gone and
-	// nothing it sent can still change a grant; restart starts it again and
-	// returns the app's base URL.
-	kill    func() error
-	restart func() (string, error)
-	// appSurvives says the app process lives throughout, so every request
-	// must get an HTTP response.
-	appSurvives bool
-}
-
-// runDurability issues the chains, runs the load across a kill and a
-// restart, and checks every chain.
-func runDurability(t *testing.T, c durabilityCase) {
-	ctx := t.Context()
-	require.NoError(t, c.srv.RegisterClient(ctx, authserver.Client{
-		ID: durableClientID, Secret: durableSecret,
-		GrantTypes: []authserver.GrantType{authserver.GrantRefreshToken}, Scopes: []string{"basic_info"},
-	}))
-	chains := make([]*refreshChain, durableChains)
-	for i := range chains {
-		it, err := c.srv.IssueToken(ctx, authserver.TokenRequest{
-			ClientID: durableClientID, Subject: fmt.Sprintf("user-%d", i), Scopes: []string{"basic_info"}, Refresh: true,
-		})
-		require.NoError(t, err)
-		chains[i] = &refreshChain{id: i, grantID: it.GrantID, token: it.RefreshToken}
-	}
-
-	killAt := int64(100 + rand.IntN(400))
-	l := newRotationLoad(c.url, c.grants, chains, killAt, c.grace)
-	t.Cleanup(l.halt)
-	l.start(ctx)
-	l.await(t, l.killPoint, "the kill point")
-	require.NoError(t, c.kill())
-	l.phase.Store(phaseDown)
-	l.await(t, l.down.done(), "every worker to fail while it is down")
-	base, err := c.restart()
-	require.NoError(t, err)
-	l.url.Store(&base)
-	l.phase.Store(phaseUp)
-	l.await(t, l.up.done(), "every worker to rotate after the restart")
-	l.halt()
-
-	assert.Empty(t, l.violations, "during the load")
-	if c.appSurvives {
-		assert.Zero(t, l.outcomes[transportError], "requests the living app did not answer")
-	}
-
-	strict, refused := 0, 0
-	for _, ch := range chains {
-		switch {
-		case ch.broken:
-			// Already a violation.
-		case ch.refused:
-			refused++
-			o := l.rotate(ctx, ch.token)
-			assert.Equal(t, kindRefused, o.kind, "chain %d: a refused token again: %s", ch.id, o.detail)
-			// The grant as read before the refused retry: one rotation
-			// more than its client saw, the last one retiring the
-			// client's token.
-			if assert.True(t, ch.inspected, "chain %d: refused without its grant read first", ch.id) {
-				assert.Equal(t, ch.rotations+1, ch.seen.RefreshCount,
-					"chain %d: refused after a request with an unknown outcome, which must have rotated it", ch.id)
-				assert.Equal(t, tokenHash(ch.token), ch.seen.PreviousRefreshHash,
-					"chain %d: the rotation retired the client's token", ch.id)
-			}
-			_, err := c.grants.Grant(ctx, ch.grantID)
-			assert.ErrorIs(t, err, store.ErrNotFound, "chain %d: the reuse revoked the grant", ch.id)
-			revoked, err := c.grants.rdb.HExists(ctx, c.grants.grantKey(ch.grantID), "x").Result()
-			if assert.NoError(t, err, "chain %d: its grant", ch.id) {
-				assert.True(t, revoked, "chain %d: the grant is a tombstone, not gone", ch.id)
-			}
-		default:
-			strict++
-			// The grant holds the client's token after exactly the
-			// rotations the client saw: a rotation whose response was
-			// lost was either not applied or answered again.
-			g, err := c.grants.Grant(ctx, ch.grantID)
-			if assert.NoError(t, err, "chain %d: its grant", ch.id) {
-				assert.Equal(t, tokenHash(ch.token), g.RefreshHash, "chain %d: the grant's refresh token is the client's", ch.id)
-				assert.Equal(t, ch.rotations, g.RefreshCount, "chain %d: rotations", ch.id)
-			}
-			checkLastToken(t, l, ch, c.grace)
+// durabilityCase completes c with what is Redis's: the grants read through
+// grants, a store on the test's own client, and the keys checked after the
+// load.
+func durabilityCase(grants *Store, c durability.Case) durability.Case {
+	c.Grant = grants.Grant
+	c.CheckHeld = func(t *testing.T, ch durability.ChainState) {
+		g, err := grants.Grant(t.Context(), ch.GrantID)
+		if assert.NoError(t, err, "chain %d: its grant", ch.ID) {
+			assert.Equal(t, durability.TokenHash(ch.Token), g.RefreshHash, "chain %d: the grant's refresh token is the client's", ch.ID)
+			assert.Equal(t, ch.Rotations, g.RefreshCount, "chain %d: rotations", ch.ID)
 		}
 	}
-	t.Logf("killed after %d rotations; %d in all; responses %v; %d retries answered after a rotation whose response was lost; %d chains checked strictly, %d refused after an unknown outcome",
-		killAt, l.answered.Load(), l.outcomes, l.recovered.Load(), strict, refused)
-	if c.grace {
-		assert.Zero(t, refused, "chains refused with a grace period")
-	} else {
-		assert.LessOrEqual(t, refused, durableWorkers, "chains refused after an unknown outcome")
+	c.CheckRevoked = func(t *testing.T, ch durability.ChainState) {
+		ctx := t.Context()
+		_, err := grants.Grant(ctx, ch.GrantID)
+		assert.ErrorIs(t, err, store.ErrNotFound, "chain %d: the reuse revoked the grant", ch.ID)
+		revoked, err := grants.rdb.HExists(ctx, grants.grantKey(ch.GrantID), "x").Result()
+		if assert.NoError(t, err, "chain %d: its grant", ch.ID) {
+			assert.True(t, revoked, "chain %d: the grant is a tombstone, not gone", ch.ID)
+		}
 	}
-	assert.Equal(t, durableChains, strict+refused, "chains checked")
-}
-
-// checkLastToken checks that ch's token, the refresh token of its last 200
-// response, works exactly once. With strict rotation it is answered once
-// and then refused. With a grace period, presenting it again within the
-// period is answered with the identical successor, the rotation being
-// idempotent; the successor then works, after which the token is a reuse,
-// refused, and revokes the grant.
-func checkLastToken(t *testing.T, l *rotationLoad, ch *refreshChain, grace bool) {
-	t.Helper()
-	ctx := t.Context()
-	first := l.rotate(ctx, ch.token)
-	if !assert.Equal(t, kindAnswered, first.kind, "chain %d after %d rotations: its last refresh token: %s",
-		ch.id, ch.rotations, first.detail) {
-		return
-	}
-	if !grace {
-		second := l.rotate(ctx, ch.token)
-		assert.Equal(t, kindRefused, second.kind, "chain %d: its last refresh token used twice: %s", ch.id, second.detail)
-		return
-	}
-	again := l.rotate(ctx, ch.token)
-	if !assert.Equal(t, kindAnswered, again.kind, "chain %d: its last refresh token again within the grace period: %s", ch.id, again.detail) ||
-		!assert.Equal(t, first.token, again.token, "chain %d: its last refresh token again: the successor", ch.id) {
-		return
-	}
-	next := l.rotate(ctx, first.token)
-	if !assert.Equal(t, kindAnswered, next.kind, "chain %d: the successor: %s", ch.id, next.detail) {
-		return
-	}
-	old := l.rotate(ctx, ch.token)
-	assert.Equal(t, kindRefused, old.kind, "chain %d: its last refresh token once its successor was used: %s", ch.id, old.detail)
-	revoked := l.rotate(ctx, next.token)
-	assert.Equal(t, kindRefused, revoked.kind, "chain %d: the successor's successor after the reuse: %s", ch.id, revoked.detail)
+	return c
 }

@@ -1,9 +1,7 @@
-package redis
+package durability
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,11 +21,11 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// The load of the durability tests of durability_server_test.go: workers
-// rotating refresh chains through the token endpoint, and what they saw.
+// The load of Run: workers rotating refresh chains through the token
+// endpoint, and what they saw.
 
 const (
-	// downFailures is how many failed attempts each worker must see after
+	// downFailures is how many failed requests each worker must see after
 	// the kill before the killed process is started again.
 	downFailures = 3
 	// upRotations is how many rotations each worker must complete after
@@ -40,10 +38,9 @@ const (
 	retriesAfterStop = 200
 )
 
-// refreshChain is one grant's refresh chain as its client knows it. A
-// worker holds mu while it uses the chain, so that a chain has one request
-// at a time.
-type refreshChain struct {
+// chain is one grant's refresh chain as its client knows it. A worker holds
+// mu while it uses the chain, so that a chain has one request at a time.
+type chain struct {
 	mu      sync.Mutex
 	id      int
 	grantID string
@@ -60,6 +57,11 @@ type refreshChain struct {
 	inspected, committed bool
 }
 
+// state is what c's client knows at the end of the load.
+func (c *chain) state() ChainState {
+	return ChainState{ID: c.id, GrantID: c.grantID, Token: c.token, Rotations: c.rotations}
+}
+
 // Phases of the load.
 const (
 	phaseRunning int32 = iota
@@ -67,12 +69,12 @@ const (
 	phaseUp            // it runs again
 )
 
-// rotationLoad is the workers rotating chains, and what they saw.
-type rotationLoad struct {
+// load is the workers rotating chains, and what they saw.
+type load struct {
 	client *http.Client
 	url    atomic.Pointer[string]
-	grants *Store // the test's own view of the grants
-	chains []*refreshChain
+	grant  func(ctx context.Context, grantID string) (store.Grant, error) // the test's own view of the grants
+	chains []*chain
 
 	// grace says the apps rotate with a grace period: a retry after an
 	// unknown outcome must then be answered, never refused, and after a
@@ -96,16 +98,16 @@ type rotationLoad struct {
 	violations []string
 }
 
-func newRotationLoad(base string, grants *Store, chains []*refreshChain, killAt int64, grace bool) *rotationLoad {
-	l := &rotationLoad{
-		client:    &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: durableWorkers}},
-		grants:    grants,
+func newLoad(base string, grant func(context.Context, string) (store.Grant, error), chains []*chain, killAt int64, grace bool) *load {
+	l := &load{
+		client:    &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: Workers}},
+		grant:     grant,
 		chains:    chains,
 		grace:     grace,
 		killAt:    killAt,
 		killPoint: make(chan struct{}),
-		down:      newLatch(durableWorkers),
-		up:        newLatch(durableWorkers),
+		down:      newLatch(Workers),
+		up:        newLatch(Workers),
 		stop:      make(chan struct{}),
 		exited:    make(chan struct{}),
 		outcomes:  map[string]int{},
@@ -114,9 +116,9 @@ func newRotationLoad(base string, grants *Store, chains []*refreshChain, killAt 
 	return l
 }
 
-func (l *rotationLoad) start(ctx context.Context) {
-	l.workers.Add(durableWorkers)
-	for range durableWorkers {
+func (l *load) start(ctx context.Context) {
+	l.workers.Add(Workers)
+	for range Workers {
 		go l.work(ctx)
 	}
 	go func() {
@@ -127,7 +129,7 @@ func (l *rotationLoad) start(ctx context.Context) {
 
 // halt stops the load and waits for the workers; each first settles a
 // request with an unknown outcome.
-func (l *rotationLoad) halt() {
+func (l *load) halt() {
 	l.stopOnce.Do(func() { close(l.stop) })
 	l.workers.Wait()
 	l.client.CloseIdleConnections()
@@ -135,7 +137,7 @@ func (l *rotationLoad) halt() {
 
 // await waits until done is closed. The deadline only keeps a broken run
 // from hanging; no assertion depends on timing.
-func (l *rotationLoad) await(t *testing.T, done <-chan struct{}, what string) {
+func (l *load) await(t *testing.T, done <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-done:
@@ -146,7 +148,7 @@ func (l *rotationLoad) await(t *testing.T, done <-chan struct{}, what string) {
 	}
 }
 
-func (l *rotationLoad) stopping() bool {
+func (l *load) stopping() bool {
 	select {
 	case <-l.stop:
 		return true
@@ -157,9 +159,9 @@ func (l *rotationLoad) stopping() bool {
 
 // work rotates random chains until the load stops. A request with an
 // unknown outcome is retried with the same token until it gets an answer.
-func (l *rotationLoad) work(ctx context.Context) {
+func (l *load) work(ctx context.Context) {
 	defer l.workers.Done()
-	var stuck *refreshChain // held, retried
+	var stuck *chain // held, retried
 	downSeen, upSeen, retries := 0, 0, 0
 	for {
 		c := stuck
@@ -182,7 +184,7 @@ func (l *rotationLoad) work(ctx context.Context) {
 				case !l.grace:
 					c.broken = true
 					l.violate(fmt.Sprintf("chain %d: a retry was answered although its grant had rotated the token away (%d rotations)", c.id, c.seen.RefreshCount))
-				case tokenHash(o.token) != c.seen.RefreshHash:
+				case TokenHash(o.token) != c.seen.RefreshHash:
 					c.broken = true
 					l.violate(fmt.Sprintf("chain %d: a retry within the grace period was answered with a successor other than the one the lost rotation stored (%d rotations)", c.id, c.seen.RefreshCount))
 				default:
@@ -251,7 +253,7 @@ func (l *rotationLoad) work(ctx context.Context) {
 // the killed process is gone (phase is not phaseRunning), first reads c's
 // grant and is sent only when that read succeeds: from then on nothing in
 // flight can change the grant, so the read tells what the retry must get.
-func (l *rotationLoad) attempt(ctx context.Context, c *refreshChain, phase int32) outcome {
+func (l *load) attempt(ctx context.Context, c *chain, phase int32) outcome {
 	if c.unsure && phase != phaseRunning {
 		if o, ok := l.inspect(ctx, c); !ok {
 			return o
@@ -268,16 +270,16 @@ const grantReadError = "grant read error"
 // outcome did not rotate it) or that token's successor after one more (it
 // did). ok is false when the retry must not be sent: the read failed, a
 // kindUnknown outcome, or the grant holds neither, a violation.
-func (l *rotationLoad) inspect(ctx context.Context, c *refreshChain) (o outcome, ok bool) {
+func (l *load) inspect(ctx context.Context, c *chain) (o outcome, ok bool) {
 	c.inspected = false
-	g, err := l.grants.Grant(ctx, c.grantID)
+	g, err := l.grant(ctx, c.grantID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return outcome{kind: kindUnexpected, detail: fmt.Sprintf("its grant is gone after %d rotations and an unknown outcome", c.rotations)}, false
 	case err != nil:
 		return outcome{kind: kindUnknown, detail: grantReadError}, false
 	}
-	hash := tokenHash(c.token)
+	hash := TokenHash(c.token)
 	switch {
 	case g.RefreshCount == c.rotations && g.RefreshHash == hash:
 		c.committed = false
@@ -292,16 +294,9 @@ func (l *rotationLoad) inspect(ctx context.Context, c *refreshChain) (o outcome,
 	return outcome{}, true
 }
 
-// tokenHash is the hash under which the server stores a token: SHA-256,
-// base64url without padding (RFC 4648 §5).
-func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // pick locks and returns a random chain that no other worker holds and
 // that can still rotate, or nil when none is found.
-func (l *rotationLoad) pick() *refreshChain {
+func (l *load) pick() *chain {
 	for range 100 * len(l.chains) {
 		c := l.chains[rand.IntN(len(l.chains))]
 		if !c.mu.TryLock() {
@@ -315,13 +310,13 @@ func (l *rotationLoad) pick() *refreshChain {
 	return nil
 }
 
-func (l *rotationLoad) violate(msg string) {
+func (l *load) violate(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.violations = append(l.violations, msg)
 }
 
-func (l *rotationLoad) count(detail string, kind outcomeKind) {
+func (l *load) count(detail string, kind outcomeKind) {
 	if kind == kindUnexpected {
 		detail = "unexpected"
 	}
@@ -351,14 +346,14 @@ type outcome struct {
 
 // rotate presents token at the token endpoint with grant_type=refresh_token
 // (RFC 6749 §6), the client authenticating with HTTP Basic (§2.3.1).
-func (l *rotationLoad) rotate(ctx context.Context, token string) outcome {
+func (l *load) rotate(ctx context.Context, token string) outcome {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, *l.url.Load()+"/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return outcome{kind: kindUnexpected, detail: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(durableClientID, durableSecret)
+	req.SetBasicAuth(ClientID, clientSecret)
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return outcome{kind: kindUnknown, detail: transportError}
