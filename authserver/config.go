@@ -226,10 +226,27 @@ type Browser struct {
 	Session func(r *http.Request) (s Session, ok bool)
 
 	// LoginURL is the host's sign-in page, an absolute URL or an absolute
-	// path without fragment. When no user is signed in, the authorization
-	// endpoint redirects there with a "return_to" query parameter holding a
-	// path that resumes the request once the user has signed in, and a
-	// "cancel_to" one that abandons it.
+	// path without fragment. When no user is signed in, or the signed-in
+	// user must authenticate again, the authorization endpoint redirects
+	// there with a "return_to" query parameter holding a path that resumes
+	// the request once the user has signed in, and a "cancel_to" one that
+	// abandons it. What the request asks of the sign-in (OpenID Connect
+	// Core §3.1.2.1) comes as further parameters, each only when it has a
+	// value:
+	//   - "prompt": "login" when the user must authenticate now, even if
+	//     signed in (the request said prompt=login or max_age=0, its
+	//     max_age is exceeded, or another user is signed in than it names),
+	//     and "select_account" when the client asked that the user choose
+	//     an account; space-separated.
+	//   - "subject": the user the request names (by id_token_hint or the
+	//     sub of its claims request); no other may answer it.
+	//   - "login_hint", "acr_values" (with the acr values of the claims
+	//     request) and "ui_locales", as the client sent them.
+	//
+	// They are hints from the client: the page must treat them as
+	// untrusted input. Once back at return_to, the session must satisfy
+	// the request, else the client gets login_required: with "prompt"
+	// login, Session.AuthTime must be after the request began.
 	LoginURL string
 
 	// ConsentTemplate and ErrorTemplate replace the built-in pages. See
@@ -248,7 +265,10 @@ type Session struct {
 	// Subject is the user's stable identifier at the host ("sub").
 	Subject string
 	// AuthTime is when the user last authenticated. The zero time means the
-	// host does not know; such a grant carries no auth_time.
+	// host does not know; such a grant carries no auth_time, and a request
+	// with prompt=login or a max_age (or a client with DefaultMaxAge)
+	// cannot be answered (login_required). Set it when the user
+	// authenticates, with at least second precision.
 	AuthTime time.Time
 	// ACR is the Authentication Context Class Reference the authentication
 	// satisfied, empty when none (OpenID Connect Core §2).
