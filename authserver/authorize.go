@@ -50,8 +50,7 @@ const maxStateLen = 1024
 // and request_uri_not_supported (Core §6), the nonce is kept for the ID
 // Token, an id_token_hint must be an ID Token this server issued to the
 // client and its user alone may answer the request, and the claims
-// parameter (Core §5.5) is honoured as [ConsentPage] and claimsRequest
-// describe.
+// parameter (Core §5.5) is honoured as [OpenID] describes.
 func (s *Server) AuthorizeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, false)

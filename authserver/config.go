@@ -322,6 +322,20 @@ type JWT struct {
 // the OpenID Provider configuration at /.well-known/openid-configuration
 // (Discovery §4), below the issuer's path as every endpoint is.
 //
+// An authentication request may name its user with id_token_hint, an ID
+// Token this server issued to the client (expired ones too): no other user
+// may answer it. Its claims parameter (Core §5.5) asks for claims by name,
+// for the UserInfo response and for the ID Token: a claim is released
+// when a scope the user approved releases it, or when a scope the client
+// registered releases it and the consent page listed it
+// ([ConsentPage].Claims), which it does for every claim beyond the
+// requested scopes, so a remembered approval never covers one; any other
+// claim is ignored. A claim asked for with value or values is released
+// only with one of them; sub with a value names the user as id_token_hint
+// does; auth_time as essential needs a Session that says when the user
+// authenticated, and acr as essential with values a Session whose ACR is
+// one of them (Core §5.5.1.1), or the user signs in again.
+//
 // Only the authorization endpoint starts an OpenID Connect grant: the
 // token endpoint's password and client_credentials grants and
 // [Server.IssueToken] refuse the scope "openid" (invalid_scope), and
@@ -335,12 +349,15 @@ type OpenID struct {
 	Enabled bool
 
 	// Claims returns the claims about the user subject (Core §5.1) named
-	// in names, for the UserInfo endpoint: names are the claims the
-	// scopes of the presented access token release (Scope.Claims), never
-	// empty. It returns the values it has and leaves out names it has none
-	// for (Core §5.3.2); keys it returns that were not asked for are
-	// dropped, and "sub" is always the token's subject. An error answers
-	// the request with server_error and is logged. Required with Enabled.
+	// in names, for the UserInfo endpoint and for ID Tokens: names are
+	// the claims the token's scopes release (Scope.Claims) and those its
+	// grant's claims request asks for (see above), never empty; an ID
+	// Token asks only for the claims of the claims request, and without
+	// one the token endpoint never calls it. It returns the values it has
+	// and leaves out names it has none for (Core §5.3.2); keys it returns
+	// that were not asked for are dropped, and "sub" is always the token's
+	// subject. An error answers the request with server_error and is
+	// logged. Required with Enabled.
 	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
 }
 

@@ -16,25 +16,11 @@ const maxClaimsRequestLen = 4 << 10
 // claimsRequest is the claims request parameter of an authentication
 // request (OpenID Connect Core §5.5): the claims a client asks for by
 // name, in the UserInfo response and in the ID Token. Other members are
-// ignored, as Core §5.5 lets extensions define them.
-//
-// The rules kunci applies:
-//   - A claim about the user (not one of protocolClaims) is released only
-//     when a scope of the client's registration releases it
-//     (Scope.Claims); any other is ignored. One that no requested scope
-//     releases is listed on the consent page ([ConsentPage].Claims) and
-//     released when the user approves the request, so a remembered
-//     approval of the scopes never covers it.
-//   - A claim asked for with value or values is released only when the
-//     host's value is one of them (Core §5.5.1).
-//   - sub with a value (Core §5.5.1) makes the request one that only that
-//     user may answer, as id_token_hint does: it is never answered for
-//     another user.
-//   - acr asked for as essential with values (Core §5.5.1.1) must be met
-//     by the session's ACR, as must auth_time asked for as essential by
-//     a session that knows when the user authenticated; otherwise the
-//     user must sign in again. Other acr values are handed to the host's
-//     login page as acr_values.
+// ignored, as Core §5.5 lets extensions define them. The rules kunci
+// applies are in the doc of [OpenID]: claimsBeyondScopes and
+// approvedClaims decide what an approval releases, requestedClaims and
+// releasedValue what a token gets, and fitSession applies sub, acr and
+// auth_time.
 type claimsRequest struct {
 	UserInfo map[string]*claimRequest `json:"userinfo,omitempty"`
 	IDToken  map[string]*claimRequest `json:"id_token,omitempty"`
