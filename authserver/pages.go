@@ -41,8 +41,8 @@ type ConsentPage struct {
 	Action string
 	// Claims are the claims about the user that the client asked for by
 	// name (OpenID Connect Core §5.5) beyond what the requested scopes
-	// release; approving the request releases them too. Empty for most
-	// requests.
+	// release; approving the request releases them too, so a custom
+	// ConsentTemplate must show them. Empty for most requests.
 	Claims []RequestedClaim
 	// RequestID and CSRFToken must be sent back as the hidden fields
 	// "request_id" and "csrf_token". The form must be posted from the page
