@@ -32,12 +32,25 @@ const maxStateLen = 1024
 // the request is not an OpenID Connect one asking for offline_access
 // (OpenID Connect Core §11).
 //
+// Every request may carry the parameters of OpenID Connect Core §3.1.2.1
+// that shape the login and consent steps (see checkInteraction and
+// fitSession): prompt (none answers login_required or consent_required
+// instead of showing a page; login has the user authenticate again;
+// consent shows the consent page even when an approval is remembered;
+// select_account is passed to the login page), max_age (or the client's
+// DefaultMaxAge), and login_hint, acr_values and ui_locales, which the
+// login page receives (Browser.LoginURL). response_mode may be form_post
+// (OAuth 2.0 Form Post Response Mode): the answer is then posted to the
+// redirect URI by a page that submits itself.
+//
 // With Config.OpenID.Enabled, a request whose scope holds openid follows
 // the rules of an OpenID Connect authentication request (Core §3.1.2.1):
 // redirect_uri is required (an error page without it), response_type must
 // be code, request and request_uri are answered with request_not_supported
-// and request_uri_not_supported (Core §6), and the nonce is kept for the ID
-// Token.
+// and request_uri_not_supported (Core §6), the nonce is kept for the ID
+// Token, an id_token_hint must be an ID Token this server issued to the
+// client and its user alone may answer the request, and the claims
+// parameter (Core §5.5) is honoured as [OpenID] describes.
 func (s *Server) AuthorizeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, false)
@@ -85,7 +98,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.redirectError(w, r, to, unavailable(err))
 		return
 	}
-	s.proceed(w, r, *req, client, http.StatusFound)
+	s.proceed(w, r, *req, client, false)
 }
 
 // authorizeParams collects the request's parameters: the query, and for a
@@ -139,15 +152,21 @@ func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool
 	if rt == "" && sso && !params.Has("response_type") {
 		rt = ResponseCode
 	}
-	to = &authRedirect{uri: redirectURI, fragment: rt == ResponseToken}
 	// state is echoed only when it is well formed (RFC 6749 Appendix A.5).
+	state := ""
 	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && vschar(st[0]) {
-		to.state = st[0]
+		state = st[0]
+	}
+	mode, e := responseMode(params, rt)
+	to = newAuthRedirect(redirectURI, state, rt, mode)
+	if e != nil {
+		return nil, client, to, e
 	}
 	req, e = s.authorizeRequest(client, params, rt)
 	if e != nil {
 		return nil, client, to, e
 	}
+	req.ResponseMode = mode
 	req.RedirectURI = params.Get("redirect_uri")
 	req.State = to.state
 	req.LoginURI = loginURI
@@ -242,8 +261,8 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
 	}
-	nonce, e := s.checkOpenIDRequest(params, rt)
-	if e != nil {
+	req := &store.AuthRequest{ClientID: client.ID, ResponseType: string(rt)}
+	if e := s.checkOpenIDRequest(client, params, rt, req); e != nil {
 		return nil, e
 	}
 	scopes, e := s.grantScopes(requested, client.Scopes)
@@ -258,19 +277,15 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 	if e != nil {
 		return nil, e
 	}
+	if e := checkInteraction(client, params, req); e != nil {
+		return nil, e
+	}
 	now := time.Now()
-	return &store.AuthRequest{
-		ID:                  newToken(""),
-		ClientID:            client.ID,
-		ResponseType:        string(rt),
-		Scopes:              scopes,
-		Resources:           resources,
-		CodeChallenge:       challenge,
-		CodeChallengeMethod: string(method),
-		Nonce:               nonce,
-		CreatedAt:           now,
-		ExpiresAt:           now.Add(s.cfg.Lifetimes.AuthRequest),
-	}, nil
+	req.ID = newToken("")
+	req.Scopes, req.Resources = scopes, resources
+	req.CodeChallenge, req.CodeChallengeMethod = challenge, string(method)
+	req.CreatedAt, req.ExpiresAt = now, now.Add(s.cfg.Lifetimes.AuthRequest)
+	return req, nil
 }
 
 // checkPKCE validates the PKCE parameters (RFC 7636 §4.3). S256 is required
@@ -337,21 +352,33 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 		s.cancel(w, r, req)
 		return
 	}
-	s.proceed(w, r, req, client, http.StatusFound)
+	s.proceed(w, r, req, client, true)
 }
 
-// proceed moves a stored pending request on: to the login page when nobody
-// is signed in, straight to the client when the user already approved these
-// scopes and the client's identity is proven, or to the consent page.
-func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, status int) {
+// proceed moves a stored pending request on: to the login page when
+// nobody is signed in or the signed-in user must authenticate again
+// (fitSession), straight to the client when the user already approved
+// these scopes and the client's identity is proven, or to the consent
+// page. returned is true when the browser comes back from the login page:
+// a sign-in that still does not do for the request is then
+// login_required, so the login page is shown at most once for a signed-in
+// user. With prompt=none no page is shown: what would need one is
+// login_required or consent_required (OpenID Connect Core §3.1.2.6).
+func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, returned bool) {
 	ctx := r.Context()
-	sess, ok := s.session(r)
-	if !ok {
-		s.loginNeeded(w, r, req)
+	sess, signedIn := s.session(r)
+	none := slices.Contains(req.Prompt, promptNone)
+	switch fit, why := fitSession(req, sess, signedIn, returned, time.Now()); {
+	case fit == sessionFits:
+	case none || (returned && fit == sessionStale):
+		s.refuseRequest(w, r, req, client, oauthError(CodeLoginRequired, why))
+		return
+	default:
+		s.loginNeeded(w, r, req, fit == sessionStale)
 		return
 	}
 	subject := sess.Subject
-	if s.cfg.Lifetimes.Consent > 0 && identityProven(client, req) && !s.offlineAccessAsked(req.Scopes) {
+	if s.consentMayBeRemembered(req, client) {
 		c, err := s.store.Consent(ctx, subject, client.ID)
 		if err == nil && subset(req.Scopes, c.Scopes) {
 			taken, err := s.store.ConsumeAuthRequest(ctx, req.ID)
@@ -359,7 +386,7 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 				s.errorPage(w, r, oauthError(CodeInvalidRequest, "authorization request expired or already used"))
 				return
 			}
-			s.approve(w, r, taken, client, sess, taken.Scopes, status)
+			s.approve(w, r, taken, client, sess, taken.Scopes, http.StatusFound)
 			return
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -367,9 +394,35 @@ func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthR
 			return
 		}
 	}
-	// With OpenID Connect's prompt=none this is where consent_required will
-	// be answered instead of showing the page (OpenID Connect Core §3.1.2.6).
+	if none {
+		// Also when an approval is remembered but may not be applied
+		// (consentMayBeRemembered): the page would be shown.
+		s.refuseRequest(w, r, req, client, oauthError(CodeConsentRequired, "the user has not approved this request"))
+		return
+	}
 	s.consentNeeded(w, r, req, client, subject)
+}
+
+// consentMayBeRemembered reports whether a remembered approval may answer
+// req without the consent page: approvals are remembered
+// (Lifetimes.Consent), the client did not ask for the page
+// (prompt=consent), its identity is proven (identityProven), it is not an
+// OpenID Connect request asking for offline_access (offlineAccessAsked),
+// and its claims request names no claim beyond the scopes
+// (claimsBeyondScopes), which an approval of scopes does not cover.
+func (s *Server) consentMayBeRemembered(req store.AuthRequest, client store.Client) bool {
+	return s.cfg.Lifetimes.Consent > 0 && !slices.Contains(req.Prompt, promptConsent) &&
+		identityProven(client, req) && !s.offlineAccessAsked(req.Scopes) && len(s.claimsBeyondScopes(req, client)) == 0
+}
+
+// refuseRequest ends a pending request with the error e at the redirect
+// URI. The request is taken first, so it cannot be resumed afterwards.
+func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, e *Error) {
+	if _, err := s.store.ConsumeAuthRequest(r.Context(), req.ID); err != nil {
+		s.errorPage(w, r, oauthError(CodeInvalidRequest, "authorization request expired or already used"))
+		return
+	}
+	s.redirectError(w, r, redirectFor(req, client), e)
 }
 
 // identityProven reports whether a remembered consent may be applied to req
@@ -400,10 +453,14 @@ func (s *Server) session(r *http.Request) (Session, bool) {
 }
 
 // loginNeeded sends the browser to the host's login page with the address
-// that resumes the request and the one that cancels it.
-func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest) {
+// that resumes the request, the one that cancels it, and what the request
+// asks of the sign-in (loginParams; again: the signed-in user must
+// authenticate again).
+func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest, again bool) {
 	resume := mountPrefix(r) + s.cfg.Paths.Authorize + "?request_id=" + url.QueryEscape(req.ID)
-	q := url.Values{"return_to": {resume}, "cancel_to": {resume + "&cancel=1"}}
+	q := loginParams(req, again)
+	q.Set("return_to", resume)
+	q.Set("cancel_to", resume+"&cancel=1")
 	pageHeaders(w.Header())
 	http.Redirect(w, r, appendParams(s.cfg.Browser.LoginURL, q, false), http.StatusFound)
 }

@@ -11,11 +11,20 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// authRedirect is where the answer to an authorization request goes.
+// authRedirect is where the answer to an authorization request goes, and
+// how (see responseMode).
 type authRedirect struct {
 	uri      string
 	state    string
 	fragment bool // implicit grant: parameters go in the fragment (RFC 6749 §4.2.2)
+	formPost bool // response_mode form_post: posted by a page (Form Post Response Mode §2)
+}
+
+// newAuthRedirect returns the redirect to uri for a request of rt in mode
+// (see responseMode).
+func newAuthRedirect(uri, state string, rt ResponseType, mode string) *authRedirect {
+	formPost := mode == responseModeFormPost
+	return &authRedirect{uri: uri, state: state, fragment: rt == ResponseToken && !formPost, formPost: formPost}
 }
 
 // redirectFor returns the redirect for a stored request.
@@ -24,16 +33,21 @@ func redirectFor(req store.AuthRequest, client store.Client) *authRedirect {
 	if uri == "" && len(client.RedirectURIs) > 0 {
 		uri = client.RedirectURIs[0]
 	}
-	return &authRedirect{uri: uri, state: req.State, fragment: ResponseType(req.ResponseType) == ResponseToken}
+	return newAuthRedirect(uri, req.State, ResponseType(req.ResponseType), req.ResponseMode)
 }
 
 // redirect sends the browser to the client with params plus state and iss
-// (RFC 9207).
+// (RFC 9207): with status in the redirect URI's query or fragment, or
+// with response_mode form_post in a page that posts them (status 200).
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to *authRedirect, params url.Values, status int) {
 	if to.state != "" {
 		params.Set("state", to.state)
 	}
 	params.Set("iss", s.cfg.Issuer)
+	if to.formPost {
+		s.formPost(w, r, to.uri, params)
+		return
+	}
 	pageHeaders(w.Header())
 	w.Header().Set("Location", appendParams(to.uri, params, to.fragment))
 	w.WriteHeader(status)
@@ -60,7 +74,8 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 //
 // The approval starts a grant, which records who approved what, the
 // host's session (when and how the user authenticated, the session ID) and
-// the nonce of an OpenID Connect request, for its ID Tokens.
+// the nonce and claims request of an OpenID Connect request, for its ID
+// Tokens and UserInfo responses.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
@@ -72,6 +87,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 	}
 	g := newGrant(client, sess, scopes, req.Resources, now, s.grantEnd(now, grantType, refresh))
 	g.Nonce = req.Nonce
+	g.Claims = s.approvedClaims(req, client, scopes)
 	if err := s.saveGrant(ctx, g); err != nil {
 		s.redirectErrorStatus(w, r, to, asError(err), status)
 		return

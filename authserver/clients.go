@@ -75,6 +75,14 @@ type Client struct {
 	// written before they signed users in with OpenID Connect. Setting it
 	// needs Config.OpenID.Enabled and the refresh_token grant.
 	RefreshWithoutOfflineAccess bool
+	// DefaultMaxAge is the default_max_age (OpenID Connect Registration
+	// §2): the max_age of the client's authorization requests that send
+	// none, so that the user signs in again once the last authentication
+	// is older (OpenID Connect Core §3.1.2.1). It needs the host's
+	// Session to report AuthTime. Zero means none; otherwise it must be a
+	// positive whole number of seconds. It applies to plain OAuth 2.0
+	// requests too, as max_age does.
+	DefaultMaxAge time.Duration
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -182,6 +190,9 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			p.add("Resources", "%q: %v", r, err)
 		}
 	}
+	if c.DefaultMaxAge < 0 || c.DefaultMaxAge%time.Second != 0 || c.DefaultMaxAge > maxMaxAge {
+		p.add("DefaultMaxAge", "must be zero (none) or a positive whole number of seconds, at most 100 years")
+	}
 	s.checkClientOpenID(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
@@ -203,6 +214,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
+		DefaultMaxAge:               c.DefaultMaxAge,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)
@@ -291,9 +303,10 @@ func (s *Server) checkRedirectURI(raw string) error {
 	if u.Fragment != "" || strings.Contains(raw, "#") {
 		return errors.New("must not have a fragment")
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "javascript", "data", "vbscript", "file":
+	if codeScheme(u.Scheme) {
 		return fmt.Errorf("scheme %q is not allowed", u.Scheme)
+	}
+	switch strings.ToLower(u.Scheme) {
 	case "https":
 		if u.Host == "" {
 			return errors.New("must have a host")
@@ -309,4 +322,14 @@ func (s *Server) checkRedirectURI(raw string) error {
 		}
 	}
 	return nil
+}
+
+// codeScheme reports whether a URI of scheme runs code or reads files in
+// the browser, which no redirect URI may do.
+func codeScheme(scheme string) bool {
+	switch strings.ToLower(scheme) {
+	case "javascript", "data", "vbscript", "file":
+		return true
+	}
+	return false
 }

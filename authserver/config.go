@@ -226,10 +226,27 @@ type Browser struct {
 	Session func(r *http.Request) (s Session, ok bool)
 
 	// LoginURL is the host's sign-in page, an absolute URL or an absolute
-	// path without fragment. When no user is signed in, the authorization
-	// endpoint redirects there with a "return_to" query parameter holding a
-	// path that resumes the request once the user has signed in, and a
-	// "cancel_to" one that abandons it.
+	// path without fragment. When no user is signed in, or the signed-in
+	// user must authenticate again, the authorization endpoint redirects
+	// there with a "return_to" query parameter holding a path that resumes
+	// the request once the user has signed in, and a "cancel_to" one that
+	// abandons it. What the request asks of the sign-in (OpenID Connect
+	// Core §3.1.2.1) comes as further parameters, each only when it has a
+	// value:
+	//   - "prompt": "login" when the user must authenticate now, even if
+	//     signed in (the request said prompt=login or max_age=0, its
+	//     max_age is exceeded, or another user is signed in than it names),
+	//     and "select_account" when the client asked that the user choose
+	//     an account; space-separated.
+	//   - "subject": the user the request names (by id_token_hint or the
+	//     sub of its claims request); no other may answer it.
+	//   - "login_hint", "acr_values" (with the acr values of the claims
+	//     request) and "ui_locales", as the client sent them.
+	//
+	// They are hints from the client: the page must treat them as
+	// untrusted input. Once back at return_to, the session must satisfy
+	// the request, else the client gets login_required: with "prompt"
+	// login, Session.AuthTime must be after the request began.
 	LoginURL string
 
 	// ConsentTemplate and ErrorTemplate replace the built-in pages. See
@@ -248,7 +265,10 @@ type Session struct {
 	// Subject is the user's stable identifier at the host ("sub").
 	Subject string
 	// AuthTime is when the user last authenticated. The zero time means the
-	// host does not know; such a grant carries no auth_time.
+	// host does not know; such a grant carries no auth_time, and a request
+	// with prompt=login or a max_age (or a client with DefaultMaxAge)
+	// cannot be answered (login_required). Set it when the user
+	// authenticates, with at least second precision.
 	AuthTime time.Time
 	// ACR is the Authentication Context Class Reference the authentication
 	// satisfied, empty when none (OpenID Connect Core §2).
@@ -302,6 +322,20 @@ type JWT struct {
 // the OpenID Provider configuration at /.well-known/openid-configuration
 // (Discovery §4), below the issuer's path as every endpoint is.
 //
+// An authentication request may name its user with id_token_hint, an ID
+// Token this server issued to the client (expired ones too): no other user
+// may answer it. Its claims parameter (Core §5.5) asks for claims by name,
+// for the UserInfo response and for the ID Token: a claim is released
+// when a scope the user approved releases it, or when a scope the client
+// registered releases it and the consent page listed it
+// ([ConsentPage].Claims), which it does for every claim beyond the
+// requested scopes, so a remembered approval never covers one; any other
+// claim is ignored. A claim asked for with value or values is released
+// only with one of them; sub with a value names the user as id_token_hint
+// does; auth_time as essential needs a Session that says when the user
+// authenticated, and acr as essential with values a Session whose ACR is
+// one of them (Core §5.5.1.1), or the user signs in again.
+//
 // Only the authorization endpoint starts an OpenID Connect grant: the
 // token endpoint's password and client_credentials grants and
 // [Server.IssueToken] refuse the scope "openid" (invalid_scope), and
@@ -315,12 +349,15 @@ type OpenID struct {
 	Enabled bool
 
 	// Claims returns the claims about the user subject (Core §5.1) named
-	// in names, for the UserInfo endpoint: names are the claims the
-	// scopes of the presented access token release (Scope.Claims), never
-	// empty. It returns the values it has and leaves out names it has none
-	// for (Core §5.3.2); keys it returns that were not asked for are
-	// dropped, and "sub" is always the token's subject. An error answers
-	// the request with server_error and is logged. Required with Enabled.
+	// in names, for the UserInfo endpoint and for ID Tokens: names are
+	// the claims the token's scopes release (Scope.Claims) and those its
+	// grant's claims request asks for (see above), never empty; an ID
+	// Token asks only for the claims of the claims request, and without
+	// one the token endpoint never calls it. It returns the values it has
+	// and leaves out names it has none for (Core §5.3.2); keys it returns
+	// that were not asked for are dropped, and "sub" is always the token's
+	// subject. An error answers the request with server_error and is
+	// logged. Required with Enabled.
 	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
 }
 

@@ -52,6 +52,7 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 	for _, name := range req.Scopes {
 		page.Scopes = append(page.Scopes, s.scopes[name])
 	}
+	page.Claims = s.claimsBeyondScopes(req, client)
 	s.renderPage(w, r, http.StatusOK, s.consentTmpl, page)
 }
 
@@ -63,9 +64,13 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 // CSRF token of the page and the browser sends the binding cookie set with
 // it. A cross-origin, tampered, foreign, replayed or other-browser
 // submission is a 403 error page and mints nothing. The decision is
-// answered with a 303 redirect to the client. The user may approve fewer
-// scopes than were asked for; an OpenID Connect request approved without
-// openid, the sign-in itself, is answered with access_denied.
+// answered with a 303 redirect to the client (or, with response_mode
+// form_post, the page that posts it). The user may approve fewer scopes
+// than were asked for; an OpenID Connect request approved without openid,
+// the sign-in itself, is answered with access_denied. An approval whose
+// session no longer does for the request (prompt=login, max_age,
+// id_token_hint and the claims request's demands, see fitSession) is
+// answered with login_required.
 func (s *Server) ConsentHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -130,6 +135,12 @@ func (s *Server) ConsentHandler() http.Handler {
 		if decision == "deny" {
 			s.emit(ctx, Event{Kind: EventConsentDenied, ClientID: client.ID, Subject: subject})
 			s.redirectErrorStatus(w, r, redirectFor(req, client), oauthError(CodeAccessDenied, "the user denied the request"), http.StatusSeeOther)
+			return
+		}
+		if fit, why := fitSession(req, sess, signedIn, true, time.Now()); fit != sessionFits {
+			// Time passed on the page: the sign-in grew too old for
+			// max_age, say.
+			s.redirectErrorStatus(w, r, redirectFor(req, client), oauthError(CodeLoginRequired, why), http.StatusSeeOther)
 			return
 		}
 		// The user may approve fewer scopes than were asked for, never more.

@@ -8,7 +8,9 @@
 //
 //   - GET and POST /oauth/authorize: the authorization endpoint (RFC 6749
 //     §3.1), response_type code with PKCE (RFC 7636) and, when the server
-//     and the client both enable it, token (the implicit grant).
+//     and the client both enable it, token (the implicit grant); with
+//     prompt and max_age (OpenID Connect Core §3.1.2.1) on every request,
+//     and response_mode form_post (OAuth 2.0 Form Post Response Mode).
 //   - POST /oauth/consent: the user's decision from the consent page.
 //   - POST /oauth/token: the token endpoint (RFC 6749 §3.2) with the
 //     authorization_code, refresh_token, client_credentials and (opt-in)
@@ -36,8 +38,9 @@
 //
 // kunci does not sign users in. Config.Browser.Session tells it who is
 // signed in to the host app ([Session]) and Config.Browser.LoginURL where to
-// send a user who is not; the login page sends the user back to the
-// "return_to" address it was given. Config.CheckPassword checks credentials
+// send a user who is not, or who must authenticate again (prompt=login,
+// max_age); the login page sends the user back to the "return_to" address
+// it was given, and receives the client's hints for the sign-in. Config.CheckPassword checks credentials
 // for the password grant.
 //
 // # Security defaults

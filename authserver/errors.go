@@ -30,6 +30,13 @@ const (
 	// reference (OpenID Connect Core §6), which kunci does not support.
 	CodeRequestNotSupported    ErrorCode = "request_not_supported"
 	CodeRequestURINotSupported ErrorCode = "request_uri_not_supported"
+	// CodeLoginRequired and CodeConsentRequired answer an authorization
+	// request with prompt=none that needs the login or the consent page
+	// (OpenID Connect Core §3.1.2.6). login_required also answers one whose
+	// user, back from the host's login page, still has not signed in as
+	// it asks (prompt=login, max_age, id_token_hint).
+	CodeLoginRequired   ErrorCode = "login_required"
+	CodeConsentRequired ErrorCode = "consent_required"
 )
 
 // Error is an OAuth 2.0 error response. Handlers return it and one writer turns

@@ -89,3 +89,40 @@ func FuzzTokenGrant(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseClaimsRequest checks that parseClaimsRequest never panics, that
+// what it accepts it normalizes to a fixed point (the normalized JSON parses
+// to itself), so that the pending request and the grant read back the
+// request that was checked, and that it stays within a small multiple of
+// the bound on its input.
+func FuzzParseClaimsRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"userinfo":{"name":null,"email":{"essential":true}},"id_token":{"auth_time":{"essential":true}}}`,
+		`{"id_token":{"acr":{"essential":true,"values":["urn:a","urn:b"]},"sub":{"value":"alice"}}}`,
+		`{"userinfo":{"email":{"value":null}},"x":[1,2]}`,
+		`{"id_token":{"sub":{"value":5}}}`,
+		`{"userinfo":{"<":{"value":{"b":1,"a":[true,"\u00e9"]}}}}`,
+		`null`, `[]`, `{} {}`, `{"userinfo":5}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		_, normalized, e := parseClaimsRequest(raw)
+		if e != nil {
+			if e.Code != CodeInvalidRequest {
+				t.Errorf("parseClaimsRequest(%q): %v, not invalid_request", raw, e)
+			}
+			return
+		}
+		if len(normalized) > 6*maxClaimsRequestLen+64 {
+			t.Errorf("parseClaimsRequest(%q): %d bytes normalized", raw, len(normalized))
+		}
+		if len(normalized) > maxClaimsRequestLen {
+			return // a longer form of an accepted request is never parsed again
+		}
+		_, again, e := parseClaimsRequest(string(normalized))
+		if e != nil || string(again) != string(normalized) {
+			t.Errorf("parseClaimsRequest(%q) normalized to %s, which parses to %s, %v", raw, normalized, again, e)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package authserver_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -74,6 +76,55 @@ func FuzzTokenEndpoint(f *testing.F) {
 		}
 		if rec.Header().Get("Cache-Control") != "no-store" {
 			t.Fatalf("missing Cache-Control: no-store")
+		}
+	})
+}
+
+// FuzzAuthorizeEndpoint sends arbitrary queries to the authorization
+// endpoint of an OpenID Provider, with or without a signed-in user, so that
+// prompt, max_age, the hints, id_token_hint, the claims request and
+// response_mode meet every input. The answer is never a panic or a 5xx:
+// it is an error page, a redirect to the login page or to a registered
+// redirect URI, or a page (consent or form_post), never cached.
+func FuzzAuthorizeEndpoint(f *testing.F) {
+	for _, extra := range []url.Values{
+		nil,
+		{"prompt": {"none"}},
+		{"prompt": {"login consent select_account"}, "max_age": {"0"}},
+		{"max_age": {"99999999999999999999"}, "login_hint": {"alice@example.com"}, "acr_values": {"urn:a urn:b"}, "ui_locales": {"id"}},
+		{"claims": {`{"userinfo":{"email":{"essential":true}},"id_token":{"acr":{"essential":true,"values":["urn:a"]},"sub":{"value":"user-alice"}}}`}},
+		{"claims": {`{"id_token":{"auth_time":{"essential":true}}}`}, "response_mode": {"form_post"}},
+		{"id_token_hint": {"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}, "prompt": {"none"}},
+		{"response_mode": {"fragment"}},
+		{"scope": {"basic_info"}, "prompt": {"bogus"}},
+	} {
+		f.Add(rpQuery(extra), false)
+		f.Add(rpQuery(extra), true)
+	}
+	f.Fuzz(func(t *testing.T, query string, signedIn bool) {
+		srv, _, _ := newOIDCServer(t, nil)
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize", nil)
+		req.URL.RawQuery = query
+		if signedIn {
+			req.AddCookie(&http.Cookie{Name: "user", Value: "user-alice"})
+		}
+		rec := serve(srv, req)
+		h := rec.Header()
+		if h.Get("Cache-Control") != "no-store" {
+			t.Fatalf("status %d without Cache-Control: no-store", rec.Code)
+		}
+		switch rec.Code {
+		case http.StatusOK, http.StatusBadRequest, http.StatusTooManyRequests:
+			if h.Get("Content-Type") != "text/html; charset=utf-8" || h.Get("Location") != "" {
+				t.Fatalf("status %d is not a page: %v", rec.Code, h)
+			}
+		case http.StatusFound:
+			loc := h.Get("Location")
+			if !strings.HasPrefix(loc, "/login?") && !strings.HasPrefix(loc, testRedirect+"?") && !strings.HasPrefix(loc, testRedirect+"#") {
+				t.Fatalf("redirect to %q", loc)
+			}
+		default:
+			t.Fatalf("status %d for query %q: %s", rec.Code, query, rec.Body.String())
 		}
 	})
 }

@@ -125,7 +125,7 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 		return IssuedToken{}, err
 	}
 	if s.issuesIDToken(req) {
-		idToken, err := s.signIDToken(req, it.AccessToken)
+		idToken, err := s.signIDToken(ctx, req, it.AccessToken)
 		if err != nil {
 			s.discard(ctx, it)
 			return IssuedToken{}, serverError(fmt.Errorf("signing ID token: %w", err))

@@ -96,7 +96,6 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		m.AuthorizationEndpoint = s.endpoint(p.Authorize)
 		if slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseCode))
-			m.ResponseModesSupported = append(m.ResponseModesSupported, "query")
 			m.CodeChallengeMethodsSupported = []string{string(PKCEMethodS256)}
 			if s.cfg.Compat.AcceptPlainPKCE {
 				m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, string(PKCEMethodPlain))
@@ -107,8 +106,8 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		// validation makes GrantImplicit imply the browser side.
 		if slices.Contains(s.cfg.Grants, GrantImplicit) {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseToken))
-			m.ResponseModesSupported = append(m.ResponseModesSupported, "fragment")
 		}
+		m.ResponseModesSupported = s.responseModes()
 	}
 	if s.cfg.OpenID.Enabled {
 		s.openIDMetadata(&m)
@@ -119,7 +118,7 @@ func (s *Server) buildMetadata() ([]byte, error) {
 // openIDMetadata adds the OpenID Provider metadata (OpenID Connect
 // Discovery §3) to m.
 func (s *Server) openIDMetadata(m *metadata) {
-	no := false
+	yes, no := true, false
 	m.UserInfoEndpoint = s.endpoint(s.cfg.Paths.UserInfo)
 	m.SubjectTypesSupported = []string{"public"}
 	m.IDTokenSigningAlgValuesSupported = names(s.keys.idTokenAlgs)
@@ -130,7 +129,7 @@ func (s *Server) openIDMetadata(m *metadata) {
 			m.ClaimsSupported = append(m.ClaimsSupported, name)
 		}
 	}
-	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &no, &no, &no
+	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &yes, &no, &no
 }
 
 // MetadataHandler returns the authorization server metadata endpoint

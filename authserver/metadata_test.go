@@ -39,7 +39,7 @@ func TestMetadataDefault(t *testing.T) {
 		"jwks_uri":                                       testIssuer + "/oauth/jwks",
 		"scopes_supported":                               []any{"basic_info", "phone", "keys_op", "update_basic_info"},
 		"response_types_supported":                       []any{"code", "token"},
-		"response_modes_supported":                       []any{"query", "fragment"},
+		"response_modes_supported":                       []any{"query", "fragment", "form_post"},
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
 		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none"},
 		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none"},
@@ -61,7 +61,7 @@ func TestMetadataDefaultGrantsOmitImplicit(t *testing.T) {
 	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
 	assert.Equal(t, []any{"authorization_code", "refresh_token", "client_credentials"}, m["grant_types_supported"])
 	assert.Equal(t, []any{"code"}, m["response_types_supported"])
-	assert.Equal(t, []any{"query"}, m["response_modes_supported"])
+	assert.Equal(t, []any{"query", "form_post"}, m["response_modes_supported"])
 
 	// A client cannot register implicit on this server...
 	err = srv.RegisterClient(t.Context(), authserver.Client{ID: "spa", AuthMethod: authserver.AuthMethodNone,

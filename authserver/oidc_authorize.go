@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kunci/kunci/internal/policy"
+	"github.com/kunci/kunci/store"
 )
 
 // maxNonceLen bounds the nonce of an authentication request, which the
@@ -25,28 +26,55 @@ func (s *Server) openIDRequest(params url.Values) bool {
 
 // checkOpenIDRequest applies the rules of an authentication request whose
 // client and redirect URI are trusted (OpenID Connect Core §3.1.2.1,
-// §3.1.2.2), and returns the nonce the grant keeps. A request object, by
-// value or by reference, is refused rather than ignored (Core §6), since
-// its parameters would override the ones checked here; only response_type
-// code is an OpenID Connect flow kunci offers (Core §3.1). Its errors go to
-// the client. Other requests are left alone.
-func (s *Server) checkOpenIDRequest(params url.Values, rt ResponseType) (nonce string, e *Error) {
+// §3.1.2.2), and keeps in req what the later steps need: the nonce, the
+// claims request (Core §5.5, see claimsRequest), and the user the request
+// names by its id_token_hint or the sub of its claims request, who alone
+// may answer it. A request object, by value or by reference, is refused
+// rather than ignored (Core §6), since its parameters would override the
+// ones checked here; only response_type code is an OpenID Connect flow
+// kunci offers (Core §3.1). An id_token_hint that is not an ID Token this
+// server issued to the client, a malformed claims request, or a hint and
+// a claims request naming different users are invalid_request. Its errors
+// go to the client. Other requests are left alone: for them these
+// parameters mean nothing (RFC 6749 §3.1).
+func (s *Server) checkOpenIDRequest(client store.Client, params url.Values, rt ResponseType, req *store.AuthRequest) *Error {
 	if !s.openIDRequest(params) {
-		return "", nil
+		return nil
 	}
 	switch {
 	case params.Has("request"):
-		return "", oauthError(CodeRequestNotSupported, "request objects are not supported")
+		return oauthError(CodeRequestNotSupported, "request objects are not supported")
 	case params.Has("request_uri"):
-		return "", oauthError(CodeRequestURINotSupported, "request_uri is not supported")
+		return oauthError(CodeRequestURINotSupported, "request_uri is not supported")
 	case rt != ResponseCode:
-		return "", oauthError(CodeUnsupportedResponseType, "an OpenID Connect request must use response_type code")
+		return oauthError(CodeUnsupportedResponseType, "an OpenID Connect request must use response_type code")
 	}
-	nonce = params.Get("nonce")
-	if len(nonce) > maxNonceLen {
-		return "", oauthError(CodeInvalidRequest, "nonce is too long")
+	req.Nonce = params.Get("nonce")
+	if len(req.Nonce) > maxNonceLen {
+		return oauthError(CodeInvalidRequest, "nonce is too long")
 	}
-	return nonce, nil
+	if hint := params.Get("id_token_hint"); hint != "" {
+		sub, ok := s.idTokenHintSubject(hint, client.ID)
+		if !ok {
+			return oauthError(CodeInvalidRequest, "id_token_hint is not an ID Token this server issued to the client")
+		}
+		req.RequiredSubject = sub
+	}
+	if raw := params.Get("claims"); raw != "" {
+		c, normalized, e := parseClaimsRequest(raw)
+		if e != nil {
+			return e
+		}
+		sub, _ := c.subject()
+		if sub != "" && req.RequiredSubject != "" && sub != req.RequiredSubject {
+			return oauthError(CodeInvalidRequest, "id_token_hint and the claims parameter name different users")
+		}
+		if sub != "" {
+			req.RequiredSubject = sub
+		}
+		req.Claims = normalized
+	}
+	return nil
 }
 
 // offlineAccessAsked reports whether the scopes of an OpenID Connect request

@@ -210,7 +210,7 @@ func TestOpenIDOffChangesNothing(t *testing.T) {
 	rec := serve(srv, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/.well-known/oauth-authorization-server", nil))
 	assert.Equal(t, `{"issuer":"https://auth.example.com","authorization_endpoint":"https://auth.example.com/oauth/authorize",`+
 		`"token_endpoint":"https://auth.example.com/oauth/token","scopes_supported":["basic_info","phone","keys_op","update_basic_info","openid"],`+
-		`"response_types_supported":["code","token"],"response_modes_supported":["query","fragment"],`+
+		`"response_types_supported":["code","token"],"response_modes_supported":["query","fragment","form_post"],`+
 		`"grant_types_supported":["authorization_code","refresh_token","client_credentials","password","implicit"],`+
 		`"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],`+
 		`"revocation_endpoint":"https://auth.example.com/oauth/revoke",`+

@@ -29,7 +29,7 @@ func TestOpenIDDiscovery(t *testing.T) {
 		"jwks_uri":                                       testIssuer + "/oauth/jwks",
 		"scopes_supported":                               []any{"basic_info", "phone", "keys_op", "update_basic_info", "profile", "email", "address", "openid", "offline_access"},
 		"response_types_supported":                       []any{"code", "token"},
-		"response_modes_supported":                       []any{"query", "fragment"},
+		"response_modes_supported":                       []any{"query", "fragment", "form_post"},
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
 		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none"},
 		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none"},
@@ -42,7 +42,7 @@ func TestOpenIDDiscovery(t *testing.T) {
 			"name", "email", "phone_number", "phone_number_verified",
 			"family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website",
 			"gender", "birthdate", "zoneinfo", "locale", "updated_at", "email_verified", "address"},
-		"claims_parameter_supported":      false,
+		"claims_parameter_supported":      true,
 		"request_parameter_supported":     false,
 		"request_uri_parameter_supported": false,
 	}

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/json"
@@ -71,8 +72,10 @@ func idTokenAlg(c store.Client) jose.SignatureAlgorithm {
 // req (Core §3.1.3.6). Every ID Token of a grant has the grant's subject,
 // auth_time, acr, amr and sid; the nonce of the authentication request is
 // echoed at the code exchange only, since Core §12.2 says a refreshed ID
-// Token should not carry it.
-func (s *Server) signIDToken(req issueRequest, accessToken string) (string, error) {
+// Token should not carry it. The claims about the user that the grant's
+// claims request asks for in the ID Token (Core §5.5) come from the host's
+// OpenID.Claims, as released to the token's scopes (requestedClaims).
+func (s *Server) signIDToken(ctx context.Context, req issueRequest, accessToken string) (string, error) {
 	alg := idTokenAlg(req.client)
 	signer, ok := s.keys.idTokenSigners[alg]
 	if !ok {
@@ -107,11 +110,54 @@ func (s *Server) signIDToken(req issueRequest, accessToken string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	user, err := s.idTokenUserClaims(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	if len(user) > 0 {
+		more, err := json.Marshal(user)
+		if err != nil {
+			return "", fmt.Errorf("OpenID.Claims: a value does not marshal: %w", err)
+		}
+		payload = append(append(payload[:len(payload)-1], ','), more[1:]...)
+	}
 	sig, err := signer.Sign(payload)
 	if err != nil {
 		return "", err
 	}
 	return sig.CompactSerialize()
+}
+
+// idTokenUserClaims returns the claims about the user that the ID Token
+// for req carries: those of the id_token member of the grant's claims
+// request that the token's scopes release and the host has values for
+// (Core §5.5). None without a claims request, and then the host is not
+// asked.
+func (s *Server) idTokenUserClaims(ctx context.Context, req issueRequest) (map[string]any, error) {
+	requests := storedClaimsRequest(req.grant.Claims).IDToken
+	names := s.requestedClaims(requests, req.scopes, req.grant.Scopes)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return s.hostClaims(ctx, req.grant.Subject, names, requests)
+}
+
+// hostClaims asks the host's OpenID.Claims for the claims names of
+// subject and returns the ones it has values for, leaving out those whose
+// value a claims request in requests does not accept (releasedValue) and
+// any name it was not asked for.
+func (s *Server) hostClaims(ctx context.Context, subject string, names []string, requests map[string]*claimRequest) (map[string]any, error) {
+	got, err := s.cfg.OpenID.Claims(ctx, subject, names)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID.Claims: %w", err)
+	}
+	out := make(map[string]any, len(names))
+	for _, name := range names {
+		if v, ok := got[name]; ok && releasedValue(requests[name], v) {
+			out[name] = v
+		}
+	}
+	return out, nil
 }
 
 // tokenHash returns the at_hash (Core §3.1.3.6) or c_hash (Core §3.3.2.11)

@@ -3,10 +3,13 @@ package authserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/kunci/kunci/middleware"
+	"github.com/kunci/kunci/store"
 )
 
 // UserInfoHandler returns the UserInfo endpoint (OpenID Connect Core §5.3)
@@ -14,8 +17,9 @@ import (
 // and POST with a bearer access token of this server in the Authorization
 // header, or for POST in an application/x-www-form-urlencoded body (RFC
 // 6750 §2.1, §2.2), and returns a JSON object with "sub", the token's
-// subject, and the claims the token's scopes release (Scope.Claims) as
-// Config.OpenID.Claims gives them (Core §5.3.2).
+// subject, and the claims the token's scopes release (Scope.Claims) and
+// the userinfo member of its grant's claims request asks for (Core §5.5,
+// see claimsRequest), as Config.OpenID.Claims gives them (Core §5.3.2).
 //
 // It is the server's own [middleware.Authenticate] and
 // [middleware.RequireScope] in front of the claims, so refusals are those
@@ -36,13 +40,28 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	if !s.cfg.OpenID.Enabled {
 		return http.NotFoundHandler(), nil
 	}
-	// A token that speaks for no user has no UserInfo.
+	// A token that speaks for no user has no UserInfo. The verifier
+	// hands the token's grant, which holds the claims request, to
+	// serveUserInfo through the request's userInfoGrant.
 	verify := middleware.VerifierFunc(func(ctx context.Context, token string) (TokenInfo, error) {
-		info, err := s.VerifyAccessToken(ctx, token)
-		if err == nil && info.Subject == "" {
+		rec, err := s.accessRecord(ctx, token)
+		if err != nil {
+			return TokenInfo{}, err
+		}
+		if rec.Subject == "" {
 			return TokenInfo{}, fmt.Errorf("%w: the token speaks for no user", middleware.ErrInvalidToken)
 		}
-		return info, err
+		g, err := s.store.Grant(ctx, rec.GrantID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return TokenInfo{}, fmt.Errorf("%w: the token's grant ended", middleware.ErrInvalidToken)
+		case err != nil:
+			return TokenInfo{}, err
+		}
+		if held, ok := ctx.Value(userInfoGrant{}).(*store.Grant); ok {
+			*held = g
+		}
+		return accessInfo(rec), nil
 	})
 	authenticate, err := middleware.Authenticate(verify, middleware.Options{
 		Realm:          s.realm,
@@ -59,6 +78,7 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	}
 	h := authenticate(needOpenID(http.HandlerFunc(s.serveUserInfo)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), userInfoGrant{}, new(store.Grant)))
 		switch r.Method {
 		case http.MethodGet:
 		case http.MethodPost:
@@ -72,12 +92,17 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	}), nil
 }
 
+// userInfoGrant is the context key of the grant of a UserInfo request's
+// token: a *store.Grant that the endpoint's verifier fills in.
+type userInfoGrant struct{}
+
 // serveUserInfo answers a request whose token the middleware verified and
 // found to hold openid.
 func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info, _ := middleware.TokenInfoFromContext(ctx)
-	body, err := s.userInfoBody(ctx, info)
+	g, _ := ctx.Value(userInfoGrant{}).(*store.Grant)
+	body, err := s.userInfoBody(ctx, info, g)
 	if err != nil {
 		s.writeError(ctx, w, err)
 		return
@@ -89,20 +114,28 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// userInfoBody returns the UserInfo response for a token: sub, and the
-// claims its scopes release that the host has values for (Core §5.3.2).
-func (s *Server) userInfoBody(ctx context.Context, info TokenInfo) ([]byte, error) {
-	claims := map[string]any{}
-	if names := s.scopeClaims(info.Scopes); len(names) > 0 {
-		got, err := s.cfg.OpenID.Claims(ctx, info.Subject, names)
-		if err != nil {
-			return nil, serverError(fmt.Errorf("OpenID.Claims: %w", err))
-		}
-		for _, name := range names {
-			if v, ok := got[name]; ok {
-				claims[name] = v
+// userInfoBody returns the UserInfo response for a token of grant g: sub,
+// and the claims its scopes release and its grant's claims request asks
+// for in the userinfo member, that the host has values for (Core §5.3.2,
+// §5.5).
+func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Grant) ([]byte, error) {
+	names := s.scopeClaims(info.Scopes)
+	var requests map[string]*claimRequest
+	if g != nil {
+		requests = storedClaimsRequest(g.Claims).UserInfo
+		for _, name := range s.requestedClaims(requests, info.Scopes, g.Scopes) {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
 			}
 		}
+	}
+	claims := map[string]any{}
+	if len(names) > 0 {
+		got, err := s.hostClaims(ctx, info.Subject, names, requests)
+		if err != nil {
+			return nil, serverError(err)
+		}
+		claims = got
 	}
 	claims["sub"] = info.Subject
 	body, err := json.Marshal(claims)

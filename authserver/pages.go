@@ -10,6 +10,12 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// formPostTemplate parses the page of the form_post response mode, which
+// hosts do not replace: it holds nothing but the response.
+func formPostTemplate() (*template.Template, error) {
+	return template.ParseFS(templateFS, "templates/form_post.html")
+}
+
 // defaultTemplates parses the built-in consent and error pages.
 func defaultTemplates() (consent, errPage *template.Template, err error) {
 	consent, err = template.ParseFS(templateFS, "templates/consent.html")
@@ -33,6 +39,11 @@ type ConsentPage struct {
 	Scopes []Scope
 	// Action is where the form posts to.
 	Action string
+	// Claims are the claims about the user that the client asked for by
+	// name (OpenID Connect Core §5.5) beyond what the requested scopes
+	// release; approving the request releases them too, so a custom
+	// ConsentTemplate must show them. Empty for most requests.
+	Claims []RequestedClaim
 	// RequestID and CSRFToken must be sent back as the hidden fields
 	// "request_id" and "csrf_token". The form must be posted from the page
 	// itself, by the browser that loaded it: the response that renders the
@@ -40,6 +51,16 @@ type ConsentPage struct {
 	// [Server.ConsentHandler]).
 	RequestID string
 	CSRFToken string
+}
+
+// RequestedClaim is a claim a client asked for by name in the claims
+// request parameter (OpenID Connect Core §5.5.1).
+type RequestedClaim struct {
+	// Name is the claim's name, such as "email".
+	Name string
+	// Essential says the client marked it essential: it needs the claim
+	// for the user's task (Core §5.5.1).
+	Essential bool
 }
 
 // ErrorPage is the data the error template receives.
@@ -66,6 +87,12 @@ func pageHeaders(h http.Header) {
 // renderPage executes tmpl into a buffer first, so that a template error
 // never leaves a half-written page.
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, tmpl *template.Template, data any) {
+	s.writePage(w, r, status, tmpl, data, "")
+}
+
+// writePage is renderPage with csp, when not empty, as the page's
+// Content-Security-Policy.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, tmpl *template.Template, data any, csp string) {
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, data); err != nil {
 		s.logError(r.Context(), serverError(err))
@@ -74,6 +101,9 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	pageHeaders(w.Header())
+	if csp != "" {
+		w.Header().Set("Content-Security-Policy", csp)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

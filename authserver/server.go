@@ -27,8 +27,9 @@ type Server struct {
 	realm  string
 	scopes map[string]Scope
 
-	consentTmpl *template.Template
-	errorTmpl   *template.Template
+	consentTmpl  *template.Template
+	errorTmpl    *template.Template
+	formPostTmpl *template.Template
 
 	keys            *keySet
 	defaultResource string
@@ -94,6 +95,9 @@ func New(config Config, st store.Store) (*Server, error) {
 		if s.errorTmpl == nil {
 			s.errorTmpl = errPage
 		}
+	}
+	if s.formPostTmpl, err = formPostTemplate(); err != nil {
+		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
 	}
 	s.mux = s.routes()
 	return s, nil

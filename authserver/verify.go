@@ -18,18 +18,28 @@ type TokenInfo = middleware.TokenInfo
 // [middleware.Verifier]: an unknown, expired or revoked token gives an error
 // wrapping [middleware.ErrInvalidToken]; a store failure is returned as is.
 func (s *Server) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
+	rec, err := s.accessRecord(ctx, token)
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	return accessInfo(rec), nil
+}
+
+// accessRecord returns the stored record of an access token, with the
+// errors of VerifyAccessToken.
+func (s *Server) accessRecord(ctx context.Context, token string) (store.AccessToken, error) {
 	hash, ok := s.accessHash(token)
 	if !ok {
-		return TokenInfo{}, middleware.ErrInvalidToken
+		return store.AccessToken{}, middleware.ErrInvalidToken
 	}
 	rec, err := s.store.AccessToken(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return TokenInfo{}, middleware.ErrInvalidToken
+		return store.AccessToken{}, middleware.ErrInvalidToken
 	case err != nil:
-		return TokenInfo{}, err
+		return store.AccessToken{}, err
 	}
-	return accessInfo(rec), nil
+	return rec, nil
 }
 
 // accessInfo converts a stored access token to a TokenInfo.

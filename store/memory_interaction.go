@@ -99,5 +99,9 @@ func (m *Memory) DeleteConsent(_ context.Context, subject, clientID string) erro
 func cloneAuthRequest(r AuthRequest) AuthRequest {
 	r.Scopes = slices.Clone(r.Scopes)
 	r.Resources = slices.Clone(r.Resources)
+	r.Prompt = slices.Clone(r.Prompt)
+	r.ACRValues = slices.Clone(r.ACRValues)
+	r.UILocales = slices.Clone(r.UILocales)
+	r.Claims = slices.Clone(r.Claims)
 	return r
 }

@@ -48,6 +48,10 @@ type Client struct {
 	// a refresh token even when it did not ask for offline_access, which
 	// OpenID Connect Core §11 makes the way to ask for one.
 	RefreshWithoutOfflineAccess bool
+	// DefaultMaxAge is the client's default_max_age (OpenID Connect
+	// Registration §2): the max_age of its authorization requests that
+	// send none. Zero means none.
+	DefaultMaxAge time.Duration
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 }
@@ -94,7 +98,8 @@ type Grant struct {
 	// token (OpenID Connect Core §3.1.2.1).
 	Nonce string
 	// Claims is the claims request parameter of the authorization request
-	// (OpenID Connect Core §5.5), JSON kept byte for byte; nil when none.
+	// (OpenID Connect Core §5.5) as the user approved it: JSON, without
+	// the claims the approval did not release; nil when none.
 	Claims []byte
 	// JKT is the JWK SHA-256 thumbprint of the DPoP key the grant's tokens
 	// are bound to (RFC 9449 §6, §10); empty when they are not bound.
@@ -217,6 +222,33 @@ type AuthRequest struct {
 	// (OpenID Connect Core §3.1.2.1), which the approval hands to the
 	// grant for its ID Tokens; empty when none.
 	Nonce string
+	// ResponseMode is the response_mode parameter (OAuth 2.0 Multiple
+	// Response Type Encoding Practices §2.1, OAuth 2.0 Form Post Response
+	// Mode §2): how the answer reaches the redirect URI. Empty means the
+	// default of the response type.
+	ResponseMode string
+	// Prompt lists the values of the prompt parameter (OpenID Connect Core
+	// §3.1.2.1): "none", "login", "consent", "select_account". A max_age of
+	// zero is kept as "login".
+	Prompt []string
+	// MaxAge is the longest time since the user last authenticated that
+	// the request accepts: its max_age, or the client's DefaultMaxAge
+	// (OpenID Connect Core §3.1.2.1). Zero means no limit.
+	MaxAge time.Duration
+	// LoginHint, ACRValues and UILocales are the login_hint, acr_values
+	// and ui_locales parameters (OpenID Connect Core §3.1.2.1), which the
+	// host's login page receives.
+	LoginHint string
+	ACRValues []string
+	UILocales []string
+	// RequiredSubject is the user the request may be answered for alone:
+	// the subject of its id_token_hint or the sub value of its claims
+	// request (OpenID Connect Core §3.1.2.1, §5.5.1); empty when any user
+	// may sign in.
+	RequiredSubject string
+	// Claims is the claims request parameter (OpenID Connect Core §5.5),
+	// JSON as the server normalized it; nil when none.
+	Claims []byte
 	// LoginURI is the registered page to return to when sign-in is cancelled.
 	LoginURI string
 	// CSRFHash is the hash of the consent form's CSRF token joined with the

@@ -15,16 +15,17 @@ import (
 func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 	c := store.Client{ID: id}
 	var created *time.Time
+	var maxAge int64
 	err := s.pool.QueryRow(ctx, `
 		SELECT secret_hash, name, redirect_uris, login_uris, grant_types, scopes,
 		       auth_method, pkce_optional, access_token_format, resources, created_at,
 		       response_types, application_type, id_token_signed_response_alg,
-		       refresh_without_offline_access
+		       refresh_without_offline_access, default_max_age_ns
 		FROM kunci_clients WHERE id = $1`, id).Scan(
 		&c.SecretHash, &c.Name, &c.RedirectURIs, &c.LoginURIs, &c.GrantTypes, &c.Scopes,
 		&c.AuthMethod, &c.PKCEOptional, &c.AccessTokenFormat, &c.Resources, &created,
 		&c.ResponseTypes, &c.ApplicationType, &c.IDTokenSignedResponseAlg,
-		&c.RefreshWithoutOfflineAccess)
+		&c.RefreshWithoutOfflineAccess, &maxAge)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Client{}, notFound("client")
 	}
@@ -32,6 +33,7 @@ func (s *Store) Client(ctx context.Context, id string) (store.Client, error) {
 		return store.Client{}, wrap("client", err)
 	}
 	c.CreatedAt = fromNull(created)
+	c.DefaultMaxAge = time.Duration(maxAge)
 	return c, nil
 }
 
@@ -45,8 +47,8 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 		INSERT INTO kunci_clients (id, secret_hash, name, redirect_uris, login_uris, grant_types,
 		       scopes, auth_method, pkce_optional, access_token_format, resources, created_at,
 		       response_types, application_type, id_token_signed_response_alg,
-		       refresh_without_offline_access)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		       refresh_without_offline_access, default_max_age_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (id) DO UPDATE SET
 		       secret_hash = EXCLUDED.secret_hash, name = EXCLUDED.name,
 		       redirect_uris = EXCLUDED.redirect_uris, login_uris = EXCLUDED.login_uris,
@@ -57,10 +59,11 @@ func (s *Store) SaveClient(ctx context.Context, c store.Client) error {
 		       response_types = EXCLUDED.response_types,
 		       application_type = EXCLUDED.application_type,
 		       id_token_signed_response_alg = EXCLUDED.id_token_signed_response_alg,
-		       refresh_without_offline_access = EXCLUDED.refresh_without_offline_access`,
+		       refresh_without_offline_access = EXCLUDED.refresh_without_offline_access,
+		       default_max_age_ns = EXCLUDED.default_max_age_ns`,
 		c.ID, c.SecretHash, c.Name, c.RedirectURIs, c.LoginURIs, c.GrantTypes,
 		c.Scopes, c.AuthMethod, c.PKCEOptional, c.AccessTokenFormat, c.Resources, nullTime(c.CreatedAt),
-		c.ResponseTypes, c.ApplicationType, c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess)
+		c.ResponseTypes, c.ApplicationType, c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess, int64(c.DefaultMaxAge))
 	if err != nil {
 		return wrap("save client", err)
 	}

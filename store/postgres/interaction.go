@@ -13,18 +13,22 @@ import (
 
 // authRequestColumns are the columns scanAuthRequest reads, in its order.
 const authRequestColumns = `id, client_id, redirect_uri, response_type, state, scopes, resources,
-	code_challenge, code_challenge_method, login_uri, csrf_hash, subject, pushed, created_at, expires_at, nonce`
+	code_challenge, code_challenge_method, login_uri, csrf_hash, subject, pushed, created_at, expires_at, nonce,
+	response_mode, prompt, max_age_ns, login_hint, acr_values, ui_locales, required_subject, claims`
 
 // scanAuthRequest reads authRequestColumns from row.
 func scanAuthRequest(row pgx.Row) (store.AuthRequest, error) {
 	var r store.AuthRequest
 	var createdAt *time.Time
+	var maxAge int64
 	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.ResponseType, &r.State, &r.Scopes, &r.Resources,
-		&r.CodeChallenge, &r.CodeChallengeMethod, &r.LoginURI, &r.CSRFHash, &r.Subject, &r.Pushed, &createdAt, &r.ExpiresAt, &r.Nonce)
+		&r.CodeChallenge, &r.CodeChallengeMethod, &r.LoginURI, &r.CSRFHash, &r.Subject, &r.Pushed, &createdAt, &r.ExpiresAt, &r.Nonce,
+		&r.ResponseMode, &r.Prompt, &maxAge, &r.LoginHint, &r.ACRValues, &r.UILocales, &r.RequiredSubject, &r.Claims)
 	if err != nil {
 		return store.AuthRequest{}, err
 	}
 	r.CreatedAt = fromNull(createdAt)
+	r.MaxAge = time.Duration(maxAge)
 	return r, nil
 }
 
@@ -40,7 +44,8 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO kunci_auth_requests (`+authRequestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+		        $17, $18, $19, $20, $21, $22, $23, $24)
 		ON CONFLICT (id) DO UPDATE SET
 		       client_id = EXCLUDED.client_id, redirect_uri = EXCLUDED.redirect_uri,
 		       response_type = EXCLUDED.response_type, state = EXCLUDED.state,
@@ -49,10 +54,14 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 		       code_challenge_method = EXCLUDED.code_challenge_method,
 		       login_uri = EXCLUDED.login_uri, csrf_hash = EXCLUDED.csrf_hash,
 		       subject = EXCLUDED.subject, pushed = EXCLUDED.pushed, created_at = EXCLUDED.created_at,
-		       expires_at = EXCLUDED.expires_at, nonce = EXCLUDED.nonce`,
+		       expires_at = EXCLUDED.expires_at, nonce = EXCLUDED.nonce,
+		       response_mode = EXCLUDED.response_mode, prompt = EXCLUDED.prompt,
+		       max_age_ns = EXCLUDED.max_age_ns, login_hint = EXCLUDED.login_hint,
+		       acr_values = EXCLUDED.acr_values, ui_locales = EXCLUDED.ui_locales,
+		       required_subject = EXCLUDED.required_subject, claims = EXCLUDED.claims`,
 		r.ID, r.ClientID, r.RedirectURI, r.ResponseType, r.State, r.Scopes, r.Resources,
 		r.CodeChallenge, r.CodeChallengeMethod, r.LoginURI, r.CSRFHash, r.Subject, r.Pushed, nullTime(r.CreatedAt), r.ExpiresAt,
-		r.Nonce)
+		r.Nonce, r.ResponseMode, r.Prompt, int64(r.MaxAge), r.LoginHint, r.ACRValues, r.UILocales, r.RequiredSubject, r.Claims)
 	if err != nil {
 		return wrap(op, err)
 	}

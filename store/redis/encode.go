@@ -25,8 +25,12 @@ import (
 // the earlier ones. Version 2 appends the OpenID Connect fields of a client
 // (IDTokenSignedResponseAlg, RefreshWithoutOfflineAccess) and of a pending
 // authorization request (Nonce); a record written as version 1 reads with
-// them empty.
-const recordVersion = 2
+// them empty. Version 3 appends a client's DefaultMaxAge and the
+// authorization request parameters a pending request keeps for the login
+// and consent steps (ResponseMode, Prompt, MaxAge, LoginHint, ACRValues,
+// UILocales, RequiredSubject, Claims); older records read with them
+// empty. A duration is its nanoseconds (varint).
+const recordVersion = 3
 
 var errCorrupt = errors.New("redis: corrupt record")
 
@@ -58,6 +62,8 @@ func (w *writer) bytes(p []byte) {
 func (w *writer) time(t time.Time) {
 	w.b = binary.AppendVarint(w.b, t.Round(time.Microsecond).UnixMicro())
 }
+
+func (w *writer) duration(d time.Duration) { w.b = binary.AppendVarint(w.b, int64(d)) }
 
 func (w *writer) bool(v bool) {
 	if v {
@@ -155,6 +161,8 @@ func (r *reader) bytes() []byte {
 
 func (r *reader) time() time.Time { return time.UnixMicro(r.varint()).UTC() }
 
+func (r *reader) duration() time.Duration { return time.Duration(r.varint()) }
+
 func (r *reader) bool() bool {
 	switch r.take(1) {
 	case "\x00":
@@ -191,6 +199,7 @@ func encodeClient(c store.Client) string {
 	w.time(c.CreatedAt)
 	w.str(c.IDTokenSignedResponseAlg)
 	w.bool(c.RefreshWithoutOfflineAccess)
+	w.duration(c.DefaultMaxAge)
 	return w.String()
 }
 
@@ -215,6 +224,9 @@ func decodeClient(id, s string) (store.Client, error) {
 	if r.since(2) {
 		c.IDTokenSignedResponseAlg = r.str()
 		c.RefreshWithoutOfflineAccess = r.bool()
+	}
+	if r.since(3) {
+		c.DefaultMaxAge = r.duration()
 	}
 	if err := r.done(); err != nil {
 		return store.Client{}, err
@@ -348,6 +360,14 @@ func encodeAuthRequest(a store.AuthRequest) string {
 	w.time(a.CreatedAt)
 	w.time(a.ExpiresAt)
 	w.str(a.Nonce)
+	w.str(a.ResponseMode)
+	w.strs(a.Prompt)
+	w.duration(a.MaxAge)
+	w.str(a.LoginHint)
+	w.strs(a.ACRValues)
+	w.strs(a.UILocales)
+	w.str(a.RequiredSubject)
+	w.bytes(a.Claims)
 	return w.String()
 }
 
@@ -372,6 +392,16 @@ func decodeAuthRequest(id, s string) (store.AuthRequest, error) {
 	}
 	if r.since(2) {
 		a.Nonce = r.str()
+	}
+	if r.since(3) {
+		a.ResponseMode = r.str()
+		a.Prompt = r.strs()
+		a.MaxAge = r.duration()
+		a.LoginHint = r.str()
+		a.ACRValues = r.strs()
+		a.UILocales = r.strs()
+		a.RequiredSubject = r.str()
+		a.Claims = r.bytes()
 	}
 	if err := r.done(); err != nil {
 		return store.AuthRequest{}, err

@@ -78,7 +78,7 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 		LoginURIs: []string{"https://a/login"}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
 		Scopes: []string{"basic_info"}, AuthMethod: "client_secret_basic", ApplicationType: "web", PKCEOptional: true,
 		AccessTokenFormat: "jwt", Resources: []string{"https://api"}, IDTokenSignedResponseAlg: "ES256",
-		RefreshWithoutOfflineAccess: true, CreatedAt: t}
+		RefreshWithoutOfflineAccess: true, DefaultMaxAge: 90 * time.Second, CreatedAt: t}
 	g := store.Grant{ID: "g", ClientID: "app", Subject: "alice", Scopes: []string{"openid", "basic_info"},
 		Audience: []string{"https://api"}, AuthTime: t, ACR: "1", AMR: []string{"pwd"}, SessionID: "sid",
 		Nonce: "n", Claims: []byte(`{"id_token":{}}`), JKT: "jkt", CreatedAt: t, ExpiresAt: t.Add(time.Hour)}
@@ -89,7 +89,9 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 	req := store.AuthRequest{ID: "r", ClientID: "app", RedirectURI: "https://a/cb", ResponseType: "code", State: "xyz",
 		Scopes: []string{"basic_info"}, Resources: []string{"https://api"}, CodeChallenge: "c", CodeChallengeMethod: "S256",
 		LoginURI: "https://a/login", CSRFHash: "csrf", Subject: "alice", Pushed: true, Nonce: "n-0S6_WzA2Mj",
-		CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
+		ResponseMode: "form_post", Prompt: []string{"login", "consent"}, MaxAge: 300 * time.Second, LoginHint: "alice@example.com",
+		ACRValues: []string{"urn:kunci:loa:2"}, UILocales: []string{"id", "en"}, RequiredSubject: "alice",
+		Claims: []byte(`{"id_token":{"email":null}}`), CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
 	con := store.Consent{Subject: "alice", ClientID: "app", Scopes: []string{"basic_info"}, GrantedAt: t, ExpiresAt: t.Add(time.Hour)}
 	return c, g, code, at, req, con
 }
@@ -157,29 +159,46 @@ func TestEncodingRoundTrip(t *testing.T) {
 	assert.Empty(t, gotAt.Claims)
 }
 
-// TestDecodeVersion1 reads records written before version 2: a client and
-// a pending request read with the OpenID Connect fields empty, and the
-// records that version 2 left alone read as they were.
-func TestDecodeVersion1(t *testing.T) {
+// TestDecodeOlderVersions reads records written before version 3: a
+// client and a pending request read with the fields of the later versions
+// empty, and the records that versions 2 and 3 left alone read as they
+// were.
+func TestDecodeOlderVersions(t *testing.T) {
 	c, g, _, _, req, _ := sampleRecords()
-	c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess, req.Nonce = "", false, ""
-	encC := encodeClient(c)
-	// Version 1 ends before the empty algorithm (one byte) and the false
-	// switch (one byte).
-	got, err := decodeClient(c.ID, "\x01"+encC[1:len(encC)-2])
-	require.NoError(t, err)
-	assertSame(t, c, got)
-	enc := encodeAuthRequest(req)
-	gotReq, err := decodeAuthRequest(req.ID, "\x01"+enc[1:len(enc)-1])
+	c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess, c.DefaultMaxAge = "", false, 0
+	req = store.AuthRequest{ID: req.ID, ClientID: req.ClientID, RedirectURI: req.RedirectURI, ResponseType: req.ResponseType,
+		State: req.State, Scopes: req.Scopes, CreatedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt}
+	encC, encReq := encodeClient(c), encodeAuthRequest(req)
+	// With every later field empty, each takes one byte: version 2 added
+	// two to a client and one to a request, version 3 one to a client and
+	// eight to a request.
+	for _, tc := range []struct {
+		version        string
+		client, reqCut int
+	}{
+		{"\x01", 3, 9},
+		{"\x02", 1, 8},
+	} {
+		got, err := decodeClient(c.ID, tc.version+encC[1:len(encC)-tc.client])
+		require.NoError(t, err, "version %q", tc.version)
+		assertSame(t, c, got)
+		gotReq, err := decodeAuthRequest(req.ID, tc.version+encReq[1:len(encReq)-tc.reqCut])
+		require.NoError(t, err, "version %q", tc.version)
+		assertSame(t, req, gotReq)
+		gotG, err := decodeGrant(g.ID, tc.version+encodeGrant(g)[1:])
+		require.NoError(t, err)
+		assertSame(t, g, gotG)
+		// An older client with bytes where version 3 has its new fields
+		// is damaged.
+		_, err = decodeClient(c.ID, tc.version+encC[1:])
+		assert.ErrorIs(t, err, errCorrupt)
+	}
+	// A version 2 request that has the nonce of version 2 keeps it.
+	req.Nonce = "n-0S6_WzA2Mj"
+	encReq = encodeAuthRequest(req)
+	gotReq, err := decodeAuthRequest(req.ID, "\x02"+encReq[1:len(encReq)-8])
 	require.NoError(t, err)
 	assertSame(t, req, gotReq)
-	gotG, err := decodeGrant(g.ID, "\x01"+encodeGrant(g)[1:])
-	require.NoError(t, err)
-	assertSame(t, g, gotG)
-	// A version 1 client with bytes where version 2 has its new fields is
-	// damaged.
-	_, err = decodeClient(c.ID, "\x01"+encC[1:])
-	assert.ErrorIs(t, err, errCorrupt)
 }
 
 // TestDecodeRefusesDamage cuts every encoding at every length, and
@@ -191,7 +210,7 @@ func TestDecodeRefusesDamage(t *testing.T) {
 			assert.ErrorIs(t, decodeAny(kind, enc[:n]), errCorrupt, "%s cut to %d bytes", kind, n)
 		}
 		assert.ErrorIs(t, decodeAny(kind, enc+"\x00"), errCorrupt, "%s with a byte more", kind)
-		assert.ErrorIs(t, decodeAny(kind, "\x03"+enc[1:]), errCorrupt, "%s of a later version", kind)
+		assert.ErrorIs(t, decodeAny(kind, "\x04"+enc[1:]), errCorrupt, "%s of a later version", kind)
 		assert.ErrorIs(t, decodeAny(kind, "\x00"+enc[1:]), errCorrupt, "%s of version 0", kind)
 	}
 }
