@@ -52,7 +52,9 @@ func newIDTokenSigner(k jose.JSONWebKey) (jose.Signer, error) {
 // grants) and the tokens come from the code exchange (Core §3.1.3.3) or a
 // refresh (Core §12.2).
 func (s *Server) issuesIDToken(req issueRequest) bool {
-	if !s.cfg.OpenID.Enabled || req.grant.Subject == "" || !slices.Contains(req.grant.Scopes, scopeOpenID) {
+	// A refresh that narrows its scopes without openid gets none either
+	// (Core §12.2 ties the refreshed ID Token to the openid scope).
+	if !s.cfg.OpenID.Enabled || req.grant.Subject == "" || !slices.Contains(req.grant.Scopes, scopeOpenID) || !slices.Contains(req.scopes, scopeOpenID) {
 		return false
 	}
 	return req.grantType == GrantAuthorizationCode || req.grantType == GrantRefreshToken

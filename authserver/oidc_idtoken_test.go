@@ -173,6 +173,18 @@ func TestOpenIDRefreshReturnsIDToken(t *testing.T) {
 	assert.NotEmpty(t, str(body, "refresh_token"))
 }
 
+// A refresh that narrows the scopes to leave out openid gets an access token
+// for those scopes and no ID Token.
+func TestOpenIDRefreshWithoutOpenIDScopeHasNoIDToken(t *testing.T) {
+	srv, _, _ := newOIDCServer(t, nil)
+	b := newRPBrowser(t, srv)
+	code := signIn(t, b, url.Values{"scope": {"openid offline_access"}})
+	first := exchange(t, srv, code)
+	body := tokenOK(t, postForm(t, srv, "/oauth/token", withScope(refreshForm(str(first, "refresh_token")), "offline_access"), basic(rpID, rpSecret)))
+	assert.NotContains(t, body, "id_token")
+	assert.NotEmpty(t, str(body, "access_token"))
+}
+
 // An ID Token is never an access token: the server and its UserInfo
 // endpoint refuse it (typ JWT, not at+jwt, RFC 9068 §4).
 func TestOpenIDIDTokenIsNotAnAccessToken(t *testing.T) {
