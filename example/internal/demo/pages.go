@@ -69,12 +69,25 @@ func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// maxCallbackForm bounds the body of a form_post callback.
+const maxCallbackForm = 64 << 10
+
 // serveCallback is the demo clients' redirect URI (and the partner's
 // login_uri): it shows the authorization response parameters it got (RFC
-// 6749 §4.1.2, §4.1.2.1; RFC 9207), known ones first.
+// 6749 §4.1.2, §4.1.2.1; RFC 9207), known ones first, from the query or,
+// for response_mode=form_post (OAuth 2.0 Form Post Response Mode §2), from
+// the POSTed form.
 func (a *App) serveCallback(title, text string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxCallbackForm)
+			if err := r.ParseForm(); err != nil {
+				a.renderMessage(w, http.StatusBadRequest, title, "The posted form could not be read.")
+				return
+			}
+			q = r.PostForm
+		}
 		page := messagePage{Title: title, Text: text,
 			Note: "A token from the implicit grant is in this page's URL fragment, after the #; browsers never send it to a server."}
 		known := []string{"code", "state", "iss", "error", "error_description"}
