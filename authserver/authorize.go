@@ -91,14 +91,17 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.redirectError(w, r, to, e)
 		return
 	}
-	if !s.allowStart(w, r) {
+	// The host's session callback runs once per request: the start limit
+	// and proceed both need its answer.
+	sess, signedIn := s.session(r)
+	if !s.allowStart(w, r, !signedIn) {
 		return
 	}
 	if err := s.store.SaveAuthRequest(ctx, *req); err != nil {
 		s.redirectError(w, r, to, unavailable(err))
 		return
 	}
-	s.proceed(w, r, *req, client, false)
+	s.proceed(w, r, *req, client, sess, signedIn, false)
 }
 
 // authorizeParams collects the request's parameters: the query, and for a
@@ -352,7 +355,8 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 		s.cancel(w, r, req)
 		return
 	}
-	s.proceed(w, r, req, client, true)
+	sess, signedIn := s.session(r)
+	s.proceed(w, r, req, client, sess, signedIn, true)
 }
 
 // proceed moves a stored pending request on: to the login page when
@@ -364,9 +368,9 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 // login_required, so the login page is shown at most once for a signed-in
 // user. With prompt=none no page is shown: what would need one is
 // login_required or consent_required (OpenID Connect Core §3.1.2.6).
-func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, returned bool) {
+// sess and signedIn are the host's session as s.session reports it.
+func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool) {
 	ctx := r.Context()
-	sess, signedIn := s.session(r)
 	none := slices.Contains(req.Prompt, promptNone)
 	switch fit, why := fitSession(req, sess, signedIn, returned, time.Now()); {
 	case fit == sessionFits:

@@ -47,12 +47,11 @@ func retryAfterSeconds(d time.Duration) int {
 // started too many (Limits.AuthorizeRateLimit), 503 when the server-wide cap
 // is reached (Limits.MaxPendingAuthRequests; it bounds anonymous traffic,
 // so requests of signed-in users neither count nor meet it), both with
-// Retry-After. It
-// runs after the request was validated, so invalid requests, which are
-// never stored, do not use up an address's budget.
-func (s *Server) allowStart(w http.ResponseWriter, r *http.Request) bool {
-	_, signedIn := s.session(r)
-	wait, refusal, err := s.limits.start(r.Context(), s.sourceIP(r), !signedIn)
+// Retry-After. anonymous says nobody is signed in. It runs after the
+// request was validated, so invalid requests, which are never stored, do
+// not use up an address's budget.
+func (s *Server) allowStart(w http.ResponseWriter, r *http.Request, anonymous bool) bool {
+	wait, refusal, err := s.limits.start(r.Context(), s.sourceIP(r), anonymous)
 	if err != nil {
 		s.errorPage(w, r, unavailable(err))
 		return false

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,4 +205,19 @@ func TestThrottleSameAddressNeedsTenTimesTheLimitToBlockOthers(t *testing.T) {
 	// The thirtieth failure of an existing identifier blocks the address.
 	assertOAuthError(t, postFormFrom(t, srv, "/oauth/token", passwordForm("user-x", "x"), basic(confidentialID, confidentialPass), addr), 400, "invalid_grant")
 	assertThrottled(t, postFormFrom(t, srv, "/oauth/token", passwordForm("alice", "wonderland"), basic(confidentialID, confidentialPass), addr), 60)
+}
+
+// The host's session callback runs once per authorization request, though
+// both the start limit and the login/consent decision need its answer.
+func TestAuthorizeAsksTheSessionOnce(t *testing.T) {
+	var calls atomic.Int32
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.Browser.Session = func(*http.Request) (authserver.Session, bool) {
+			calls.Add(1)
+			return authserver.Session{Subject: "user-alice", AuthTime: testAuthTime}, true
+		}
+	})
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(nil), nil)
+	assert.Equal(t, http.StatusOK, serve(srv, req).Code, "the consent page")
+	assert.Equal(t, int32(1), calls.Load())
 }

@@ -178,6 +178,8 @@ func cloneClient(c Client) Client {
 	c.ResponseTypes = slices.Clone(c.ResponseTypes)
 	c.Scopes = slices.Clone(c.Scopes)
 	c.Resources = slices.Clone(c.Resources)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	c.JWKS = slices.Clone(c.JWKS)
 	return c
 }
 

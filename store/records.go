@@ -52,6 +52,46 @@ type Client struct {
 	// Registration §2): the max_age of its authorization requests that
 	// send none. Zero means none.
 	DefaultMaxAge time.Duration
+	// RequireAuthTime is require_auth_time (OpenID Connect Registration
+	// §2): the client's ID Tokens always carry auth_time.
+	RequireAuthTime bool
+	// PostLogoutRedirectURIs are the registered post_logout_redirect_uris
+	// (OpenID Connect RP-Initiated Logout §3.1), compared exactly.
+	PostLogoutRedirectURIs []string
+	// SubjectType is the subject_type (OpenID Connect Core §8): "pairwise"
+	// for a sub derived per sector; empty or "public" for the local
+	// subject.
+	SubjectType string
+	// SectorIdentifier is the host that a pairwise sub is derived for
+	// (OpenID Connect Core §8.1); empty means the host of RedirectURIs.
+	SectorIdentifier string
+	// JWKS is the client's public keys inline (RFC 7591 §2, jwks): a JSON
+	// JWK Set, nil when none.
+	JWKS []byte
+	// JWKSURI is where the client publishes its public keys (RFC 7591 §2,
+	// jwks_uri); empty when none.
+	JWKSURI string
+	// AuthSigningAlg is token_endpoint_auth_signing_alg (OpenID Connect
+	// Registration §2): the one JWS algorithm of the client's
+	// private_key_jwt assertions; empty means any the server accepts.
+	AuthSigningAlg string
+	// AcceptEndpointAudience lets the client's assertions name an endpoint
+	// URL as their aud, not only the issuer identifier (RFC 7523 §3 as
+	// read before draft-ietf-oauth-rfc7523bis): a legacy switch.
+	AcceptEndpointAudience bool
+	// RequirePushedAuthorizationRequests is
+	// require_pushed_authorization_requests (RFC 9126 §6): the client's
+	// authorization requests must arrive through a pushed request.
+	RequirePushedAuthorizationRequests bool
+	// DPoPBoundAccessTokens is dpop_bound_access_tokens (RFC 9449 §5.2):
+	// the client's token requests must carry a DPoP proof.
+	DPoPBoundAccessTokens bool
+	// LogoURI, ClientURI, PolicyURI and TOSURI are logo_uri, client_uri,
+	// policy_uri and tos_uri (RFC 7591 §2), which the consent page shows.
+	LogoURI   string
+	ClientURI string
+	PolicyURI string
+	TOSURI    string
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time
 }
@@ -257,6 +297,10 @@ type AuthRequest struct {
 	CSRFHash string
 	// Subject is the signed-in user the consent page was shown to, empty before.
 	Subject string
+	// JKT is the dpop_jkt parameter (RFC 9449 §10): the JWK SHA-256
+	// thumbprint of the DPoP key the code must be redeemed with; empty
+	// when none.
+	JKT string
 	// Pushed reports a request pushed by an authenticated client (RFC 9126
 	// §2.1), addressed by its request_uri. Only the client that pushed it may
 	// use it, and only once (§2.2, §4).
