@@ -75,6 +75,12 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			"demo: clients file: users[0]: missing password\ndemo: clients file: users[0]: missing name\ndemo: clients file: users[0]: missing email"},
 		{"a duplicate username", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[` + user + `,` + user + `]}`,
 			`demo: clients file: users[1]: duplicate username "u"`},
+		// Registration metadata the demo does not take yet is an unknown
+		// field, never silently ignored.
+		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"require_auth_time":true}]}`,
+			`demo: clients file: json: unknown field "require_auth_time"`},
+		{"an unknown user field", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","given_name":"G"}]}`,
+			`demo: clients file: json: unknown field "given_name"`},
 		{"a negative default_max_age", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":-1}]}`,
 			"demo: clients file: clients[0]: default_max_age -1 is not between 0 and 9223372036 seconds"},
 		{"a default_max_age too large for a duration", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":9223372037}]}`,

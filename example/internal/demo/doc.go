@@ -24,7 +24,9 @@
 //     against the server's own JWKS.
 //   - GET /, /callback and /partner/login: plain pages for the demo clients'
 //     redirect URI and Prakerja login_uri, which show the parameters they got;
-//     /callback also takes them by POST (response_mode=form_post).
+//     /callback also takes them by POST (response_mode=form_post), and then
+//     answers 400 to a form that is not an authorization response: neither
+//     code nor error, both, or a parameter given twice.
 //
 // # OpenID Connect
 //
@@ -33,7 +35,10 @@
 // id_token_signed_response_alg), and UserInfo answers with the user's
 // claims per approved scope (see [Scopes]): basic_info gives name and
 // email, phone gives phone_number, and profile, email, address and phone
-// the standard claims of Core §5.4 from the user's claims.
+// the standard claims of Core §5.4 from the user's claims. With
+// response_mode=form_post (OAuth 2.0 Form Post Response Mode) the server
+// answers Allow with a page that posts code, state and iss to POST
+// /callback, so the code stays out of the browser's history.
 //
 // # Data
 //
