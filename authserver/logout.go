@@ -174,15 +174,15 @@ func (s *Server) afterLogout(w http.ResponseWriter, r *http.Request, lr logoutRe
 		s.renderPage(w, r, http.StatusOK, s.signedOutTmpl, s.logoutPage(r, lr, Session{}))
 		return
 	}
-	q := url.Values{}
+	to := lr.redirectURI
 	if lr.state != "" {
-		q.Set("state", lr.state)
+		to = appendParams(to, url.Values{"state": {lr.state}}, false)
 	}
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther
 	}
 	pageHeaders(w.Header())
-	w.Header().Set("Location", appendParams(lr.redirectURI, q, false))
+	w.Header().Set("Location", to)
 	w.WriteHeader(status)
 }
