@@ -83,6 +83,24 @@ type Client struct {
 	// positive whole number of seconds. It applies to plain OAuth 2.0
 	// requests too, as max_age does.
 	DefaultMaxAge time.Duration
+	// PostLogoutRedirectURIs are the post_logout_redirect_uris (OpenID
+	// Connect RP-Initiated Logout 1.0 §3.1): where the end_session_endpoint
+	// may send the browser after signing out, compared exactly. Each is
+	// checked as a redirect URI is. Setting them needs
+	// Config.OpenID.EndSession.
+	PostLogoutRedirectURIs []string
+	// SubjectType is the subject_type (OpenID Connect Core §8,
+	// Registration §2): empty or SubjectPublic for the host's subject,
+	// SubjectPairwise for one derived per sector, which needs
+	// Config.OpenID.PairwiseKey.
+	SubjectType SubjectType
+	// SectorIdentifier is the host a pairwise sub is derived for (OpenID
+	// Connect Core §8.1), such as "example.com": clients with the same
+	// sector see the same sub for a user. Empty means the host of
+	// RedirectURIs, which must then all have one host. Fetching a
+	// sector_identifier_uri waits for dynamic registration. Setting it
+	// needs SubjectType pairwise.
+	SectorIdentifier string
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -194,6 +212,8 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		p.add("DefaultMaxAge", "must be zero (none) or a positive whole number of seconds, at most 100 years")
 	}
 	s.checkClientOpenID(&p, c)
+	s.checkClientSubject(&p, c)
+	s.checkClientLogout(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -215,6 +235,10 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
+
+		PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs),
+		SubjectType:            string(c.SubjectType),
+		SectorIdentifier:       c.SectorIdentifier,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

@@ -137,6 +137,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	c.checkOpenID(&p, seen)
+	c.checkLogout(&p)
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
@@ -326,6 +327,7 @@ func (p Paths) withDefaults() Paths {
 	def(&p.Introspect, "/oauth/introspect")
 	def(&p.JWKS, "/oauth/jwks")
 	def(&p.UserInfo, "/oauth/userinfo")
+	def(&p.EndSession, "/oauth/logout")
 	return p
 }
 
@@ -343,6 +345,9 @@ func (c *Config) routePaths() []routePath {
 	}
 	if c.OpenID.Enabled {
 		paths = append(paths, routePath{"Paths.UserInfo", p.UserInfo}, routePath{"OpenID.Enabled", wellKnownOpenID})
+	}
+	if c.endSessionEnabled() {
+		paths = append(paths, routePath{"Paths.EndSession", p.EndSession})
 	}
 	if !c.Compat.NoConsentSSO {
 		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})

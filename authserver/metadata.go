@@ -48,6 +48,10 @@ type metadata struct {
 	ClaimsParameterSupported     *bool `json:"claims_parameter_supported,omitempty"`
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+
+	// EndSessionEndpoint is the end_session_endpoint of RP-Initiated
+	// Logout 1.0 §2.1, sent when it is served.
+	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -130,6 +134,12 @@ func (s *Server) openIDMetadata(m *metadata) {
 		}
 	}
 	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &yes, &no, &no
+	if s.cfg.OpenID.PairwiseKey != nil {
+		m.SubjectTypesSupported = append(m.SubjectTypesSupported, string(SubjectPairwise))
+	}
+	if s.cfg.endSessionEnabled() {
+		m.EndSessionEndpoint = s.endpoint(s.cfg.Paths.EndSession)
+	}
 }
 
 // MetadataHandler returns the authorization server metadata endpoint

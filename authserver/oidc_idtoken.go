@@ -90,9 +90,13 @@ func (s *Server) signIDToken(ctx context.Context, req issueRequest, accessToken 
 		return "", err
 	}
 	g := req.grant
+	sub, err := s.clientSubject(req.client, g.Subject)
+	if err != nil {
+		return "", err
+	}
 	c := idTokenClaims{
 		Issuer:          s.cfg.Issuer,
-		Subject:         g.Subject,
+		Subject:         sub,
 		Audience:        req.client.ID,
 		Expiry:          req.now.Add(s.cfg.Lifetimes.IDToken).Unix(),
 		IssuedAt:        req.now.Unix(),

@@ -41,6 +41,12 @@ type Server struct {
 	refreshKey      []byte
 
 	mux *http.ServeMux
+
+	// logoutTmpl and signedOutTmpl are the logout pages, and logoutKey
+	// the key of the logout form's CSRF tokens (logout_form.go).
+	logoutTmpl    *template.Template
+	signedOutTmpl *template.Template
+	logoutKey     []byte
 }
 
 // New validates config and returns a Server that keeps its state in st.
@@ -99,6 +105,10 @@ func New(config Config, st store.Store) (*Server, error) {
 	if s.formPostTmpl, err = formPostTemplate(); err != nil {
 		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
 	}
+	if s.logoutTmpl, s.signedOutTmpl, err = logoutTemplates(cfg.OpenID); err != nil {
+		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
+	}
+	s.logoutKey = newLogoutKey(s.refreshKey)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -124,6 +134,9 @@ func (s *Server) routes() *http.ServeMux {
 	if s.cfg.OpenID.Enabled {
 		mux.Handle(p.UserInfo, s.UserInfoHandler())
 		mux.Handle(wellKnownOpenID, s.MetadataHandler())
+	}
+	if s.cfg.endSessionEnabled() {
+		mux.Handle(p.EndSession, s.EndSessionHandler())
 	}
 	// The browser side needs the host to say who is signed in and where
 	// users sign in; without both it is not served.
