@@ -3,6 +3,7 @@ package authserver
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,8 +115,9 @@ func (s *Server) corsClientEndpoint(methods string, clientOf func(*http.Request)
 		origin, ok := requestOrigin(r)
 		if isPreflight(r) {
 			hdr.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
-			if !ok || !allowedMethod(methods, r.Header.Get("Access-Control-Request-Method")) ||
-				!allowedRequestHeaders(r.Header.Values("Access-Control-Request-Headers")) || !s.cors.anyClient(origin) {
+			if why := s.refusePreflight(r, methods, origin, ok); why != "" {
+				s.log.DebugContext(r.Context(), "authserver: CORS preflight refused",
+					slog.String("path", r.URL.Path), slog.String("reason", why))
 				w.WriteHeader(http.StatusForbidden)
 				return
 			}
@@ -133,6 +135,23 @@ func (s *Server) corsClientEndpoint(methods string, clientOf func(*http.Request)
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// refusePreflight says why a preflight for an endpoint that takes methods
+// is refused, or "" when it is answered. wellFormed tells whether its
+// Origin is a single well-formed origin.
+func (s *Server) refusePreflight(r *http.Request, methods, origin string, wellFormed bool) string {
+	switch {
+	case !wellFormed:
+		return "origin is null or malformed"
+	case !allowedMethod(methods, r.Header.Get("Access-Control-Request-Method")):
+		return "method not allowed"
+	case !allowedRequestHeaders(r.Header.Values("Access-Control-Request-Headers")):
+		return "request headers not allowed"
+	case !s.cors.anyClient(origin):
+		return "origin allowed for no client"
+	}
+	return ""
 }
 
 // clientAllowsOrigin reports whether origin is allowed for the client

@@ -20,15 +20,23 @@ import (
 //     Access-Control-Allow-Origin, the request's own origin, only when that
 //     origin is allowed for the client the request names (see
 //     [CORS.Origins] for which). Their responses always carry Vary: Origin.
-//   - Their preflight requests name no client. One is answered for an
-//     origin that some client this Server registered allows, or that
-//     Origins or AllowOrigin allow; see [CORS.AllowOrigin] for servers
-//     whose clients this Server did not register.
+//   - Their preflight requests name no client. One is answered (204, with
+//     the endpoint's methods, the request headers Authorization,
+//     Content-Type and DPoP, and a ten-minute Access-Control-Max-Age) for
+//     an origin that some client this Server registered allows, or that
+//     Origins or AllowOrigin allow, and refused (403, no
+//     Access-Control-Allow-Origin) otherwise, so that a browser never
+//     sends a request that needs one from an origin no client uses; see
+//     [CORS.AllowOrigin] for servers whose clients this Server did not
+//     register. The actual request is still checked against its client.
 //   - The metadata documents and the JWK Set are public: they answer
 //     Access-Control-Allow-Origin: *.
 //   - Access-Control-Allow-Credentials is never sent: cookies never reach
 //     these endpoints from another origin. The authorization, consent and
 //     introspection endpoints, and every page, never carry a CORS header.
+//
+// CORS applies to the routes of the [Server] itself; the handlers of
+// single endpoints ([Server.TokenHandler] and the others) carry none.
 type CORS struct {
 	// Disabled turns every CORS header off, for hosts that answer CORS
 	// in front of the server themselves. Origins and AllowOrigin must then
@@ -49,7 +57,8 @@ type CORS struct {
 	// client's redirect URIs nor Origins allow. clientID is the client
 	// the request names, which exists in the store; it is empty for a
 	// preflight, which names no client. origin is always a well-formed
-	// serialized origin, never "null".
+	// serialized origin, never "null". It must be safe for concurrent
+	// use.
 	//
 	// A Server learns the origins of the redirect URIs only from its own
 	// RegisterClient calls: the store keeps no index by origin. Servers
