@@ -490,3 +490,50 @@ func TestCORSConfigErrors(t *testing.T) {
 	_, err = authserver.New(cfg, store.NewMemoryWithCleanup(0))
 	assert.NoError(t, err)
 }
+
+// FuzzCORSPreflight: whatever a preflight carries, the answer is a 204 only
+// for an origin some client registered or the host configured, echoed
+// exactly, and otherwise a 403 without Access-Control-Allow-Origin; never a
+// 5xx, never credentials.
+func FuzzCORSPreflight(f *testing.F) {
+	for _, seed := range [][3]string{
+		{appOrigin, "POST", "content-type, dpop"},
+		{loopbackOrigin, "POST", ""},
+		{"null", "POST", ""},
+		{appOrigin + ":443", "POST", ""},
+		{"HTTPS://app.example.com", "POST", ""},
+		{"https://app.example.com.", "POST", ""},
+		{"https://[::1]:0", "GET", "authorization"},
+		{strangerOrigin, "PUT", "x-custom"},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	cfg := testConfig()
+	cfg.CORS.Origins = map[string][]string{publicID: {extraOrigin}}
+	srv, err := authserver.New(cfg, store.NewMemoryWithCleanup(0))
+	require.NoError(f, err)
+	require.NoError(f, srv.RegisterClient(f.Context(), authserver.Client{ID: publicID, AuthMethod: authserver.AuthMethodNone,
+		RedirectURIs: []string{testRedirect, loopbackOrigin + "/cb", otherOrigin + ":8443/cb"}, GrantTypes: grants("authorization_code")}))
+	allowed := map[string]bool{appOrigin: true, loopbackOrigin: true, otherOrigin + ":8443": true, extraOrigin: true}
+	f.Fuzz(func(t *testing.T, origin, method, headers string) {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodOptions, "/oauth/token", nil)
+		req.Header["Origin"] = []string{origin}
+		req.Header["Access-Control-Request-Method"] = []string{method}
+		req.Header["Access-Control-Request-Headers"] = []string{headers}
+		rec := serve(srv, req)
+		assert.Empty(t, rec.Header().Get("Access-Control-Allow-Credentials"))
+		switch {
+		case origin == "" || method == "":
+			// No preflight: the endpoint refuses OPTIONS.
+			assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+			assert.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
+		case rec.Code == http.StatusNoContent:
+			assert.True(t, allowed[origin], "answered for %q", origin)
+			assert.Equal(t, origin, rec.Header().Get("Access-Control-Allow-Origin"))
+			assert.Equal(t, "POST", method)
+		default:
+			assert.Equal(t, http.StatusForbidden, rec.Code)
+			assert.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
+		}
+	})
+}
