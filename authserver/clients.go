@@ -110,7 +110,9 @@ const minSecretLen = 16
 
 // RegisterClient validates c and saves it, with its secret hashed. A client
 // with the same ID is replaced: registering is also how a host updates a
-// client. Every problem is a [*FieldError].
+// client. Every problem is a [*FieldError]. The Server also records the
+// origins of the client's redirect URIs, for which it answers CORS
+// preflights (see [CORS]).
 func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 	rec, err := s.clientRecord(c)
 	if err != nil {
@@ -119,6 +121,7 @@ func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 	if err := s.store.SaveClient(ctx, rec); err != nil {
 		return fmt.Errorf("authserver: saving client: %w", err)
 	}
+	s.cors.register(rec.ID, rec.RedirectURIs)
 	return nil
 }
 

@@ -94,6 +94,11 @@ type Config struct {
 	// Logger receives the server's logs. Nil discards them. Tokens, codes
 	// and secrets are never logged.
 	Logger *slog.Logger
+
+	// CORS configures cross-origin requests from single-page apps
+	// (Fetch §3.2). The zero value allows the origins of each client's
+	// redirect URIs on the endpoints such an app calls; see [CORS].
+	CORS CORS
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for

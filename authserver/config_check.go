@@ -141,6 +141,7 @@ func (c Config) withDefaults() (Config, error) {
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
+	c.checkCORS(&p)
 	for g, lt := range l.PerGrant {
 		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
 		if lt.Access < 0 || lt.Refresh < 0 {

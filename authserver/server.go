@@ -47,6 +47,7 @@ type Server struct {
 	logoutTmpl    *template.Template
 	signedOutTmpl *template.Template
 	logoutKey     []byte
+	cors          *corsOrigins
 }
 
 // New validates config and returns a Server that keeps its state in st.
@@ -109,6 +110,7 @@ func New(config Config, st store.Store) (*Server, error) {
 		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
 	}
 	s.logoutKey = newLogoutKey(s.refreshKey)
+	s.cors = newCORSOrigins(cfg.CORS)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -117,23 +119,23 @@ func New(config Config, st store.Store) (*Server, error) {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	p := s.cfg.Paths
-	mux.Handle(p.Token, s.TokenHandler())
+	mux.Handle(p.Token, s.corsToken(s.TokenHandler()))
 	if !s.cfg.Compat.NoRefreshAliases {
 		for _, alias := range s.cfg.Compat.RefreshAliases {
-			mux.Handle(alias, s.refreshAliasHandler())
+			mux.Handle(alias, s.corsToken(s.refreshAliasHandler()))
 		}
 	}
-	mux.Handle(p.Revoke, s.RevokeHandler())
+	mux.Handle(p.Revoke, s.corsToken(s.RevokeHandler()))
 	mux.Handle(p.Introspect, s.IntrospectHandler())
 	for _, path := range metadataPaths(s.cfg.Issuer) {
-		mux.Handle(path, s.MetadataHandler())
+		mux.Handle(path, s.corsPublic(s.MetadataHandler()))
 	}
 	if s.keys != nil {
-		mux.Handle(p.JWKS, s.JWKSHandler())
+		mux.Handle(p.JWKS, s.corsPublic(s.JWKSHandler()))
 	}
 	if s.cfg.OpenID.Enabled {
-		mux.Handle(p.UserInfo, s.UserInfoHandler())
-		mux.Handle(wellKnownOpenID, s.MetadataHandler())
+		mux.Handle(p.UserInfo, s.corsUserInfo(s.UserInfoHandler()))
+		mux.Handle(wellKnownOpenID, s.corsPublic(s.MetadataHandler()))
 	}
 	if s.cfg.endSessionEnabled() {
 		mux.Handle(p.EndSession, s.EndSessionHandler())
