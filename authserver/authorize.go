@@ -82,6 +82,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 		s.resume(w, r, params, id)
 		return
 	}
+	// RFC 9126 §4: a pushed request_uri, or a request that had to be pushed.
+	if s.pushedAuthorize(w, r, params) {
+		return
+	}
 	req, client, to, e := s.parseAuthorize(ctx, params, sso)
 	switch {
 	case e != nil && to == nil:

@@ -94,6 +94,14 @@ type Config struct {
 	// Logger receives the server's logs. Nil discards them. Tokens, codes
 	// and secrets are never logged.
 	Logger *slog.Logger
+
+	// PushedAuthorization configures pushed authorization requests (RFC
+	// 9126).
+	PushedAuthorization PushedAuthorization
+
+	// ClientAssertions configures private_key_jwt client authentication
+	// (RFC 7523 §2.2): how clients' jwks_uri documents are fetched.
+	ClientAssertions ClientAssertions
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for
@@ -140,6 +148,10 @@ type Paths struct {
 	// default "/oauth/userinfo". It is served only with OpenID.Enabled,
 	// and setting it without is an error.
 	UserInfo string
+	// PushedAuthorization is the pushed authorization request endpoint
+	// (RFC 9126 §2); default "/oauth/par". It is served with the
+	// authorization endpoint.
+	PushedAuthorization string
 }
 
 // Lifetimes are the lifetimes of what the server issues and keeps. Zero

@@ -140,6 +140,8 @@ func (c Config) withDefaults() (Config, error) {
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
+	c.checkPushed(&p)
+	c.checkClientAssertions(&p)
 	for g, lt := range l.PerGrant {
 		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
 		if lt.Access < 0 || lt.Refresh < 0 {
@@ -326,6 +328,7 @@ func (p Paths) withDefaults() Paths {
 	def(&p.Introspect, "/oauth/introspect")
 	def(&p.JWKS, "/oauth/jwks")
 	def(&p.UserInfo, "/oauth/userinfo")
+	def(&p.PushedAuthorization, "/oauth/par")
 	return p
 }
 
@@ -344,6 +347,7 @@ func (c *Config) routePaths() []routePath {
 	if c.OpenID.Enabled {
 		paths = append(paths, routePath{"Paths.UserInfo", p.UserInfo}, routePath{"OpenID.Enabled", wellKnownOpenID})
 	}
+	paths = append(paths, routePath{"Paths.PushedAuthorization", p.PushedAuthorization})
 	if !c.Compat.NoConsentSSO {
 		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})
 	}

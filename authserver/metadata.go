@@ -48,6 +48,14 @@ type metadata struct {
 	ClaimsParameterSupported     *bool `json:"claims_parameter_supported,omitempty"`
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+
+	// RFC 9126 §5 and the signing algorithms of private_key_jwt (RFC
+	// 8414 §2).
+	PushedAuthorizationRequestEndpoint                 string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests                 bool     `json:"require_pushed_authorization_requests,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -112,6 +120,7 @@ func (s *Server) buildMetadata() ([]byte, error) {
 	if s.cfg.OpenID.Enabled {
 		s.openIDMetadata(&m)
 	}
+	s.highSecurityMetadata(&m)
 	return json.Marshal(m)
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -41,6 +42,10 @@ type Server struct {
 	refreshKey      []byte
 
 	mux *http.ServeMux
+
+	// clientKeys fetches and caches the jwks_uri of private_key_jwt
+	// clients.
+	clientKeys *jwksFetcher
 }
 
 // New validates config and returns a Server that keeps its state in st.
@@ -99,6 +104,7 @@ func New(config Config, st store.Store) (*Server, error) {
 	if s.formPostTmpl, err = formPostTemplate(); err != nil {
 		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
 	}
+	s.clientKeys = newJWKSFetcher(cfg.ClientAssertions, time.Now)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -130,6 +136,7 @@ func (s *Server) routes() *http.ServeMux {
 	if s.cfg.browserEnabled() {
 		mux.Handle(p.Authorize, s.AuthorizeHandler())
 		mux.Handle(p.Consent, s.ConsentHandler())
+		mux.Handle(p.PushedAuthorization, s.PushedAuthorizationHandler())
 		if !s.cfg.Compat.NoConsentSSO {
 			mux.Handle(s.cfg.Compat.ConsentSSOPath, s.consentSSOHandler())
 		}
