@@ -40,6 +40,7 @@ type jwksEntry struct {
 	set     *jose.JSONWebKeySet // nil until a fetch succeeded
 	fetched time.Time           // when set was fetched
 	tried   time.Time           // when a fetch last started
+	err     error               // what the last fetch failed with
 }
 
 func newJWKSFetcher(cfg ClientAssertions, now func() time.Time) *jwksFetcher {
@@ -48,9 +49,10 @@ func newJWKSFetcher(cfg ClientAssertions, now func() time.Time) *jwksFetcher {
 
 // keys returns the key set at uri, fetching it when none is cached, when
 // the cached one is older than CacheTTL, or when it has no key with kid
-// (kid "" is never missing) and the last fetch is at least RefetchInterval
-// ago. A failed fetch keeps the cached set, which is returned with the
-// error; with nothing cached the set is nil.
+// (kid "" is never missing); but never when the last fetch, successful or
+// not, started less than RefetchInterval ago. A failed fetch keeps the
+// cached set, which is returned with the error until the next fetch; with
+// nothing cached the set is nil.
 func (j *jwksFetcher) keys(ctx context.Context, uri, kid string) (*jose.JSONWebKeySet, error) {
 	e := j.entry(uri)
 	e.mu.Lock()
@@ -61,12 +63,14 @@ func (j *jwksFetcher) keys(ctx context.Context, uri, kid string) (*jose.JSONWebK
 	switch {
 	case fresh && !missing:
 		return e.set, nil
-	case e.set != nil && now.Sub(e.tried) < j.cfg.RefetchInterval:
-		// Fetched a moment ago: the kid is not there.
-		return e.set, nil
+	case !e.tried.IsZero() && now.Sub(e.tried) < j.cfg.RefetchInterval:
+		// Fetched a moment ago: the kid is not there, or the document
+		// could not be had.
+		return e.set, e.err
 	}
 	e.tried = now
 	set, err := j.fetch(ctx, uri)
+	e.err = err
 	if err != nil {
 		return e.set, err
 	}
