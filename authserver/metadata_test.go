@@ -31,26 +31,23 @@ func TestMetadataDefault(t *testing.T) {
 	srv, _ := newTestServer(t, func(c *authserver.Config) { c.JWT.SigningKeys = []jose.JSONWebKey{key} })
 	m := getMetadata(t, srv, "/.well-known/oauth-authorization-server")
 	want := map[string]any{
-		"issuer":                                                   testIssuer,
-		"authorization_endpoint":                                   testIssuer + "/oauth/authorize",
-		"token_endpoint":                                           testIssuer + "/oauth/token",
-		"revocation_endpoint":                                      testIssuer + "/oauth/revoke",
-		"introspection_endpoint":                                   testIssuer + "/oauth/introspect",
-		"jwks_uri":                                                 testIssuer + "/oauth/jwks",
-		"scopes_supported":                                         []any{"basic_info", "phone", "keys_op", "update_basic_info"},
-		"response_types_supported":                                 []any{"code", "token"},
-		"response_modes_supported":                                 []any{"query", "fragment", "form_post"},
-		"grant_types_supported":                                    []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
-		"token_endpoint_auth_methods_supported":                    []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
-		"revocation_endpoint_auth_methods_supported":               []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
-		"introspection_endpoint_auth_methods_supported":            []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
-		"pushed_authorization_request_endpoint":                    testIssuer + "/oauth/par",
-		"token_endpoint_auth_signing_alg_values_supported":         []any{"ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"},
-		"revocation_endpoint_auth_signing_alg_values_supported":    []any{"ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"},
-		"introspection_endpoint_auth_signing_alg_values_supported": []any{"ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"},
-		"code_challenge_methods_supported":                         []any{"S256"},
-		"authorization_response_iss_parameter_supported":           true,
+		"issuer":                                         testIssuer,
+		"authorization_endpoint":                         testIssuer + "/oauth/authorize",
+		"token_endpoint":                                 testIssuer + "/oauth/token",
+		"revocation_endpoint":                            testIssuer + "/oauth/revoke",
+		"introspection_endpoint":                         testIssuer + "/oauth/introspect",
+		"jwks_uri":                                       testIssuer + "/oauth/jwks",
+		"scopes_supported":                               []any{"basic_info", "phone", "keys_op", "update_basic_info"},
+		"response_types_supported":                       []any{"code", "token"},
+		"response_modes_supported":                       []any{"query", "fragment", "form_post"},
+		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
+		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"code_challenge_methods_supported":               []any{"S256"},
+		"authorization_response_iss_parameter_supported": true,
 	}
+	addHighSecurityMetadata(want)
 	assert.Equal(t, want, m)
 }
 

@@ -61,3 +61,14 @@ func assertPage(t *testing.T, rec *httptest.ResponseRecorder, status int, code a
 	t.Helper()
 	assertErrorPage(t, rec.Result(), rec.Body.String(), status, code, description)
 }
+
+// addHighSecurityMetadata adds to a wanted metadata document what pushed
+// authorization requests and private_key_jwt publish (RFC 9126 §5, RFC
+// 8414 §2).
+func addHighSecurityMetadata(want map[string]any) {
+	algs := []any{"ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256"}
+	want["pushed_authorization_request_endpoint"] = testIssuer + "/oauth/par"
+	want["token_endpoint_auth_signing_alg_values_supported"] = algs
+	want["revocation_endpoint_auth_signing_alg_values_supported"] = algs
+	want["introspection_endpoint_auth_signing_alg_values_supported"] = algs
+}
