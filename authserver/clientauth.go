@@ -182,6 +182,7 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		}
 		reason = why
 	case method == AuthMethodPrivateKeyJWT:
+		// Refused already: a secret, or nothing, from a client that signs.
 	case method != AuthMethodNone:
 		// Always compare, even after a method mismatch.
 		if !secretMatches(creds.secret, client.SecretHash) || client.SecretHash == "" {
