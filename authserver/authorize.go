@@ -51,6 +51,11 @@ const maxStateLen = 1024
 // Token, an id_token_hint must be an ID Token this server issued to the
 // client and its user alone may answer the request, and the claims
 // parameter (Core §5.5) is honoured as [OpenID] describes.
+//
+// A request_uri that the pushed authorization request endpoint handed out
+// (RFC 9126 §4) is the exception, for every request: the request is the
+// one the client pushed, and the query's other parameters are ignored (see
+// pushedAuthorize and [Server.PushedAuthorizationHandler]).
 func (s *Server) AuthorizeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.serveAuthorize(w, r, false)
@@ -80,6 +85,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request, sso bool
 	}
 	if id, ok := params["request_id"]; ok {
 		s.resume(w, r, params, id)
+		return
+	}
+	// RFC 9126 §4: a pushed request_uri, or a request that had to be pushed.
+	if s.pushedAuthorize(w, r, params) {
 		return
 	}
 	req, client, to, e := s.parseAuthorize(ctx, params, sso)

@@ -18,6 +18,9 @@ type credentials struct {
 	method AuthMethod
 	id     string
 	secret string
+	// assertion is the client assertion of private_key_jwt, parsed and
+	// not yet verified.
+	assertion *clientAssertion
 }
 
 // parseBasicAuth decodes an Authorization header of the Basic scheme
@@ -62,8 +65,7 @@ func readCredentials(r *http.Request, f form) (credentials, *Error) {
 		if len(headers) > 0 || f.get("client_secret") != "" {
 			return c, oauthError(CodeInvalidRequest, "more than one client authentication method")
 		}
-		// RFC 7521 §4.2: kunci registers no assertion-based method yet.
-		return c, oauthError(CodeInvalidClient, "client assertions are not supported")
+		return readAssertion(f)
 	}
 	if len(headers) == 1 {
 		id, secret, isBasic, err := parseBasicAuth(headers[0])
@@ -172,7 +174,16 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		// inconsistent; it must not authenticate without the secret.
 		reason = refusedWrongMethod
 	}
-	if method != AuthMethodNone {
+	switch {
+	case method == AuthMethodPrivateKeyJWT && reason == "":
+		why, e := s.verifyClientAssertion(ctx, client, creds.assertion)
+		if e != nil {
+			return store.Client{}, e
+		}
+		reason = why
+	case method == AuthMethodPrivateKeyJWT:
+		// Refused already: a secret, or nothing, from a client that signs.
+	case method != AuthMethodNone:
 		// Always compare, even after a method mismatch.
 		if !secretMatches(creds.secret, client.SecretHash) || client.SecretHash == "" {
 			reason = cmp.Or(reason, refusedWrongSecret)

@@ -101,6 +101,35 @@ type Client struct {
 	// sector_identifier_uri waits for dynamic registration. Setting it
 	// needs SubjectType pairwise.
 	SectorIdentifier string
+	// JWKS is the client's JSON Web Key Set inline (RFC 7591 §2, jwks;
+	// RFC 7517 §5): the public keys that verify its private_key_jwt
+	// assertions, at most 32, no private or symmetric key. Set it or
+	// JWKSURI, not both, exactly when AuthMethod is private_key_jwt.
+	JWKS []byte
+	// JWKSURI is where the client publishes its JSON Web Key Set (RFC 7591
+	// §2, jwks_uri): an https URL, or http on a loopback IP address. The
+	// server fetches it as Config.ClientAssertions says.
+	JWKSURI string
+	// AuthSigningAlg is the token_endpoint_auth_signing_alg (OpenID
+	// Connect Registration §2): the one JWS algorithm the client's
+	// assertions may use, one of those the metadata lists in
+	// token_endpoint_auth_signing_alg_values_supported. Empty means any of
+	// them. Needs AuthMethod private_key_jwt.
+	AuthSigningAlg jose.SignatureAlgorithm
+	// AcceptEndpointAudience lets the client's assertions name, as aud, the
+	// URL of the token endpoint (or of the pushed authorization,
+	// introspection or revocation endpoint) instead of the issuer
+	// identifier, as RFC 7523 §3 allowed. It is a legacy switch:
+	// draft-ietf-oauth-rfc7523bis requires the issuer identifier, so that an
+	// assertion made for one server cannot be replayed at another that
+	// claims its endpoints (audience injection). Needs AuthMethod
+	// private_key_jwt.
+	AcceptEndpointAudience bool
+	// RequirePushedAuthorizationRequests is
+	// require_pushed_authorization_requests (RFC 9126 §6): the
+	// authorization endpoint refuses the client's requests unless they
+	// come through a pushed request_uri. Needs the browser side.
+	RequirePushedAuthorizationRequests bool
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -152,6 +181,10 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			p.add("Secret", "is required for AuthMethod %s; a public client says AuthMethod none", method)
 		case len(c.Secret) < minSecretLen:
 			p.add("Secret", "must be at least %d characters", minSecretLen)
+		}
+	case AuthMethodPrivateKeyJWT:
+		if c.Secret != "" {
+			p.add("Secret", "must be empty for AuthMethod private_key_jwt, which authenticates with keys (JWKS or JWKSURI)")
 		}
 	default:
 		p.add("AuthMethod", "unknown token_endpoint_auth_method %q", method)
@@ -217,6 +250,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 	s.checkClientOpenID(&p, c)
 	s.checkClientSubject(&p, c)
 	s.checkClientLogout(&p, c)
+	s.checkClientHighSecurity(&p, c, method)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -239,12 +273,24 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
 
-		PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs),
-		SubjectType:            string(c.SubjectType),
-		SectorIdentifier:       c.SectorIdentifier,
+		PostLogoutRedirectURIs:             slices.Clone(c.PostLogoutRedirectURIs),
+		SubjectType:                        string(c.SubjectType),
+		SectorIdentifier:                   c.SectorIdentifier,
+		JWKS:                               slices.Clone(c.JWKS),
+		JWKSURI:                            c.JWKSURI,
+		AuthSigningAlg:                     string(c.AuthSigningAlg),
+		AcceptEndpointAudience:             c.AcceptEndpointAudience,
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)
+	}
+	if method == AuthMethodPrivateKeyJWT {
+		// A private_key_jwt client is confidential (RFC 6749 §2.1), and
+		// store.Client.Public means "no secret hash": it gets the hash of
+		// a random secret nobody knows, which authenticateClient never
+		// compares for this method.
+		rec.SecretHash = hashToken(newToken(""))
 	}
 	return rec, nil
 }

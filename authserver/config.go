@@ -99,6 +99,13 @@ type Config struct {
 	// (Fetch §3.2). The zero value allows the origins of each client's
 	// redirect URIs on the endpoints such an app calls; see [CORS].
 	CORS CORS
+	// PushedAuthorization configures pushed authorization requests (RFC
+	// 9126).
+	PushedAuthorization PushedAuthorization
+
+	// ClientAssertions configures private_key_jwt client authentication
+	// (RFC 7523 §2.2): how clients' jwks_uri documents are fetched.
+	ClientAssertions ClientAssertions
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for
@@ -150,6 +157,10 @@ type Paths struct {
 	// OpenID.Enabled and OpenID.EndSession, and setting it without them is
 	// an error.
 	EndSession string
+	// PushedAuthorization is the pushed authorization request endpoint
+	// (RFC 9126 §2); default "/oauth/par". It is served with the
+	// authorization endpoint.
+	PushedAuthorization string
 }
 
 // Lifetimes are the lifetimes of what the server issues and keeps. Zero

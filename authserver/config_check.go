@@ -142,6 +142,8 @@ func (c Config) withDefaults() (Config, error) {
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
 	c.checkCORS(&p)
+	c.checkPushed(&p)
+	c.checkClientAssertions(&p)
 	for g, lt := range l.PerGrant {
 		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
 		if lt.Access < 0 || lt.Refresh < 0 {
@@ -329,6 +331,7 @@ func (p Paths) withDefaults() Paths {
 	def(&p.JWKS, "/oauth/jwks")
 	def(&p.UserInfo, "/oauth/userinfo")
 	def(&p.EndSession, "/oauth/logout")
+	def(&p.PushedAuthorization, "/oauth/par")
 	return p
 }
 
@@ -350,6 +353,7 @@ func (c *Config) routePaths() []routePath {
 	if c.endSessionEnabled() {
 		paths = append(paths, routePath{"Paths.EndSession", p.EndSession})
 	}
+	paths = append(paths, routePath{"Paths.PushedAuthorization", p.PushedAuthorization})
 	if !c.Compat.NoConsentSSO {
 		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})
 	}

@@ -289,7 +289,7 @@ func TestRegisterClientRejectsInvalid(t *testing.T) {
 		{"a secret of 15 characters", func(c *authserver.Client) { c.Secret = "0123456789abcde" }, "Secret"},
 		{"a post client without a secret", func(c *authserver.Client) { c.Secret = ""; c.AuthMethod = authserver.AuthMethodPost }, "Secret"},
 		{"a public client with a secret", func(c *authserver.Client) { c.AuthMethod = authserver.AuthMethodNone }, "Secret"},
-		{"an unknown auth method", func(c *authserver.Client) { c.AuthMethod = "private_key_jwt" }, "AuthMethod"},
+		{"an unknown auth method", func(c *authserver.Client) { c.AuthMethod = "client_secret_jwt" }, "AuthMethod"},
 		{"an unknown grant type", func(c *authserver.Client) { c.GrantTypes = grants("authorization_code", "device_code") }, "GrantTypes"},
 		{"client_credentials for a public client", func(c *authserver.Client) {
 			c.Secret = ""

@@ -154,7 +154,7 @@ func TestUnknownPathIsLoggedWithWhatIsMounted(t *testing.T) {
 	assert.Equal(t, map[string]any{
 		"level": "DEBUG", "msg": "authserver: no endpoint at this path", "method": "GET", "path": "/api/oauth/tokn",
 		"mounted": []any{"/api/oauth/authorize", "/api/oauth/consent", "/api/oauth/token", "/api/oauth/revoke",
-			"/api/oauth/introspect", "/api/consent-sso", "/api/oauth/refresh", "/api/oauth/refreshAccessToken",
+			"/api/oauth/introspect", "/api/oauth/par", "/api/consent-sso", "/api/oauth/refresh", "/api/oauth/refreshAccessToken",
 			"/api/.well-known/oauth-authorization-server"},
 	}, entry)
 	assert.NotContains(t, logs.String(), "kat_secret")

@@ -52,6 +52,13 @@ type metadata struct {
 	// EndSessionEndpoint is the end_session_endpoint of RP-Initiated
 	// Logout 1.0 §2.1, sent when it is served.
 	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
+	// RFC 9126 §5 and the signing algorithms of private_key_jwt (RFC
+	// 8414 §2).
+	PushedAuthorizationRequestEndpoint                 string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests                 bool     `json:"require_pushed_authorization_requests,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported         []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthSigningAlgValuesSupported    []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -116,6 +123,7 @@ func (s *Server) buildMetadata() ([]byte, error) {
 	if s.cfg.OpenID.Enabled {
 		s.openIDMetadata(&m)
 	}
+	s.highSecurityMetadata(&m)
 	return json.Marshal(m)
 }
 

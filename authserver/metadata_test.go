@@ -41,12 +41,13 @@ func TestMetadataDefault(t *testing.T) {
 		"response_types_supported":                       []any{"code", "token"},
 		"response_modes_supported":                       []any{"query", "fragment", "form_post"},
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
-		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":               []any{"S256"},
 		"authorization_response_iss_parameter_supported": true,
 	}
+	addHighSecurityMetadata(want)
 	assert.Equal(t, want, m)
 }
 

@@ -212,12 +212,16 @@ func TestOpenIDOffChangesNothing(t *testing.T) {
 		`"token_endpoint":"https://auth.example.com/oauth/token","scopes_supported":["basic_info","phone","keys_op","update_basic_info","openid"],`+
 		`"response_types_supported":["code","token"],"response_modes_supported":["query","fragment","form_post"],`+
 		`"grant_types_supported":["authorization_code","refresh_token","client_credentials","password","implicit"],`+
-		`"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],`+
+		`"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none","private_key_jwt"],`+
 		`"revocation_endpoint":"https://auth.example.com/oauth/revoke",`+
-		`"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none"],`+
+		`"revocation_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","none","private_key_jwt"],`+
 		`"introspection_endpoint":"https://auth.example.com/oauth/introspect",`+
-		`"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],`+
-		`"code_challenge_methods_supported":["S256"],"authorization_response_iss_parameter_supported":true}`, rec.Body.String())
+		`"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","private_key_jwt"],`+
+		`"code_challenge_methods_supported":["S256"],"authorization_response_iss_parameter_supported":true,`+
+		`"pushed_authorization_request_endpoint":"https://auth.example.com/oauth/par",`+
+		`"token_endpoint_auth_signing_alg_values_supported":["ES256","ES384","ES512","EdDSA","RS256","PS256"],`+
+		`"revocation_endpoint_auth_signing_alg_values_supported":["ES256","ES384","ES512","EdDSA","RS256","PS256"],`+
+		`"introspection_endpoint_auth_signing_alg_values_supported":["ES256","ES384","ES512","EdDSA","RS256","PS256"]}`, rec.Body.String())
 
 	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "plain", Secret: rpSecret, RedirectURIs: []string{testRedirect},
 		GrantTypes: grants("authorization_code", "refresh_token"), Scopes: []string{"openid"}}))

@@ -31,9 +31,9 @@ func TestOpenIDDiscovery(t *testing.T) {
 		"response_types_supported":                       []any{"code", "token"},
 		"response_modes_supported":                       []any{"query", "fragment", "form_post"},
 		"grant_types_supported":                          []any{"authorization_code", "refresh_token", "client_credentials", "password", "implicit"},
-		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none"},
-		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none"},
-		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported":          []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":     []any{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported":  []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":               []any{"S256"},
 		"authorization_response_iss_parameter_supported": true,
 		"subject_types_supported":                        []any{"public"},
@@ -46,6 +46,7 @@ func TestOpenIDDiscovery(t *testing.T) {
 		"request_parameter_supported":     false,
 		"request_uri_parameter_supported": false,
 	}
+	addHighSecurityMetadata(want)
 	assert.Equal(t, want, m)
 
 	get := func(path string) string {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/kunci/kunci/store"
 )
@@ -48,6 +49,9 @@ type Server struct {
 	signedOutTmpl *template.Template
 	logoutKey     []byte
 	cors          *corsOrigins
+	// clientKeys fetches and caches the jwks_uri of private_key_jwt
+	// clients.
+	clientKeys *jwksFetcher
 }
 
 // New validates config and returns a Server that keeps its state in st.
@@ -111,6 +115,7 @@ func New(config Config, st store.Store) (*Server, error) {
 	}
 	s.logoutKey = newLogoutKey(s.refreshKey)
 	s.cors = newCORSOrigins(cfg.CORS)
+	s.clientKeys = newJWKSFetcher(cfg.ClientAssertions, time.Now)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -145,6 +150,7 @@ func (s *Server) routes() *http.ServeMux {
 	if s.cfg.browserEnabled() {
 		mux.Handle(p.Authorize, s.AuthorizeHandler())
 		mux.Handle(p.Consent, s.ConsentHandler())
+		mux.Handle(p.PushedAuthorization, s.PushedAuthorizationHandler())
 		if !s.cfg.Compat.NoConsentSSO {
 			mux.Handle(s.cfg.Compat.ConsentSSOPath, s.consentSSOHandler())
 		}

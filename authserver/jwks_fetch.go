@@ -1,0 +1,167 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+// maxCachedJWKS bounds how many jwks_uri documents one Server keeps; when
+// it is full, a document that is due for a refetch makes room, or else the
+// oldest.
+const maxCachedJWKS = 1024
+
+// maxClientKeys bounds the keys of one client's JWK Set, inline or
+// fetched, so that an assertion without a kid is tried against a bounded
+// number of keys.
+const maxClientKeys = 32
+
+// jwksFetcher fetches and caches the jwks_uri documents of private_key_jwt
+// clients (ClientAssertions). It is safe for concurrent use; each URI is
+// fetched by one caller at a time, the others wait for its result.
+type jwksFetcher struct {
+	cfg ClientAssertions
+	now func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*jwksEntry
+}
+
+// jwksEntry is one cached document. mu is held during a fetch.
+type jwksEntry struct {
+	mu      sync.Mutex
+	set     *jose.JSONWebKeySet // nil until a fetch succeeded
+	fetched time.Time           // when set was fetched
+	tried   time.Time           // when a fetch last started
+	err     error               // what the last fetch failed with
+}
+
+func newJWKSFetcher(cfg ClientAssertions, now func() time.Time) *jwksFetcher {
+	return &jwksFetcher{cfg: cfg, now: now, entries: make(map[string]*jwksEntry)}
+}
+
+// keys returns the key set at uri, fetching it when none is cached, when
+// the cached one is older than CacheTTL, or when it has no key with kid
+// (kid "" is never missing); but never when the last fetch, successful or
+// not, started less than RefetchInterval ago. A failed fetch keeps the
+// cached set, which is returned with the error until the next fetch; with
+// nothing cached the set is nil.
+func (j *jwksFetcher) keys(ctx context.Context, uri, kid string) (*jose.JSONWebKeySet, error) {
+	e := j.entry(uri)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := j.now()
+	fresh := e.set != nil && now.Sub(e.fetched) < j.cfg.CacheTTL
+	missing := e.set != nil && kid != "" && len(e.set.Key(kid)) == 0
+	switch {
+	case fresh && !missing:
+		return e.set, nil
+	case !e.tried.IsZero() && now.Sub(e.tried) < j.cfg.RefetchInterval:
+		// Fetched a moment ago: the kid is not there, or the document
+		// could not be had.
+		return e.set, e.err
+	}
+	e.tried = now
+	set, err := j.fetch(ctx, uri)
+	e.err = err
+	if err != nil {
+		return e.set, err
+	}
+	e.set, e.fetched = set, now
+	return set, nil
+}
+
+// entry returns the cache entry of uri, making one.
+func (j *jwksFetcher) entry(uri string) *jwksEntry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if e, ok := j.entries[uri]; ok {
+		return e
+	}
+	if len(j.entries) >= maxCachedJWKS {
+		j.evictLocked()
+	}
+	e := &jwksEntry{}
+	j.entries[uri] = e
+	return e
+}
+
+// evictLocked drops the entry tried longest ago. An entry being fetched
+// keeps working for its callers, who hold it.
+func (j *jwksFetcher) evictLocked() {
+	var oldest string
+	var at time.Time
+	for uri, e := range j.entries {
+		if e.mu.TryLock() {
+			t := e.tried
+			e.mu.Unlock()
+			if oldest == "" || t.Before(at) {
+				oldest, at = uri, t
+			}
+		}
+	}
+	if oldest == "" {
+		for uri := range j.entries {
+			oldest = uri
+			break
+		}
+	}
+	delete(j.entries, oldest)
+}
+
+// fetch GETs one JWK Set document (RFC 7517 §5) within FetchTimeout and
+// MaxJWKSBytes.
+func (j *jwksFetcher) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
+	ctx, cancel := context.WithTimeout(ctx, j.cfg.FetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, fmt.Errorf("authserver: jwks_uri: %w", err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := j.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("authserver: fetching jwks_uri: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("authserver: fetching jwks_uri: status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, j.cfg.MaxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("authserver: reading jwks_uri: %w", err)
+	}
+	if int64(len(body)) > j.cfg.MaxJWKSBytes {
+		return nil, fmt.Errorf("authserver: jwks_uri document is larger than ClientAssertions.MaxJWKSBytes (%d)", j.cfg.MaxJWKSBytes)
+	}
+	return parseClientJWKS(body)
+}
+
+// parseClientJWKS parses a client's JWK Set (RFC 7517 §5): at most
+// maxClientKeys keys, each a public key. A private key in the set is an
+// error: the client published what it must keep.
+func parseClientJWKS(raw []byte) (*jose.JSONWebKeySet, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("authserver: malformed JWK Set: %w", err)
+	}
+	if len(set.Keys) == 0 {
+		return nil, errors.New("authserver: JWK Set has no keys")
+	}
+	if len(set.Keys) > maxClientKeys {
+		return nil, fmt.Errorf("authserver: JWK Set has more than %d keys", maxClientKeys)
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() {
+			return nil, errors.New("authserver: JWK Set holds a private or symmetric key")
+		}
+	}
+	return &set, nil
+}
