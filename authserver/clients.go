@@ -285,13 +285,6 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)
 	}
-	if method == AuthMethodPrivateKeyJWT {
-		// A private_key_jwt client is confidential (RFC 6749 §2.1), and
-		// store.Client.Public means "no secret hash": it gets the hash of
-		// a random secret nobody knows, which authenticateClient never
-		// compares for this method.
-		rec.SecretHash = hashToken(newToken(""))
-	}
 	return rec, nil
 }
 

@@ -96,8 +96,10 @@ type Client struct {
 	CreatedAt time.Time
 }
 
-// Public reports whether c is a public client: one without a secret.
-func (c Client) Public() bool { return c.SecretHash == "" }
+// Public reports whether c is a public client (RFC 6749 §2.1): one that
+// holds no credential, neither a secret nor, with AuthMethod
+// "private_key_jwt", a key (RFC 7523 §2.2).
+func (c Client) Public() bool { return c.SecretHash == "" && c.AuthMethod != "private_key_jwt" }
 
 // Grant is the family of everything issued from one authorization: the
 // resource owner's approval, the session data the token endpoint needs
