@@ -83,6 +83,20 @@ type Client struct {
 	// positive whole number of seconds. It applies to plain OAuth 2.0
 	// requests too, as max_age does.
 	DefaultMaxAge time.Duration
+	// LogoURI, ClientURI, PolicyURI and TOSURI are the logo_uri,
+	// client_uri, policy_uri and tos_uri (RFC 7591 §2) that the consent
+	// page shows: the client's logo at a fixed size (loaded by the
+	// browser, never fetched by the server), and links to its web site,
+	// privacy policy and terms of service. Each is optional; when set it
+	// must be an absolute https URL with a host and without user info,
+	// made of visible ASCII characters other than <>"'`\ (so an
+	// internationalized host is written in its A-label form). They are
+	// what the client says about itself; beside them the page shows the
+	// host of the redirect URI the user will be sent to.
+	LogoURI   string
+	ClientURI string
+	PolicyURI string
+	TOSURI    string
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -194,6 +208,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		p.add("DefaultMaxAge", "must be zero (none) or a positive whole number of seconds, at most 100 years")
 	}
 	s.checkClientOpenID(&p, c)
+	checkClientPageURIs(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -215,6 +230,11 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
+
+		LogoURI:   c.LogoURI,
+		ClientURI: c.ClientURI,
+		PolicyURI: c.PolicyURI,
+		TOSURI:    c.TOSURI,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

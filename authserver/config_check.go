@@ -139,6 +139,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.checkOpenID(&p, seen)
 
 	c.checkBrowser(&p)
+	c.checkLanguages(&p)
 	c.checkGrants(&p)
 	for g, lt := range l.PerGrant {
 		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
@@ -223,6 +224,8 @@ func (c *Config) checkIgnored(p *problems) {
 	}{
 		{c.Browser.ConsentTemplate != nil, "Browser.ConsentTemplate"},
 		{c.Browser.ErrorTemplate != nil, "Browser.ErrorTemplate"},
+		{c.Browser.DefaultLanguage != "", "Browser.DefaultLanguage"},
+		{c.Browser.Texts != nil, "Browser.Texts"},
 		{c.Lifetimes.Consent != 0, "Lifetimes.Consent"},
 		{c.Compat.ConsentSSOPath != "", "Compat.ConsentSSOPath"},
 		{c.Compat.AcceptPlainPKCE, "Compat.AcceptPlainPKCE"},
