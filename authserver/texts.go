@@ -8,7 +8,9 @@ import (
 // The languages the pages are built in: English and Bahasa Indonesia, as
 // language tags (RFC 5646).
 const (
-	LanguageEnglish    = "en"
+	// LanguageEnglish is English, the default language of the pages.
+	LanguageEnglish = "en"
+	// LanguageIndonesian is Bahasa Indonesia.
 	LanguageIndonesian = "id"
 )
 
