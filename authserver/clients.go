@@ -130,6 +130,20 @@ type Client struct {
 	// authorization endpoint refuses the client's requests unless they
 	// come through a pushed request_uri. Needs the browser side.
 	RequirePushedAuthorizationRequests bool
+	// LogoURI, ClientURI, PolicyURI and TOSURI are the logo_uri,
+	// client_uri, policy_uri and tos_uri (RFC 7591 §2) that the consent
+	// page shows: the client's logo at a fixed size (loaded by the
+	// browser, never fetched by the server), and links to its web site,
+	// privacy policy and terms of service. Each is optional; when set it
+	// must be an absolute https URL with a host and without user info,
+	// made of visible ASCII characters other than <>"'`\ (so an
+	// internationalized host is written in its A-label form). They are
+	// what the client says about itself; beside them the page shows the
+	// host of the redirect URI the user will be sent to.
+	LogoURI   string
+	ClientURI string
+	PolicyURI string
+	TOSURI    string
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -251,6 +265,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 	s.checkClientSubject(&p, c)
 	s.checkClientLogout(&p, c)
 	s.checkClientHighSecurity(&p, c, method)
+	checkClientPageURIs(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -281,6 +296,10 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		AuthSigningAlg:                     string(c.AuthSigningAlg),
 		AcceptEndpointAudience:             c.AcceptEndpointAudience,
 		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		LogoURI:                            c.LogoURI,
+		ClientURI:                          c.ClientURI,
+		PolicyURI:                          c.PolicyURI,
+		TOSURI:                             c.TOSURI,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

@@ -126,6 +126,23 @@ type Scope struct {
 	// c_hash, sid, nbf, jti) cannot be named: sub is always released, the
 	// rest never come from the host. Setting Claims needs OpenID.Enabled.
 	Claims []string
+	// Descriptions are Description in other languages, keyed by language
+	// tag (RFC 5646), such as "en" or "id": the consent page shows the
+	// one in its language (see [Browser].Texts for how that is chosen), and
+	// Description when there is none. Each key must be a language the pages
+	// have: built in (LanguageEnglish, LanguageIndonesian) or a key of
+	// Browser.Texts.
+	Descriptions map[string]string
+	// Required marks a scope the host says clients need in order to work:
+	// the consent page lists it apart from the scopes the user may untick,
+	// as something the user refuses only by denying the request, and its
+	// form posts it back with the approval. It is how the page presents
+	// the scope, not a rule of the consent endpoint: a form crafted to
+	// leave it out is approved without it, as a user may always approve
+	// fewer scopes than were asked for (RFC 6749 §3.3), so an API still
+	// checks the scopes of every token. It applies to every client that
+	// requests the scope.
+	Required bool
 }
 
 // Paths are the paths the server answers on, relative to where it is mounted.
@@ -275,6 +292,26 @@ type Browser struct {
 	// built-in page.
 	ConsentTemplate *template.Template
 	ErrorTemplate   *template.Template
+
+	// DefaultLanguage is the language of the pages when neither the
+	// request's ui_locales (OpenID Connect Core §3.1.2.1) nor the
+	// browser's Accept-Language (RFC 9110 §12.5.4) names one the pages
+	// have, as a language tag (RFC 5646). Empty means LanguageEnglish. It
+	// must be LanguageEnglish, LanguageIndonesian or a key of Texts.
+	DefaultLanguage string
+
+	// Texts adds languages to the pages, or replaces some of their texts,
+	// keyed by language tag (RFC 5646), such as "id" or "jv". A field
+	// left empty keeps the built-in text of that language (see
+	// [PageTexts]). The language of a page is the first of the request's
+	// ui_locales that the pages have, else the one the browser's
+	// Accept-Language prefers most among those the pages have, else
+	// DefaultLanguage; a tag finds its primary language ("id-ID" finds
+	// "id", RFC 4647 §3.4), and a malformed or unknown one is skipped.
+	// The page's <html lang> is that language; the built-in and replaced
+	// templates receive it and its texts ([ConsentPage].Lang and Texts,
+	// [ErrorPage].Lang and Texts). Nil means the built-in languages only.
+	Texts map[string]PageTexts
 }
 
 // Session describes the user signed in to the host app, as

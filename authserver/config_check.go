@@ -140,6 +140,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.checkLogout(&p)
 
 	c.checkBrowser(&p)
+	c.checkLanguages(&p)
 	c.checkGrants(&p)
 	c.checkCORS(&p)
 	c.checkPushed(&p)
@@ -227,6 +228,8 @@ func (c *Config) checkIgnored(p *problems) {
 	}{
 		{c.Browser.ConsentTemplate != nil, "Browser.ConsentTemplate"},
 		{c.Browser.ErrorTemplate != nil, "Browser.ErrorTemplate"},
+		{c.Browser.DefaultLanguage != "", "Browser.DefaultLanguage"},
+		{c.Browser.Texts != nil, "Browser.Texts"},
 		{c.Lifetimes.Consent != 0, "Lifetimes.Consent"},
 		{c.Compat.ConsentSSOPath != "", "Compat.ConsentSSOPath"},
 		{c.Compat.AcceptPlainPKCE, "Compat.AcceptPlainPKCE"},

@@ -38,21 +38,8 @@ func (s *Server) consentNeeded(w http.ResponseWriter, r *http.Request, req store
 		s.redirectError(w, r, redirectFor(req, client), unavailable(err))
 		return
 	}
-	page := ConsentPage{
-		ClientID:   client.ID,
-		ClientName: client.Name,
-		Subject:    subject,
-		Action:     mountPrefix(r) + s.cfg.Paths.Consent,
-		RequestID:  req.ID,
-		CSRFToken:  csrf,
-	}
-	if page.ClientName == "" {
-		page.ClientName = client.ID
-	}
-	for _, name := range req.Scopes {
-		page.Scopes = append(page.Scopes, s.scopes[name])
-	}
-	page.Claims = s.claimsBeyondScopes(req, client)
+	page := s.consentPage(r, req, client, subject, csrf)
+	setLanguageHeaders(w.Header(), page.Lang)
 	s.renderPage(w, r, http.StatusOK, s.consentTmpl, page)
 }
 

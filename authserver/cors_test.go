@@ -59,8 +59,16 @@ func corsPreflightOK(origin, methods string) http.Header {
 func corsHeaders(h http.Header) http.Header {
 	out := http.Header{}
 	for k, v := range h {
-		if strings.HasPrefix(k, "Access-Control-") || k == "Vary" {
+		switch {
+		case strings.HasPrefix(k, "Access-Control-"):
 			out[k] = v
+		case k == "Vary":
+			// Pages vary by Accept-Language too; only the CORS values count.
+			for _, val := range v {
+				if strings.Contains(val, "Origin") || strings.Contains(val, "Access-Control-") {
+					out[k] = append(out[k], val)
+				}
+			}
 		}
 	}
 	return out

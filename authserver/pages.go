@@ -5,6 +5,7 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"strings"
 )
 
 //go:embed templates/*.html
@@ -16,13 +17,14 @@ func formPostTemplate() (*template.Template, error) {
 	return template.ParseFS(templateFS, "templates/form_post.html")
 }
 
-// defaultTemplates parses the built-in consent and error pages.
+// defaultTemplates parses the built-in consent and error pages, each with
+// the stylesheet they share (templates/style.html).
 func defaultTemplates() (consent, errPage *template.Template, err error) {
-	consent, err = template.ParseFS(templateFS, "templates/consent.html")
+	consent, err = template.ParseFS(templateFS, "templates/consent.html", "templates/style.html")
 	if err != nil {
 		return nil, nil, err
 	}
-	errPage, err = template.ParseFS(templateFS, "templates/error.html")
+	errPage, err = template.ParseFS(templateFS, "templates/error.html", "templates/style.html")
 	return consent, errPage, err
 }
 
@@ -51,6 +53,38 @@ type ConsentPage struct {
 	// [Server.ConsentHandler]).
 	RequestID string
 	CSRFToken string
+
+	// Lang is the page's language, a key of Browser.Texts (see there for
+	// how it is chosen), for <html lang>; Texts are the page's words in
+	// it. Each Scope's Description above is already in Lang
+	// ([Scope].Descriptions).
+	Lang  string
+	Texts PageTexts
+	// LogoURI, ClientURI, PolicyURI and TOSURI are the client's registered
+	// logo_uri, client_uri, policy_uri and tos_uri (RFC 7591 §2), each
+	// empty when the client has none or has one that
+	// [Server.RegisterClient] would refuse. Show the logo with a fixed
+	// size; the server never fetches it.
+	LogoURI   string
+	ClientURI string
+	PolicyURI string
+	TOSURI    string
+	// RedirectHost is the host (with the port, if any) of the redirect URI
+	// the user will be sent to after deciding, or the scheme and a colon
+	// for a URI without a host; show it, so that a client whose name looks
+	// like another's cannot hide where the user goes.
+	RedirectHost string
+	// RequiredScopes and OptionalScopes split Scopes: the ones marked
+	// [Scope].Required, which the page lists without a checkbox and posts
+	// back as hidden "scope" fields, and the ones the user may untick.
+	RequiredScopes []Scope
+	OptionalScopes []Scope
+}
+
+// Fill returns text, one of Texts, with "{client}" replaced by ClientName.
+// The result is plain text, for the template to escape.
+func (p ConsentPage) Fill(text string) string {
+	return strings.ReplaceAll(text, "{client}", p.ClientName)
 }
 
 // RequestedClaim is a claim a client asked for by name in the claims
@@ -69,8 +103,15 @@ type ErrorPage struct {
 	Status int
 	// Code is the OAuth error code.
 	Code ErrorCode
-	// Description explains the error to the user.
+	// Description explains the error to the user, in English, the
+	// language of the protocol's error descriptions.
 	Description string
+
+	// Lang is the page's language (see [Browser].Texts) and Texts its
+	// words in it. An error page knows the ui_locales of the request only
+	// when its query carries them.
+	Lang  string
+	Texts PageTexts
 }
 
 // pageHeaders sets the headers every page and browser redirect carries:
@@ -117,5 +158,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *Error) {
 	if status == http.StatusUnauthorized {
 		status = http.StatusBadRequest
 	}
-	s.renderPage(w, r, status, s.errorTmpl, ErrorPage{Status: status, Code: e.Code, Description: e.Description})
+	lang, texts := s.pageLocale(r, queryUILocales(r))
+	setLanguageHeaders(w.Header(), lang)
+	s.renderPage(w, r, status, s.errorTmpl, ErrorPage{Status: status, Code: e.Code, Description: e.Description, Lang: lang, Texts: texts})
 }

@@ -71,6 +71,9 @@ type formPostPage struct {
 	Action template.URL
 	Fields []formField
 	Nonce  string
+	// Lang and Texts are the page's language and words (see pageLocale).
+	Lang  string
+	Texts PageTexts
 }
 
 // formField is a hidden field of the form_post page.
@@ -95,6 +98,8 @@ func (s *Server) formPost(w http.ResponseWriter, r *http.Request, uri string, pa
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		page.Fields = append(page.Fields, formField{Name: k, Value: params.Get(k)})
 	}
+	page.Lang, page.Texts = s.pageLocale(r, queryUILocales(r))
+	setLanguageHeaders(w.Header(), page.Lang)
 	csp := "default-src 'none'; script-src 'nonce-" + page.Nonce + "'; base-uri 'none'; frame-ancestors 'none'"
 	s.writePage(w, r, http.StatusOK, s.formPostTmpl, page, csp)
 }

@@ -84,12 +84,12 @@ func clientSector(c store.Client) string {
 	if len(c.RedirectURIs) == 0 {
 		return ""
 	}
-	return redirectHost(c.RedirectURIs[0])
+	return sectorHost(c.RedirectURIs[0])
 }
 
-// redirectHost returns the host of a redirect URI without port, in lower
+// sectorHost returns the host of a redirect URI without port, in lower
 // case, as a sector compares it; empty when it has none.
-func redirectHost(raw string) string {
+func sectorHost(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
@@ -126,7 +126,7 @@ func (s *Server) checkClientSubject(p *problems, c Client) {
 	}
 	hosts := map[string]bool{}
 	for _, u := range c.RedirectURIs {
-		hosts[redirectHost(u)] = true
+		hosts[sectorHost(u)] = true
 	}
 	switch {
 	case len(hosts) == 0:
