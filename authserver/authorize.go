@@ -372,7 +372,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool) {
 	ctx := r.Context()
 	none := slices.Contains(req.Prompt, promptNone)
-	switch fit, why := fitSession(req, sess, signedIn, returned, time.Now()); {
+	switch fit, why := fitClientSession(req, client, sess, signedIn, returned, time.Now()); {
 	case fit == sessionFits:
 	case none || (returned && fit == sessionStale):
 		s.refuseRequest(w, r, req, client, oauthError(CodeLoginRequired, why))

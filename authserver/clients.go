@@ -83,6 +83,14 @@ type Client struct {
 	// positive whole number of seconds. It applies to plain OAuth 2.0
 	// requests too, as max_age does.
 	DefaultMaxAge time.Duration
+	// RequireAuthTime is the require_auth_time (OpenID Connect
+	// Registration §2): every ID Token of the client carries auth_time.
+	// A Session that does not say when the user authenticated then cannot
+	// answer the client's requests: the user signs in again, and when the
+	// host's Session still gives no AuthTime, the client gets
+	// login_required, as with max_age. Setting it needs
+	// Config.OpenID.Enabled.
+	RequireAuthTime bool
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -215,6 +223,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
+		RequireAuthTime:             c.RequireAuthTime,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)
@@ -231,6 +240,9 @@ func (s *Server) checkClientOpenID(p *problems, c Client) {
 		}
 		if c.RefreshWithoutOfflineAccess {
 			p.add("RefreshWithoutOfflineAccess", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
+		}
+		if c.RequireAuthTime {
+			p.add("RequireAuthTime", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
 		}
 		return
 	}

@@ -143,6 +143,28 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 	return sessionFits, ""
 }
 
+// fitClientSession is fitSession for a request of client, with the
+// client's require_auth_time (OpenID Connect Registration §2): its ID
+// Tokens always carry auth_time, so a session that does not say when the
+// user authenticated must sign in again, as for max_age.
+func fitClientSession(req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool, now time.Time) (sessionFit, string) {
+	fit, why := fitSession(req, sess, signedIn, returned, now)
+	if fit == sessionFits && authTimeMissing(client, sess) {
+		return sessionStale, whyAuthTimeMissing
+	}
+	return fit, why
+}
+
+// whyAuthTimeMissing is the login_required description when a client's
+// require_auth_time meets a session without AuthTime.
+const whyAuthTimeMissing = "the session does not say when the user signed in, which the client's require_auth_time needs"
+
+// authTimeMissing reports whether client registered require_auth_time
+// and sess does not say when the user authenticated.
+func authTimeMissing(client store.Client, sess Session) bool {
+	return client.RequireAuthTime && sess.AuthTime.IsZero()
+}
+
 // loginParams are the query parameters of the host's login page beyond
 // return_to and cancel_to (see Browser.LoginURL): what the request asks of
 // the sign-in. again says the signed-in user must authenticate again.
