@@ -359,6 +359,14 @@ type OpenID struct {
 	// subject. An error answers the request with server_error and is
 	// logged. Required with Enabled.
 	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
+
+	// ACRValues are the Authentication Context Class References the
+	// host's sign-in can satisfy, published as acr_values_supported
+	// (Discovery §3) so that relying parties know which acr_values to
+	// ask for. kunci itself only passes acr_values to the login page and
+	// reports the Session's ACR; nil publishes none. Each must be a
+	// non-empty string of visible ASCII without spaces, listed once.
+	ACRValues []string
 }
 
 // Limits bound failed authentication and what anonymous traffic may make the

@@ -48,6 +48,12 @@ type metadata struct {
 	ClaimsParameterSupported     *bool `json:"claims_parameter_supported,omitempty"`
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+	// PromptValuesSupported lists the prompt values the authorization
+	// endpoint understands (OpenID Connect Core §3.1.2.1).
+	PromptValuesSupported []string `json:"prompt_values_supported,omitempty"`
+	// ACRValuesSupported lists OpenID.ACRValues (Discovery §3), left
+	// out when the host names none.
+	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -130,6 +136,8 @@ func (s *Server) openIDMetadata(m *metadata) {
 		}
 	}
 	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &yes, &no, &no
+	m.PromptValuesSupported = promptValues()
+	m.ACRValuesSupported = s.cfg.OpenID.ACRValues
 }
 
 // MetadataHandler returns the authorization server metadata endpoint

@@ -26,6 +26,12 @@ const (
 	promptSelectAccount = "select_account"
 )
 
+// promptValues lists the prompt values kunci understands, for the
+// metadata's prompt_values_supported.
+func promptValues() []string {
+	return []string{promptNone, promptLogin, promptConsent, promptSelectAccount}
+}
+
 // maxHintLen bounds login_hint, acr_values and ui_locales, which a pending
 // request keeps and the host's login page receives.
 const maxHintLen = 1024
@@ -44,7 +50,7 @@ const maxMaxAge = 100 * 365 * 24 * time.Hour
 func checkInteraction(client store.Client, params url.Values, req *store.AuthRequest) *Error {
 	for _, v := range strings.Fields(params.Get("prompt")) {
 		switch {
-		case v != promptNone && v != promptLogin && v != promptConsent && v != promptSelectAccount:
+		case !slices.Contains(promptValues(), v):
 			return oauthError(CodeInvalidRequest, "unknown prompt value")
 		case slices.Contains(req.Prompt, v):
 			return oauthError(CodeInvalidRequest, "prompt names "+v+" twice")
