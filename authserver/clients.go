@@ -50,6 +50,12 @@ type Client struct {
 	// ResponseTypes are the response_types the client may use. Nil means
 	// the ones its GrantTypes imply (RFC 7591 §2.1: code for
 	// authorization_code, token for implicit); when set they must agree.
+	// The response types of OpenID Connect's implicit and hybrid flows
+	// ([ResponseIDToken] and the others) are never implied: a client lists
+	// those it uses, when the server offers them
+	// (Config.OpenID.ResponseTypes), with the grant types they imply
+	// (OpenID Connect Registration §2: implicit, and authorization_code
+	// for those that return a code) and the scope openid.
 	ResponseTypes []ResponseType
 	// Scopes are the scopes the client may request; each must be in
 	// Config.Scopes.
@@ -272,8 +278,13 @@ func (s *Server) checkResponseTypes(p *problems, c Client) []ResponseType {
 		}
 		return out
 	}
-	for _, rt := range c.ResponseTypes {
+	out := make([]ResponseType, len(c.ResponseTypes))
+	for i, rt := range c.ResponseTypes {
+		rt = canonicalResponseType(string(rt))
+		out[i] = rt
 		switch {
+		case slices.Contains(openIDResponseTypes(), rt):
+			s.checkClientOpenIDResponseType(p, c, rt)
 		case rt != ResponseCode && rt != ResponseToken:
 			p.add("ResponseTypes", "unknown response type %q", rt)
 		case !implied(rt):
@@ -281,11 +292,13 @@ func (s *Server) checkResponseTypes(p *problems, c Client) []ResponseType {
 		}
 	}
 	for _, rt := range []ResponseType{ResponseCode, ResponseToken} {
-		if implied(rt) && !slices.Contains(c.ResponseTypes, rt) {
+		// A grant type is used by a response type that implies it.
+		uses := func(x ResponseType) bool { return slices.Contains(x.grants(), rt.grant()) }
+		if implied(rt) && !slices.ContainsFunc(out, uses) {
 			p.add("GrantTypes", "%s needs response type %s (RFC 7591 §2.1)", rt.grant(), rt)
 		}
 	}
-	return c.ResponseTypes
+	return out
 }
 
 // names converts typed protocol values to the strings a store record keeps.

@@ -113,6 +113,9 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		if slices.Contains(s.cfg.Grants, GrantImplicit) {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseToken))
 		}
+		// The implicit and hybrid flows the host offers (OpenID Connect
+		// Discovery §3); empty unless OpenID Connect is on.
+		m.ResponseTypesSupported = append(m.ResponseTypesSupported, names(s.cfg.OpenID.ResponseTypes)...)
 		m.ResponseModesSupported = s.responseModes()
 	}
 	if s.cfg.OpenID.Enabled {

@@ -100,6 +100,7 @@ func (c *Config) checkOpenID(p *problems, seen map[string]bool) {
 		}
 	}
 	c.OpenID.ACRValues = slices.Clone(c.OpenID.ACRValues)
+	c.checkOpenIDResponseTypes(p)
 	if c.Lifetimes.IDToken < 0 {
 		p.add("Lifetimes.IDToken", "must not be negative")
 	}
@@ -120,6 +121,9 @@ func (c *Config) checkOpenIDIgnored(p *problems) {
 	}
 	if c.OpenID.ACRValues != nil {
 		p.add("OpenID.ACRValues", off)
+	}
+	if c.OpenID.ResponseTypes != nil {
+		p.add("OpenID.ResponseTypes", off)
 	}
 	if c.Paths.UserInfo != "" {
 		p.add("Paths.UserInfo", off)
