@@ -97,6 +97,24 @@ type Client struct {
 	// login_required, as with max_age. Setting it needs
 	// Config.OpenID.Enabled.
 	RequireAuthTime bool
+	// PostLogoutRedirectURIs are the post_logout_redirect_uris (OpenID
+	// Connect RP-Initiated Logout 1.0 §3.1): where the end_session_endpoint
+	// may send the browser after signing out, compared exactly. Each is
+	// checked as a redirect URI is. Setting them needs
+	// Config.OpenID.EndSession.
+	PostLogoutRedirectURIs []string
+	// SubjectType is the subject_type (OpenID Connect Core §8,
+	// Registration §2): empty or SubjectPublic for the host's subject,
+	// SubjectPairwise for one derived per sector, which needs
+	// Config.OpenID.PairwiseKey.
+	SubjectType SubjectType
+	// SectorIdentifier is the host a pairwise sub is derived for (OpenID
+	// Connect Core §8.1), such as "example.com": clients with the same
+	// sector see the same sub for a user. Empty means the host of
+	// RedirectURIs, which must then all have one host. Fetching a
+	// sector_identifier_uri waits for dynamic registration. Setting it
+	// needs SubjectType pairwise.
+	SectorIdentifier string
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -106,7 +124,9 @@ const minSecretLen = 16
 
 // RegisterClient validates c and saves it, with its secret hashed. A client
 // with the same ID is replaced: registering is also how a host updates a
-// client. Every problem is a [*FieldError].
+// client. Every problem is a [*FieldError]. The Server also records the
+// origins of the client's redirect URIs, for which it answers CORS
+// preflights (see [CORS]).
 func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 	rec, err := s.clientRecord(c)
 	if err != nil {
@@ -115,6 +135,7 @@ func (s *Server) RegisterClient(ctx context.Context, c Client) error {
 	if err := s.store.SaveClient(ctx, rec); err != nil {
 		return fmt.Errorf("authserver: saving client: %w", err)
 	}
+	s.cors.register(rec.ID, rec.RedirectURIs)
 	return nil
 }
 
@@ -208,6 +229,8 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		p.add("DefaultMaxAge", "must be zero (none) or a positive whole number of seconds, at most 100 years")
 	}
 	s.checkClientOpenID(&p, c)
+	s.checkClientSubject(&p, c)
+	s.checkClientLogout(&p, c)
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -230,6 +253,10 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
 		RequireAuthTime:             c.RequireAuthTime,
+
+		PostLogoutRedirectURIs: slices.Clone(c.PostLogoutRedirectURIs),
+		SubjectType:            string(c.SubjectType),
+		SectorIdentifier:       c.SectorIdentifier,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

@@ -94,6 +94,11 @@ type Config struct {
 	// Logger receives the server's logs. Nil discards them. Tokens, codes
 	// and secrets are never logged.
 	Logger *slog.Logger
+
+	// CORS configures cross-origin requests from single-page apps
+	// (Fetch §3.2). The zero value allows the origins of each client's
+	// redirect URIs on the endpoints such an app calls; see [CORS].
+	CORS CORS
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for
@@ -140,6 +145,11 @@ type Paths struct {
 	// default "/oauth/userinfo". It is served only with OpenID.Enabled,
 	// and setting it without is an error.
 	UserInfo string
+	// EndSession is the end_session_endpoint (OpenID Connect RP-Initiated
+	// Logout 1.0 §2); default "/oauth/logout". It is served only with
+	// OpenID.Enabled and OpenID.EndSession, and setting it without them is
+	// an error.
+	EndSession string
 }
 
 // Lifetimes are the lifetimes of what the server issues and keeps. Zero
@@ -387,6 +397,36 @@ type OpenID struct {
 	// they are answered in the fragment, or with response_mode form_post,
 	// never in a query.
 	ResponseTypes []ResponseType
+	// EndSession ends the host's session of the signed-in user, as
+	// Browser.Session reported it in s, at the end_session_endpoint
+	// (Paths.EndSession, RP-Initiated Logout 1.0): it clears the host's
+	// cookie on w, say, and must write no status or body, since the
+	// server answers the request afterwards (a redirect to the client's
+	// post_logout_redirect_uri, or the signed-out page). An error is a 500
+	// server_error page, and is logged. It is called only for a signed-in
+	// user, and only when the client's id_token_hint names that user or
+	// the user confirmed on the logout page. kunci forgets nothing itself:
+	// remembered consents, grants and their refresh tokens stay valid
+	// (revoke them with [Server.RevokeConsent] and [Server.RevokeToken] if
+	// signing out should end them). Nil, the default, serves no
+	// end_session_endpoint.
+	EndSession func(w http.ResponseWriter, r *http.Request, s Session) error
+
+	// LogoutTemplate and SignedOutTemplate replace the built-in logout
+	// pages: the one that asks the user to confirm signing out, and the
+	// one that says the user is signed out. See [LogoutPage] for the data
+	// they receive. Nil means the built-in page. Setting them needs
+	// EndSession.
+	LogoutTemplate    *template.Template
+	SignedOutTemplate *template.Template
+
+	// PairwiseKey is the secret pairwise subject identifiers are derived
+	// with (OpenID Connect Core §8.1; see [SubjectPairwise]), at least 32
+	// bytes. Instances that share a store must share it, and it must never
+	// change: a new key gives every user a new sub at every pairwise
+	// client. Nil offers public subjects only, and [Server.RegisterClient]
+	// refuses a pairwise client. Setting it needs Enabled.
+	PairwiseKey []byte
 }
 
 // Limits bound failed authentication and what anonymous traffic may make the

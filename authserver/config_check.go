@@ -137,9 +137,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	c.checkOpenID(&p, seen)
+	c.checkLogout(&p)
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
+	c.checkCORS(&p)
 	for g, lt := range l.PerGrant {
 		field := fmt.Sprintf("Lifetimes.PerGrant[%q]", g)
 		if lt.Access < 0 || lt.Refresh < 0 {
@@ -326,6 +328,7 @@ func (p Paths) withDefaults() Paths {
 	def(&p.Introspect, "/oauth/introspect")
 	def(&p.JWKS, "/oauth/jwks")
 	def(&p.UserInfo, "/oauth/userinfo")
+	def(&p.EndSession, "/oauth/logout")
 	return p
 }
 
@@ -343,6 +346,9 @@ func (c *Config) routePaths() []routePath {
 	}
 	if c.OpenID.Enabled {
 		paths = append(paths, routePath{"Paths.UserInfo", p.UserInfo}, routePath{"OpenID.Enabled", wellKnownOpenID})
+	}
+	if c.endSessionEnabled() {
+		paths = append(paths, routePath{"Paths.EndSession", p.EndSession})
 	}
 	if !c.Compat.NoConsentSSO {
 		paths = append(paths, routePath{"Compat.ConsentSSOPath", c.Compat.ConsentSSOPath})

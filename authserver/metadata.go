@@ -54,6 +54,10 @@ type metadata struct {
 	// ACRValuesSupported lists OpenID.ACRValues (Discovery §3), left
 	// out when the host names none.
 	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
+
+	// EndSessionEndpoint is the end_session_endpoint of RP-Initiated
+	// Logout 1.0 §2.1, sent when it is served.
+	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
 }
 
 // metadataPaths returns where the metadata is served: the plain well-known
@@ -141,6 +145,12 @@ func (s *Server) openIDMetadata(m *metadata) {
 	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &yes, &no, &no
 	m.PromptValuesSupported = promptValues()
 	m.ACRValuesSupported = s.cfg.OpenID.ACRValues
+	if s.cfg.OpenID.PairwiseKey != nil {
+		m.SubjectTypesSupported = append(m.SubjectTypesSupported, string(SubjectPairwise))
+	}
+	if s.cfg.endSessionEnabled() {
+		m.EndSessionEndpoint = s.endpoint(s.cfg.Paths.EndSession)
+	}
 }
 
 // MetadataHandler returns the authorization server metadata endpoint

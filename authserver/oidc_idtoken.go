@@ -118,9 +118,13 @@ func (s *Server) signIDTokenFor(ctx context.Context, req issueRequest, f idToken
 		return "", fmt.Errorf("no signing key for the client's id_token_signed_response_alg %q", alg)
 	}
 	g := req.grant
+	sub, err := s.clientSubject(req.client, g.Subject)
+	if err != nil {
+		return "", err
+	}
 	c := idTokenClaims{
 		Issuer:          s.cfg.Issuer,
-		Subject:         g.Subject,
+		Subject:         sub,
 		Audience:        req.client.ID,
 		Expiry:          req.now.Add(s.cfg.Lifetimes.IDToken).Unix(),
 		IssuedAt:        req.now.Unix(),
@@ -129,7 +133,6 @@ func (s *Server) signIDTokenFor(ctx context.Context, req issueRequest, f idToken
 		AuthorizedParty: req.client.ID,
 		SessionID:       g.SessionID,
 	}
-	var err error
 	if f.accessToken != "" {
 		if c.AccessTokenHash, err = tokenHash(alg, f.accessToken); err != nil {
 			return "", err

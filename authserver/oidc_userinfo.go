@@ -137,7 +137,11 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 		}
 		claims = got
 	}
-	claims["sub"] = info.Subject
+	sub, e := s.userInfoSubject(ctx, info)
+	if e != nil {
+		return nil, e
+	}
+	claims["sub"] = sub
 	body, err := json.Marshal(claims)
 	if err != nil {
 		return nil, serverError(fmt.Errorf("OpenID.Claims: a value does not marshal: %w", err))

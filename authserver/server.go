@@ -41,6 +41,13 @@ type Server struct {
 	refreshKey      []byte
 
 	mux *http.ServeMux
+
+	// logoutTmpl and signedOutTmpl are the logout pages, and logoutKey
+	// the key of the logout form's CSRF tokens (logout_form.go).
+	logoutTmpl    *template.Template
+	signedOutTmpl *template.Template
+	logoutKey     []byte
+	cors          *corsOrigins
 }
 
 // New validates config and returns a Server that keeps its state in st.
@@ -99,6 +106,11 @@ func New(config Config, st store.Store) (*Server, error) {
 	if s.formPostTmpl, err = formPostTemplate(); err != nil {
 		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
 	}
+	if s.logoutTmpl, s.signedOutTmpl, err = logoutTemplates(cfg.OpenID); err != nil {
+		return nil, fmt.Errorf("authserver: built-in templates: %w", err)
+	}
+	s.logoutKey = newLogoutKey(s.refreshKey)
+	s.cors = newCORSOrigins(cfg.CORS)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -107,23 +119,26 @@ func New(config Config, st store.Store) (*Server, error) {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	p := s.cfg.Paths
-	mux.Handle(p.Token, s.TokenHandler())
+	mux.Handle(p.Token, s.corsToken(s.TokenHandler()))
 	if !s.cfg.Compat.NoRefreshAliases {
 		for _, alias := range s.cfg.Compat.RefreshAliases {
-			mux.Handle(alias, s.refreshAliasHandler())
+			mux.Handle(alias, s.corsToken(s.refreshAliasHandler()))
 		}
 	}
-	mux.Handle(p.Revoke, s.RevokeHandler())
+	mux.Handle(p.Revoke, s.corsToken(s.RevokeHandler()))
 	mux.Handle(p.Introspect, s.IntrospectHandler())
 	for _, path := range metadataPaths(s.cfg.Issuer) {
-		mux.Handle(path, s.MetadataHandler())
+		mux.Handle(path, s.corsPublic(s.MetadataHandler()))
 	}
 	if s.keys != nil {
-		mux.Handle(p.JWKS, s.JWKSHandler())
+		mux.Handle(p.JWKS, s.corsPublic(s.JWKSHandler()))
 	}
 	if s.cfg.OpenID.Enabled {
-		mux.Handle(p.UserInfo, s.UserInfoHandler())
-		mux.Handle(wellKnownOpenID, s.MetadataHandler())
+		mux.Handle(p.UserInfo, s.corsUserInfo(s.UserInfoHandler()))
+		mux.Handle(wellKnownOpenID, s.corsPublic(s.MetadataHandler()))
+	}
+	if s.cfg.endSessionEnabled() {
+		mux.Handle(p.EndSession, s.EndSessionHandler())
 	}
 	// The browser side needs the host to say who is signed in and where
 	// users sign in; without both it is not served.

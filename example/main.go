@@ -1,19 +1,24 @@
 // Command example runs the kunci demo: an OAuth 2.0 authorization server
-// (RFC 6749) and a protected API on one address, with an in-memory store,
-// a login page and demo clients and users (package demo). It prints the
-// clients, the users and a walkthrough with fresh PKCE values at start.
+// (RFC 6749) and OpenID Provider (OpenID Connect Core 1.0) and a protected
+// API on one address, with an in-memory store, a login page and demo
+// clients and users (package demo). It prints the clients, the users and a
+// walkthrough with fresh PKCE values at start.
 //
 //	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-compat LIST] [-v]
 //
 // -clients reads {"clients": [...], "users": [...]}: clients in RFC 7591
 // metadata names (client_id, client_secret, client_name, redirect_uris,
-// grant_types, response_types, scope, token_endpoint_auth_method) plus
-// login_uri, pkce_optional and resources; users with username, password,
-// name, email and phone. -compat turns on the seed APIs' behaviours that
-// the server refuses by default, as a comma-separated list: nuid-v1 (the
-// code exchange without grant_type and revocation with only the token, as
-// version 1 of the NU.ID API sends them) and apigee (Apigee's extended token
-// response); see authserver.Compat. -v logs at debug level (refused
+// grant_types, response_types, scope, token_endpoint_auth_method), OpenID
+// Connect Registration §2 names (application_type,
+// id_token_signed_response_alg: RS256 or ES256, default_max_age in
+// seconds), plus login_uri, pkce_optional and resources; users with
+// username, password, name, email, phone and claims, an object of other
+// OpenID Connect Core §5.1 claims (given_name, picture, email_verified,
+// address, ...). Any other field is an error. -compat turns on the seed
+// APIs' behaviours that the server refuses by default, as a comma-separated
+// list: nuid-v1 (the code exchange without grant_type and revocation with
+// only the token, as version 1 of the NU.ID API sends them) and apigee
+// (Apigee's extended token response); see authserver.Compat. -v logs at debug level (refused
 // requests, never tokens) to stderr. SIGINT or SIGTERM shuts it down
 // gracefully; a second one ends it at once.
 //
@@ -76,6 +81,31 @@
 //	$ curl -si $B/api/me -H "Authorization: Bearer kat_Sugs..."
 //	HTTP/1.1 403 Forbidden
 //	Www-Authenticate: Bearer error="insufficient_scope", scope="basic_info"
+//
+//	# OpenID Connect sign-in (confidential nuid-web) with scope openid, a
+//	# nonce and response_mode=form_post. Sign in and load the consent page
+//	# as above; Allow answers with a page that posts the response to the
+//	# redirect URI, under a policy that runs only its own script.
+//	$ curl -si -c jar -b jar "$B/oauth/authorize?response_type=code&client_id=nuid-web&redirect_uri=$B/callback&scope=openid+email&state=xyz&nonce=n-0S6&response_mode=form_post&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+//	HTTP/1.1 302 Found
+//	Location: /login?cancel_to=...&return_to=%2Foauth%2Fauthorize%3Frequest_id%3DW_Mf...
+//	$ curl -si -b jar $B/oauth/consent -d request_id=W_Mf... -d csrf_token=qAWx... -d scope=openid -d scope=email -d decision=approve
+//	HTTP/1.1 200 OK
+//	Content-Security-Policy: default-src 'none'; script-src 'nonce-ddrU...'; base-uri 'none'; frame-ancestors 'none'
+//	<form method="post" action="http://127.0.0.1:8080/callback">
+//	<input type="hidden" name="code" value="kac_pJIh...">
+//	<input type="hidden" name="iss" value="http://127.0.0.1:8080">
+//	<input type="hidden" name="state" value="xyz">
+//	<script nonce="ddrU...">document.forms[0].submit()</script>
+//
+//	# The browser posts that form to POST /callback, which shows it. The code
+//	# exchanges for an ID Token (RS256; its payload below), checked against
+//	# $B/oauth/jwks; no refresh token without offline_access.
+//	$ curl -s $B/oauth/token -u nuid-web:nuid-web-secret-0123456789 -d grant_type=authorization_code -d code=kac_pJIh... --data-urlencode redirect_uri=$B/callback -d code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+//	{"access_token":"kat_o19Z...","token_type":"Bearer","expires_in":1800,"scope":"openid email","id_token":"eyJhbGciOiJSUzI1NiIs..."}
+//	{"iss":"http://127.0.0.1:8080","sub":"budi","aud":"nuid-web","exp":1796322576,"iat":1796318976,"auth_time":1796318969,"nonce":"n-0S6","amr":["pwd"],"azp":"nuid-web","at_hash":"0Cwv...","sid":"K0T4..."}
+//	$ curl -s $B/oauth/userinfo -H "Authorization: Bearer kat_o19Z..."
+//	{"email":"budi@example.id","email_verified":true,"sub":"budi"}
 //
 //	# Introspection (RFC 7662) and revocation (RFC 7009).
 //	$ curl -s $B/oauth/introspect -u nuid-web:nuid-web-secret-0123456789 -d token=kat_Sugs...

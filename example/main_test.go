@@ -15,7 +15,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -915,4 +918,144 @@ func TestRunCompat(t *testing.T) {
 	var usage strings.Builder
 	require.NoError(t, run(t.Context(), []string{"-h"}, &usage))
 	assert.Contains(t, usage.String(), "nuid-v1 (code exchange without grant_type, revocation with only the token), apigee (extended token response)")
+}
+
+// TestOpenIDDiscovery: the OpenID Provider configuration (Discovery §4)
+// names the UserInfo endpoint, both signing algorithms and the demo's
+// scopes, and go-oidc accepts it.
+func TestOpenIDDiscovery(t *testing.T) {
+	e := newEnv(t, nil)
+	resp, body := e.get("/.well-known/openid-configuration")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	var md struct {
+		Issuer    string   `json:"issuer"`
+		UserInfo  string   `json:"userinfo_endpoint"`
+		JWKS      string   `json:"jwks_uri"`
+		Algs      []string `json:"id_token_signing_alg_values_supported"`
+		Scopes    []string `json:"scopes_supported"`
+		Responses []string `json:"response_modes_supported"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &md), body)
+	assert.Equal(t, e.base, md.Issuer)
+	assert.Equal(t, e.base+"/oauth/userinfo", md.UserInfo)
+	assert.Equal(t, e.base+"/oauth/jwks", md.JWKS)
+	assert.ElementsMatch(t, []string{"ES256", "RS256"}, md.Algs)
+	assert.Subset(t, md.Scopes, []string{"openid", "offline_access", "profile", "email", "phone", "address", "basic_info"})
+	assert.Contains(t, md.Responses, "form_post")
+
+	provider, err := oidc.NewProvider(e.t.Context(), e.base)
+	require.NoError(t, err)
+	assert.Equal(t, e.base+"/oauth/authorize", provider.Endpoint().AuthURL)
+	assert.Equal(t, e.base+"/oauth/token", provider.Endpoint().TokenURL)
+	assert.Equal(t, e.base+"/oauth/userinfo", provider.UserInfoEndpoint())
+}
+
+// oidcSignIn runs an OpenID Connect code flow for nuid-web as budi with
+// the given scopes (and, if not empty, a claims request, Core §5.5),
+// approving them all, and returns the token response.
+func (e *env) oidcSignIn(provider *oidc.Provider, nonce, claims string, scopes ...string) *oauth2.Token {
+	e.t.Helper()
+	conf := &oauth2.Config{
+		ClientID: webID, ClientSecret: webSecret, RedirectURL: e.base + "/callback",
+		Scopes: scopes, Endpoint: provider.Endpoint(),
+	}
+	verifier := oauth2.GenerateVerifier()
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	if claims != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("claims", claims))
+	}
+	resp, page := e.get(conf.AuthCodeURL("oidc-state", opts...))
+	if resp.StatusCode == http.StatusFound && e.location(resp).Path == "/login" {
+		resp, page = e.get(e.signInAt(e.location(resp), userName, userPassword).String())
+	}
+	require.Equal(e.t, http.StatusOK, resp.StatusCode, page)
+	cb := e.decide(page, "approve", scopes...)
+	require.Equal(e.t, "oidc-state", cb.Query().Get("state"), cb.String())
+	assert.Equal(e.t, e.base, cb.Query().Get("iss"))
+	tok, err := conf.Exchange(e.oauth2Context(), cb.Query().Get("code"), oauth2.VerifierOption(verifier))
+	require.NoError(e.t, err)
+	return tok
+}
+
+// TestOpenIDCodeFlow signs budi in with scope openid, verifies the ID
+// Token with go-oidc (signature through the JWKS, iss, aud, exp, nonce,
+// at_hash) and checks its claims, asked for with the claims parameter,
+// against the user's.
+func TestOpenIDCodeFlow(t *testing.T) {
+	e := newEnv(t, nil)
+	provider, err := oidc.NewProvider(t.Context(), e.base)
+	require.NoError(t, err)
+	const nonce = "n-0S6_WzA2Mj"
+	before := time.Now().Unix()
+	tok := e.oidcSignIn(provider, nonce,
+		`{"id_token":{"given_name":null,"family_name":null,"email":null,"email_verified":null,"address":null}}`,
+		"openid", "profile", "email", "address", "offline_access")
+	raw, ok := tok.Extra("id_token").(string)
+	require.True(t, ok, "no id_token in the token response")
+	assert.NotEmpty(t, tok.RefreshToken, "offline_access was approved")
+
+	idToken, err := provider.Verifier(&oidc.Config{ClientID: webID}).Verify(t.Context(), raw)
+	require.NoError(t, err)
+	assert.Equal(t, e.base, idToken.Issuer)
+	assert.Equal(t, []string{webID}, idToken.Audience)
+	assert.Equal(t, userName, idToken.Subject)
+	assert.Equal(t, nonce, idToken.Nonce)
+	assert.NoError(t, idToken.VerifyAccessToken(tok.AccessToken), "at_hash")
+	var claims map[string]any
+	require.NoError(t, idToken.Claims(&claims))
+	for name, want := range map[string]any{
+		"given_name": "Budi", "family_name": "Santoso", "email": "budi@example.id", "email_verified": true,
+		"address": map[string]any{"locality": "Jakarta", "country": "ID"},
+	} {
+		assert.Equal(t, want, claims[name], name)
+	}
+	assert.NotContains(t, claims, "phone_number", "phone was not asked for")
+	assert.NotContains(t, claims, "picture", "not in the claims request")
+	authTime, ok := claims["auth_time"].(float64)
+	require.True(t, ok, "auth_time: %v", claims["auth_time"])
+	assert.GreaterOrEqual(t, int64(authTime), before, "budi signed in during this test")
+	assert.LessOrEqual(t, int64(authTime), time.Now().Unix())
+
+	header, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	require.NoError(t, err)
+	assert.Equal(t, "RS256", header.Signatures[0].Header.Algorithm, "nuid-web's id_token_signed_response_alg")
+}
+
+// TestOpenIDUserInfo: the UserInfo endpoint (Core §5.3) returns the claims
+// of the scopes the token carries and no others: basic_info releases name
+// and email, phone releases phone_number, profile and address the
+// standard claims budi has.
+func TestOpenIDUserInfo(t *testing.T) {
+	cases := []struct {
+		name   string
+		scopes []string
+		want   map[string]any
+	}{
+		{"openid alone releases only sub", []string{"openid"}, map[string]any{"sub": "budi"}},
+		{"basic_info releases name and email", []string{"openid", "basic_info"},
+			map[string]any{"sub": "budi", "name": "Budi Santoso", "email": "budi@example.id"}},
+		{"phone releases phone_number", []string{"openid", "phone"},
+			map[string]any{"sub": "budi", "phone_number": "+62 812 0000 0001"}},
+		{"profile, email and address release the standard claims", []string{"openid", "profile", "email", "address"},
+			map[string]any{
+				"sub": "budi", "name": "Budi Santoso", "given_name": "Budi", "family_name": "Santoso",
+				"picture": "https://avatars.example.id/budi.png", "locale": "id-ID",
+				"email": "budi@example.id", "email_verified": true,
+				"address": map[string]any{"locality": "Jakarta", "country": "ID"},
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			provider, err := oidc.NewProvider(t.Context(), e.base)
+			require.NoError(t, err)
+			tok := e.oidcSignIn(provider, "nonce-"+tc.name, "", tc.scopes...)
+			info, err := provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok))
+			require.NoError(t, err)
+			var got map[string]any
+			require.NoError(t, info.Claims(&got))
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, "budi", info.Subject)
+		})
+	}
 }

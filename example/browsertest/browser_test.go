@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,8 +24,10 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/kunci/kunci/example/internal/demo"
 )
@@ -69,11 +73,22 @@ func chromiumPath(t *testing.T) string {
 }
 
 // site is the demo app on a loopback test server, plus the test client's
-// redirect URI /test/cb and a form page /test/post (see [postPage]) on the
-// same server, so the browser never loads anything but this server.
+// redirect URI /test/cb (GET, and POST for response_mode=form_post, whose
+// forms it keeps) and a form page /test/post (see [postPage]) on the same
+// server, so the browser never loads anything but this server.
 type site struct {
 	base     string
 	redirect string
+
+	mu    sync.Mutex
+	posts []url.Values // forms POSTed to the redirect URI (response_mode=form_post)
+}
+
+// posted returns the forms POSTed to the redirect URI so far.
+func (s *site) posted() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.posts...)
 }
 
 // postPage serves a page whose form, button "submit", posts the hidden
@@ -119,16 +134,31 @@ func newSite(t *testing.T) *site {
 		RedirectURIs:            []string{base + "/test/cb"},
 		GrantTypes:              []string{"authorization_code"},
 		ResponseTypes:           []string{"code"},
-		Scope:                   "basic_info phone",
+		Scope:                   "basic_info phone openid",
 		TokenEndpointAuthMethod: "none",
 	})
 	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &data})
 	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/", app)
-	mux.HandleFunc("GET /test/cb", func(w http.ResponseWriter, r *http.Request) {
+	s := &site{base: base, redirect: base + "/test/cb"}
+	done := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><title>callback</title><p id="done">callback reached</p>`)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.HandleFunc("GET /test/cb", func(w http.ResponseWriter, r *http.Request) { done(w) })
+	// The relying party's form_post landing (OAuth 2.0 Form Post Response
+	// Mode §2) keeps what the browser posted for the test to read.
+	mux.HandleFunc("POST /test/cb", func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.posts = append(s.posts, r.PostForm)
+		s.mu.Unlock()
+		done(w)
 	})
 	mux.HandleFunc("GET /test/post", postPage)
 	ts.Config.Handler = mux
@@ -137,17 +167,56 @@ func newSite(t *testing.T) *site {
 		ts.Close()
 		assert.NoError(t, app.Close())
 	})
-	return &site{base: base, redirect: base + "/test/cb"}
+	return s
 }
 
-// authorizeURL is a code request with PKCE S256 (RFC 7636 §4.2).
+// authorizeURL is a code request with PKCE S256 (RFC 7636 §4.2) for
+// scope basic_info phone.
 func (s *site) authorizeURL(state, verifier string) string {
+	return s.authorizeURLWith(state, verifier, url.Values{"scope": {"basic_info phone"}})
+}
+
+// authorizeURLWith is a code request with PKCE S256 and the parameters in
+// extra (scope among them).
+func (s *site) authorizeURLWith(state, verifier string, extra url.Values) string {
 	sum := sha256.Sum256([]byte(verifier))
-	return s.base + "/oauth/authorize?" + url.Values{
-		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {s.redirect},
-		"scope": {"basic_info phone"}, "state": {state},
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {s.redirect}, "state": {state},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
-	}.Encode()
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return s.base + "/oauth/authorize?" + q.Encode()
+}
+
+// tokenResponse is the part of a token response (RFC 6749 §5.1, OpenID
+// Connect Core §3.1.3.3) the tests read.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	Scope       string `json:"scope"`
+	IDToken     string `json:"id_token"`
+}
+
+// exchange redeems code at the token endpoint as the public test client
+// does (RFC 6749 §4.1.3, RFC 7636 §4.5).
+func (s *site) exchange(t *testing.T, code, verifier string) tokenResponse {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+"/oauth/token", strings.NewReader(url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {s.redirect},
+		"client_id": {clientID}, "code_verifier": {verifier},
+	}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var tok tokenResponse
+	require.NoError(t, json.Unmarshal(body, &tok), string(body))
+	return tok
 }
 
 // newBrowser starts headless Chromium with a fresh profile and records
@@ -257,30 +326,84 @@ func TestSignInAndApprove(t *testing.T) {
 	assertOnlyLoopback(t, s, requests())
 
 	// The code is real: exchange it as the client would, and use the token.
-	resp, err := http.PostForm(s.base+"/oauth/token", url.Values{
-		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {s.redirect},
-		"client_id": {clientID}, "code_verifier": {verifier},
-	})
-	require.NoError(t, err)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		Scope       string `json:"scope"`
-	}
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
-	resp.Body.Close()
+	tok := s.exchange(t, code, verifier)
 	assert.Equal(t, "basic_info phone", tok.Scope)
+	assert.Empty(t, tok.IDToken, "not an OpenID Connect request")
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.base+"/api/me", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"sub":"budi","name":"Budi Santoso","email":"budi@example.id","phone":"+62 812 0000 0001"}`, string(body))
+}
+
+// TestSignInThroughFormPost signs in with an OpenID Connect authentication
+// request (Core §3.1.2.1, scope openid with a nonce) in
+// response_mode=form_post (OAuth 2.0 Form Post Response Mode §2). After
+// Allow, the server's page, whose only script is its own nonce-bound one,
+// posts code, state and iss to the test client's redirect URI once, and no
+// URL the browser loaded carries the code. The code exchanges for an ID
+// Token that go-oidc, an independent verifier, accepts: the signature
+// against the JWKS that discovery names, iss, aud, exp, the request's
+// nonce and at_hash; UserInfo then answers for the same subject.
+func TestSignInThroughFormPost(t *testing.T) {
+	s := newSite(t)
+	ctx, requests := newBrowser(t)
+	verifier := rand.Text() + rand.Text()
+	nonce := rand.Text()
+
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURLWith("form-post-state", verifier, url.Values{
+			"scope": {"openid"}, "response_mode": {"form_post"}, "nonce": {nonce},
+		})),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), userName),
+		chromedp.SendKeys(id("password"), password),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("approve")),
+		chromedp.Click(id("approve")),
+		chromedp.WaitVisible(id("done")),
+	))
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, s.redirect, location, "the response is in the posted form, not in the URL")
+
+	posts := s.posted()
+	require.Len(t, posts, 1, "the form_post page submits itself once")
+	got := posts[0]
+	assert.Equal(t, []string{"code", "iss", "state"}, slices.Sorted(maps.Keys(got)))
+	assert.Equal(t, "form-post-state", got.Get("state"))
+	assert.Equal(t, s.base, got.Get("iss"))
+	code := got.Get("code")
+	require.NotEmpty(t, code)
+	urls := requests()
+	assertOnlyLoopback(t, s, urls)
+	for _, u := range urls {
+		assert.NotContains(t, u, code, "the code was in a URL")
+	}
+
+	tok := s.exchange(t, code, verifier)
+	assert.Equal(t, "openid", tok.Scope)
+	require.NotEmpty(t, tok.IDToken, "an OpenID Connect request gets an ID Token")
+	provider, err := oidc.NewProvider(t.Context(), s.base)
+	require.NoError(t, err)
+	idToken, err := provider.Verifier(&oidc.Config{ClientID: clientID}).Verify(t.Context(), tok.IDToken)
+	require.NoError(t, err)
+	assert.Equal(t, s.base, idToken.Issuer)
+	assert.Equal(t, []string{clientID}, idToken.Audience)
+	assert.Equal(t, userName, idToken.Subject)
+	assert.Equal(t, nonce, idToken.Nonce)
+	assert.NoError(t, idToken.VerifyAccessToken(tok.AccessToken), "at_hash")
+
+	info, err := provider.UserInfo(t.Context(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken}))
+	require.NoError(t, err)
+	assert.Equal(t, userName, info.Subject)
 }
 
 // browserCookies reads the browser's cookies for the URL u.

@@ -1,8 +1,10 @@
 // Package browsertest drives the demo app's real pages in headless
 // Chromium through chromedp: sign in, approve or deny, and land on the
 // client's redirect URI; a consent form submitted from another origin or
-// from another browser is refused. It is a module of its own so that the root module
-// does not depend on chromedp.
+// from another browser is refused; an OpenID Connect sign-in in
+// response_mode=form_post reaches the client by the server's
+// auto-submitting page, and its ID Token passes go-oidc's checks. It is a
+// module of its own so that the root module does not depend on chromedp.
 //
 // Run it with
 //

@@ -97,8 +97,10 @@ func (s *Store) Grant(ctx context.Context, id string) (store.Grant, error) {
 }
 
 // rotateStatement is RotateRefreshToken's one statement. cur locks the
-// grant's row (FOR UPDATE waits for a concurrent rotation to commit, then
-// reads the row as that rotation left it) and states every condition the
+// grant's row (FOR NO KEY UPDATE waits for a concurrent rotation or
+// revocation to commit, then reads the row as it left it; it does not
+// conflict with the key-share locks that inserting a code or access token
+// of the grant takes, so those never queue behind a rotation) and states every condition the
 // rotation depends on; upd rotates only if all hold. The row comes back as
 // it was before, with the conditions, so that a refused rotation is
 // explained without a second query. Parameters: $1 grant ID, $2 oldHash,
@@ -112,7 +114,7 @@ const rotateStatement = `
 	           ($2 = '' OR g.refresh_expires_at > $6) AS refresh_live,
 	           ($3 <> g.refresh_hash AND $5 <= g.expires_at) AS fits
 	    FROM kunci_grants g WHERE g.id = $1
-	    FOR UPDATE
+	    FOR NO KEY UPDATE
 	), upd AS (
 	    UPDATE kunci_grants g SET
 	           refresh_hash = $3, refresh_issued_at = $4, refresh_expires_at = $5,

@@ -14,7 +14,7 @@ import (
 // authRequestColumns are the columns scanAuthRequest reads, in its order.
 const authRequestColumns = `id, client_id, redirect_uri, response_type, state, scopes, resources,
 	code_challenge, code_challenge_method, login_uri, csrf_hash, subject, pushed, created_at, expires_at, nonce,
-	response_mode, prompt, max_age_ns, login_hint, acr_values, ui_locales, required_subject, claims`
+	response_mode, prompt, max_age_ns, login_hint, acr_values, ui_locales, required_subject, claims, jkt`
 
 // scanAuthRequest reads authRequestColumns from row.
 func scanAuthRequest(row pgx.Row) (store.AuthRequest, error) {
@@ -23,7 +23,7 @@ func scanAuthRequest(row pgx.Row) (store.AuthRequest, error) {
 	var maxAge int64
 	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.ResponseType, &r.State, &r.Scopes, &r.Resources,
 		&r.CodeChallenge, &r.CodeChallengeMethod, &r.LoginURI, &r.CSRFHash, &r.Subject, &r.Pushed, &createdAt, &r.ExpiresAt, &r.Nonce,
-		&r.ResponseMode, &r.Prompt, &maxAge, &r.LoginHint, &r.ACRValues, &r.UILocales, &r.RequiredSubject, &r.Claims)
+		&r.ResponseMode, &r.Prompt, &maxAge, &r.LoginHint, &r.ACRValues, &r.UILocales, &r.RequiredSubject, &r.Claims, &r.JKT)
 	if err != nil {
 		return store.AuthRequest{}, err
 	}
@@ -45,7 +45,7 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO kunci_auth_requests (`+authRequestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-		        $17, $18, $19, $20, $21, $22, $23, $24)
+		        $17, $18, $19, $20, $21, $22, $23, $24, $25)
 		ON CONFLICT (id) DO UPDATE SET
 		       client_id = EXCLUDED.client_id, redirect_uri = EXCLUDED.redirect_uri,
 		       response_type = EXCLUDED.response_type, state = EXCLUDED.state,
@@ -58,10 +58,11 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r store.AuthRequest) error 
 		       response_mode = EXCLUDED.response_mode, prompt = EXCLUDED.prompt,
 		       max_age_ns = EXCLUDED.max_age_ns, login_hint = EXCLUDED.login_hint,
 		       acr_values = EXCLUDED.acr_values, ui_locales = EXCLUDED.ui_locales,
-		       required_subject = EXCLUDED.required_subject, claims = EXCLUDED.claims`,
+		       required_subject = EXCLUDED.required_subject, claims = EXCLUDED.claims,
+		       jkt = EXCLUDED.jkt`,
 		r.ID, r.ClientID, r.RedirectURI, r.ResponseType, r.State, r.Scopes, r.Resources,
 		r.CodeChallenge, r.CodeChallengeMethod, r.LoginURI, r.CSRFHash, r.Subject, r.Pushed, nullTime(r.CreatedAt), r.ExpiresAt,
-		r.Nonce, r.ResponseMode, r.Prompt, int64(r.MaxAge), r.LoginHint, r.ACRValues, r.UILocales, r.RequiredSubject, r.Claims)
+		r.Nonce, r.ResponseMode, r.Prompt, int64(r.MaxAge), r.LoginHint, r.ACRValues, r.UILocales, r.RequiredSubject, r.Claims, r.JKT)
 	if err != nil {
 		return wrap(op, err)
 	}

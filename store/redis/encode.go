@@ -29,8 +29,12 @@ import (
 // authorization request parameters a pending request keeps for the login
 // and consent steps (ResponseMode, Prompt, MaxAge, LoginHint, ACRValues,
 // UILocales, RequiredSubject, Claims); older records read with them
-// empty. A duration is its nanoseconds (varint).
-const recordVersion = 3
+// empty. A duration is its nanoseconds (varint). Version 4 appends a
+// client's logout, pairwise subject, private_key_jwt, PAR, DPoP and consent
+// page metadata (RequireAuthTime through TOSURI, in the order of
+// store.Client) and a pending request's JKT; older records read with them
+// empty.
+const recordVersion = 4
 
 var errCorrupt = errors.New("redis: corrupt record")
 
@@ -200,6 +204,20 @@ func encodeClient(c store.Client) string {
 	w.str(c.IDTokenSignedResponseAlg)
 	w.bool(c.RefreshWithoutOfflineAccess)
 	w.duration(c.DefaultMaxAge)
+	w.bool(c.RequireAuthTime)
+	w.strs(c.PostLogoutRedirectURIs)
+	w.str(c.SubjectType)
+	w.str(c.SectorIdentifier)
+	w.bytes(c.JWKS)
+	w.str(c.JWKSURI)
+	w.str(c.AuthSigningAlg)
+	w.bool(c.AcceptEndpointAudience)
+	w.bool(c.RequirePushedAuthorizationRequests)
+	w.bool(c.DPoPBoundAccessTokens)
+	w.str(c.LogoURI)
+	w.str(c.ClientURI)
+	w.str(c.PolicyURI)
+	w.str(c.TOSURI)
 	return w.String()
 }
 
@@ -227,6 +245,22 @@ func decodeClient(id, s string) (store.Client, error) {
 	}
 	if r.since(3) {
 		c.DefaultMaxAge = r.duration()
+	}
+	if r.since(4) {
+		c.RequireAuthTime = r.bool()
+		c.PostLogoutRedirectURIs = r.strs()
+		c.SubjectType = r.str()
+		c.SectorIdentifier = r.str()
+		c.JWKS = r.bytes()
+		c.JWKSURI = r.str()
+		c.AuthSigningAlg = r.str()
+		c.AcceptEndpointAudience = r.bool()
+		c.RequirePushedAuthorizationRequests = r.bool()
+		c.DPoPBoundAccessTokens = r.bool()
+		c.LogoURI = r.str()
+		c.ClientURI = r.str()
+		c.PolicyURI = r.str()
+		c.TOSURI = r.str()
 	}
 	if err := r.done(); err != nil {
 		return store.Client{}, err
@@ -368,6 +402,7 @@ func encodeAuthRequest(a store.AuthRequest) string {
 	w.strs(a.UILocales)
 	w.str(a.RequiredSubject)
 	w.bytes(a.Claims)
+	w.str(a.JKT)
 	return w.String()
 }
 
@@ -402,6 +437,9 @@ func decodeAuthRequest(id, s string) (store.AuthRequest, error) {
 		a.UILocales = r.strs()
 		a.RequiredSubject = r.str()
 		a.Claims = r.bytes()
+	}
+	if r.since(4) {
+		a.JKT = r.str()
 	}
 	if err := r.done(); err != nil {
 		return store.AuthRequest{}, err

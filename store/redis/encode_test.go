@@ -2,6 +2,7 @@ package redis
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -78,7 +79,12 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 		LoginURIs: []string{"https://a/login"}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
 		Scopes: []string{"basic_info"}, AuthMethod: "client_secret_basic", ApplicationType: "web", PKCEOptional: true,
 		AccessTokenFormat: "jwt", Resources: []string{"https://api"}, IDTokenSignedResponseAlg: "ES256",
-		RefreshWithoutOfflineAccess: true, DefaultMaxAge: 90 * time.Second, CreatedAt: t}
+		RefreshWithoutOfflineAccess: true, DefaultMaxAge: 90 * time.Second, RequireAuthTime: true,
+		PostLogoutRedirectURIs: []string{"https://a/bye"}, SubjectType: "pairwise", SectorIdentifier: "a",
+		JWKS:    []byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`),
+		JWKSURI: "https://a/jwks", AuthSigningAlg: "EdDSA", AcceptEndpointAudience: true,
+		RequirePushedAuthorizationRequests: true, DPoPBoundAccessTokens: true, LogoURI: "https://a/logo.png",
+		ClientURI: "https://a", PolicyURI: "https://a/privacy", TOSURI: "https://a/tos", CreatedAt: t}
 	g := store.Grant{ID: "g", ClientID: "app", Subject: "alice", Scopes: []string{"openid", "basic_info"},
 		Audience: []string{"https://api"}, AuthTime: t, ACR: "1", AMR: []string{"pwd"}, SessionID: "sid",
 		Nonce: "n", Claims: []byte(`{"id_token":{}}`), JKT: "jkt", CreatedAt: t, ExpiresAt: t.Add(time.Hour)}
@@ -91,7 +97,8 @@ func sampleRecords() (store.Client, store.Grant, store.AuthCode, store.AccessTok
 		LoginURI: "https://a/login", CSRFHash: "csrf", Subject: "alice", Pushed: true, Nonce: "n-0S6_WzA2Mj",
 		ResponseMode: "form_post", Prompt: []string{"login", "consent"}, MaxAge: 300 * time.Second, LoginHint: "alice@example.com",
 		ACRValues: []string{"urn:kunci:loa:2"}, UILocales: []string{"id", "en"}, RequiredSubject: "alice",
-		Claims: []byte(`{"id_token":{"email":null}}`), CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
+		Claims: []byte(`{"id_token":{"email":null}}`), JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		CreatedAt: t, ExpiresAt: t.Add(time.Minute)}
 	con := store.Consent{Subject: "alice", ClientID: "app", Scopes: []string{"basic_info"}, GrantedAt: t, ExpiresAt: t.Add(time.Hour)}
 	return c, g, code, at, req, con
 }
@@ -127,6 +134,10 @@ func decodeAny(kind, s string) error {
 
 func TestEncodingRoundTrip(t *testing.T) {
 	c, g, code, at, req, con := sampleRecords()
+	// A grant's refresh state is not in its encoding (see encodeGrant).
+	for _, rec := range []any{c, code, at, req, con} {
+		requireEveryField(t, rec)
+	}
 	gotC, err := decodeClient(c.ID, encodeClient(c))
 	require.NoError(t, err)
 	assertSame(t, c, gotC)
@@ -159,46 +170,98 @@ func TestEncodingRoundTrip(t *testing.T) {
 	assert.Empty(t, gotAt.Claims)
 }
 
-// TestDecodeOlderVersions reads records written before version 3: a
+// requireEveryField requires every field of the record rec to be set, so
+// that a field added to a record later is in the sample records, and so
+// in the round trip, too.
+func requireEveryField(t *testing.T, rec any) {
+	t.Helper()
+	rv := reflect.ValueOf(rec)
+	for i := range rv.NumField() {
+		require.False(t, rv.Field(i).IsZero(), "sample %T leaves %s empty", rec, rv.Type().Field(i).Name)
+	}
+}
+
+// TestDecodeOlderVersions reads records written before version 4: a
 // client and a pending request read with the fields of the later versions
-// empty, and the records that versions 2 and 3 left alone read as they
-// were.
+// empty and the fields of their own version kept, and the records that
+// versions 2 to 4 left alone read as they were.
 func TestDecodeOlderVersions(t *testing.T) {
-	c, g, _, _, req, _ := sampleRecords()
-	c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess, c.DefaultMaxAge = "", false, 0
-	req = store.AuthRequest{ID: req.ID, ClientID: req.ClientID, RedirectURI: req.RedirectURI, ResponseType: req.ResponseType,
-		State: req.State, Scopes: req.Scopes, CreatedAt: req.CreatedAt, ExpiresAt: req.ExpiresAt}
-	encC, encReq := encodeClient(c), encodeAuthRequest(req)
-	// With every later field empty, each takes one byte: version 2 added
-	// two to a client and one to a request, version 3 one to a client and
-	// eight to a request.
+	c, g, code, at, req, con := sampleRecords()
+	// With the fields of later versions empty, each of them takes one
+	// byte at the end: version 2 added two to a client and one to a
+	// request, version 3 one to a client and eight to a request, version
+	// 4 fourteen to a client and one to a request.
 	for _, tc := range []struct {
-		version        string
+		version        byte
 		client, reqCut int
 	}{
-		{"\x01", 3, 9},
-		{"\x02", 1, 8},
+		{1, 2 + 1 + 14, 1 + 8 + 1},
+		{2, 1 + 14, 8 + 1},
+		{3, 14, 1},
 	} {
-		got, err := decodeClient(c.ID, tc.version+encC[1:len(encC)-tc.client])
-		require.NoError(t, err, "version %q", tc.version)
-		assertSame(t, c, got)
-		gotReq, err := decodeAuthRequest(req.ID, tc.version+encReq[1:len(encReq)-tc.reqCut])
-		require.NoError(t, err, "version %q", tc.version)
-		assertSame(t, req, gotReq)
-		gotG, err := decodeGrant(g.ID, tc.version+encodeGrant(g)[1:])
-		require.NoError(t, err)
+		v := string([]byte{tc.version})
+		wantC, wantReq := clientOfVersion(c, tc.version), authRequestOfVersion(req, tc.version)
+		encC, encReq := encodeClient(wantC), encodeAuthRequest(wantReq)
+		got, err := decodeClient(c.ID, v+encC[1:len(encC)-tc.client])
+		require.NoError(t, err, "version %d", tc.version)
+		assertSame(t, wantC, got, "version %d", tc.version)
+		gotReq, err := decodeAuthRequest(req.ID, v+encReq[1:len(encReq)-tc.reqCut])
+		require.NoError(t, err, "version %d", tc.version)
+		assertSame(t, wantReq, gotReq, "version %d", tc.version)
+
+		gotG, err := decodeGrant(g.ID, v+encodeGrant(g)[1:])
+		require.NoError(t, err, "version %d", tc.version)
 		assertSame(t, g, gotG)
-		// An older client with bytes where version 3 has its new fields
-		// is damaged.
-		_, err = decodeClient(c.ID, tc.version+encC[1:])
-		assert.ErrorIs(t, err, errCorrupt)
+		gotCode, err := decodeCode(code.GrantID, code.Hash, v+encodeCode(code)[1:])
+		require.NoError(t, err, "version %d", tc.version)
+		assertSame(t, code, gotCode)
+		gotAt, err := decodeAccess(at.Hash, v+encodeAccess(at)[1:])
+		require.NoError(t, err, "version %d", tc.version)
+		assertSame(t, at, gotAt)
+		gotCon, err := decodeConsent(con.Subject, con.ClientID, v+encodeConsent(con)[1:])
+		require.NoError(t, err, "version %d", tc.version)
+		assertSame(t, con, gotCon)
+
+		// An older client or request with bytes where a later version
+		// has its fields is damaged.
+		_, err = decodeClient(c.ID, v+encC[1:])
+		assert.ErrorIs(t, err, errCorrupt, "version %d", tc.version)
+		_, err = decodeAuthRequest(req.ID, v+encReq[1:])
+		assert.ErrorIs(t, err, errCorrupt, "version %d", tc.version)
 	}
-	// A version 2 request that has the nonce of version 2 keeps it.
-	req.Nonce = "n-0S6_WzA2Mj"
-	encReq = encodeAuthRequest(req)
-	gotReq, err := decodeAuthRequest(req.ID, "\x02"+encReq[1:len(encReq)-8])
-	require.NoError(t, err)
-	assertSame(t, req, gotReq)
+}
+
+// clientOfVersion returns c without the fields that versions after v added.
+func clientOfVersion(c store.Client, v byte) store.Client {
+	if v < 4 {
+		c.RequireAuthTime, c.PostLogoutRedirectURIs, c.SubjectType, c.SectorIdentifier = false, nil, "", ""
+		c.JWKS, c.JWKSURI, c.AuthSigningAlg, c.AcceptEndpointAudience = nil, "", "", false
+		c.RequirePushedAuthorizationRequests, c.DPoPBoundAccessTokens = false, false
+		c.LogoURI, c.ClientURI, c.PolicyURI, c.TOSURI = "", "", "", ""
+	}
+	if v < 3 {
+		c.DefaultMaxAge = 0
+	}
+	if v < 2 {
+		c.IDTokenSignedResponseAlg, c.RefreshWithoutOfflineAccess = "", false
+	}
+	return c
+}
+
+// authRequestOfVersion returns a without the fields that versions after v
+// added.
+func authRequestOfVersion(a store.AuthRequest, v byte) store.AuthRequest {
+	if v < 4 {
+		a.JKT = ""
+	}
+	if v < 3 {
+		a.ResponseMode, a.Prompt, a.MaxAge, a.LoginHint = "", nil, 0, ""
+		a.ACRValues, a.UILocales, a.RequiredSubject, a.Claims = nil, nil, "", nil
+	}
+	if v < 2 {
+		a.Nonce = ""
+	}
+	return a
 }
 
 // TestDecodeRefusesDamage cuts every encoding at every length, and
@@ -210,7 +273,7 @@ func TestDecodeRefusesDamage(t *testing.T) {
 			assert.ErrorIs(t, decodeAny(kind, enc[:n]), errCorrupt, "%s cut to %d bytes", kind, n)
 		}
 		assert.ErrorIs(t, decodeAny(kind, enc+"\x00"), errCorrupt, "%s with a byte more", kind)
-		assert.ErrorIs(t, decodeAny(kind, "\x04"+enc[1:]), errCorrupt, "%s of a later version", kind)
+		assert.ErrorIs(t, decodeAny(kind, string([]byte{recordVersion + 1})+enc[1:]), errCorrupt, "%s of a later version", kind)
 		assert.ErrorIs(t, decodeAny(kind, "\x00"+enc[1:]), errCorrupt, "%s of version 0", kind)
 	}
 }

@@ -55,9 +55,10 @@ type App struct {
 	mux      *http.ServeMux
 }
 
-// New builds the app: a memory store, an authorization server with a fresh
-// ES256 signing key (a development key, lost on restart), the demo clients
-// registered, and the routes listed in the package documentation.
+// New builds the app: a memory store, an authorization server with fresh
+// ES256 and RS256 signing keys (development keys, lost on restart; ES256
+// signs JWT access tokens, RS256 the ID Tokens of OpenID Connect), the demo
+// clients registered, and the routes listed in the package documentation.
 func New(ctx context.Context, cfg Config) (*App, error) {
 	issuer := strings.TrimSuffix(cfg.Issuer, "/")
 	u, err := url.Parse(issuer)
@@ -80,6 +81,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("demo: templates: %w", err)
 	}
 	key, err := authserver.GenerateSigningKey(jose.ES256)
+	if err != nil {
+		return nil, fmt.Errorf("demo: signing key: %w", err)
+	}
+	// OpenID Connect Core §15.1 makes RS256 the algorithm every relying
+	// party can verify, so the server needs one for ID Tokens.
+	rsaKey, err := authserver.GenerateSigningKey(jose.RS256)
 	if err != nil {
 		return nil, fmt.Errorf("demo: signing key: %w", err)
 	}
@@ -113,9 +120,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		},
 		Browser: authserver.Browser{Session: a.currentSession, LoginURL: "/login"},
 		JWT: authserver.JWT{
-			SigningKeys: []jose.JSONWebKey{key},
+			SigningKeys: []jose.JSONWebKey{key, rsaKey},
 			Resources:   []string{APIResource(issuer)},
 		},
+		OpenID:      authserver.OpenID{Enabled: true, Claims: a.userClaims},
 		Compat:      cfg.Compat,
 		Development: authserver.Development{AllowHTTPIssuer: u.Scheme == "http"},
 		Logger:      log,
@@ -150,6 +158,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	return a, nil
 }
 
+// userClaims is authserver.Config.OpenID.Claims: the named claims of the
+// user subject that it has values for (OpenID Connect Core §5.3.2). An
+// unknown subject, a user removed since the token was issued, has none.
+func (a *App) userClaims(_ context.Context, subject string, names []string) (map[string]any, error) {
+	claims := map[string]any{}
+	user, ok := a.users[subject]
+	if !ok {
+		return claims, nil
+	}
+	for _, name := range names {
+		if v, ok := user.claim(name); ok {
+			claims[name] = v
+		}
+	}
+	return claims, nil
+}
+
 // routes builds the app's mux.
 func (a *App) routes(jwtVerifier middleware.Verifier) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
@@ -182,8 +207,10 @@ func (a *App) routes(jwtVerifier middleware.Verifier) (*http.ServeMux, error) {
 	mux.Handle("GET /api/jwt/me", authJWT(basicInfo(me)))
 
 	mux.HandleFunc("GET /{$}", a.serveHome)
-	mux.Handle("GET /callback", a.serveCallback("Callback",
-		"This is the demo clients' redirect URI. A real client would now exchange the code at /oauth/token."))
+	callback := a.serveCallback("Callback",
+		"This is the demo clients' redirect URI. A real client would now exchange the code at /oauth/token.")
+	mux.Handle("GET /callback", callback)
+	mux.Handle("POST /callback", callback) // response_mode=form_post
 	mux.Handle("GET /partner/login", a.serveCallback("Partner login page",
 		"This is the Prakerja partner's login_uri: the user abandoned sign-in at /consent-sso."))
 	return mux, nil

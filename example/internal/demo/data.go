@@ -6,15 +6,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/kunci/kunci/authserver"
 )
 
 // maxDataFile bounds the size of a clients file.
 const maxDataFile = 1 << 20
+
+// maxDefaultMaxAge bounds default_max_age so that it converts to a
+// time.Duration without overflow; authserver refuses anything over 100
+// years.
+const maxDefaultMaxAge = math.MaxInt64 / int64(time.Second)
+
+// sessionSeconds is the demo's sign-in lifetime in seconds, nuid-web's
+// default_max_age.
+const sessionSeconds = int64(sessionTTL / time.Second)
 
 // Data is the demo's clients and users: the built-in set from [DefaultData]
 // or the JSON object {"clients": [...], "users": [...]} that [LoadData]
@@ -25,8 +38,9 @@ type Data struct {
 }
 
 // ClientSpec is a client registration in RFC 7591 §2 client metadata names,
-// plus Prakerja's login_uri and two kunci extensions (pkce_optional and
-// resources).
+// the OpenID Connect Dynamic Registration §2 names id_token_signed_response_alg
+// and default_max_age, Prakerja's login_uri and two kunci extensions
+// (pkce_optional and resources).
 type ClientSpec struct {
 	// ClientID is the client_id (RFC 6749 §2.2). Required.
 	ClientID string `json:"client_id"`
@@ -54,6 +68,14 @@ type ClientSpec struct {
 	// Registration §2); only native clients may use loopback redirect URIs
 	// with any port.
 	ApplicationType string `json:"application_type,omitempty"`
+	// IDTokenSignedResponseAlg is the id_token_signed_response_alg (OpenID
+	// Connect Registration §2): RS256 (the default) or ES256, the
+	// algorithms of the demo's signing keys.
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// DefaultMaxAge is the default_max_age in seconds (OpenID Connect
+	// Registration §2): an OpenID Connect request without max_age makes a
+	// user whose sign-in is older sign in again. Zero means none.
+	DefaultMaxAge int64 `json:"default_max_age,omitempty"`
 	// LoginURI is Prakerja's login_uri: where a user who abandons sign-in
 	// at /consent-sso is sent back to.
 	LoginURI string `json:"login_uri,omitempty"`
@@ -71,11 +93,37 @@ type User struct {
 	Username string `json:"username"`
 	// Password is compared in constant time. Required.
 	Password string `json:"password"`
-	// Name and Email are returned by /api/me with scope basic_info. Required.
+	// Name and Email are returned by /api/me with scope basic_info, and as
+	// the claims name and email (OpenID Connect Core §5.1). Required.
 	Name  string `json:"name"`
 	Email string `json:"email"`
-	// Phone is returned by /api/me with scope phone.
+	// Phone is returned by /api/me with scope phone, and as the claim
+	// phone_number.
 	Phone string `json:"phone,omitempty"`
+	// Claims are the user's other claims (OpenID Connect Core §5.1), such
+	// as given_name, family_name, picture, email_verified or address, as
+	// UserInfo and ID Tokens return them. They may not name sub, name,
+	// email or phone_number, which come from the fields above.
+	Claims map[string]any `json:"claims,omitempty"`
+}
+
+// reservedClaims are the claim names a user's Claims may not set: the
+// subject, and the claims that come from User's own fields.
+var reservedClaims = []string{"sub", "name", "email", "phone_number"}
+
+// claim returns the user's value of the claim name (OpenID Connect Core
+// §5.1), if it has one.
+func (u User) claim(name string) (any, bool) {
+	switch name {
+	case "name":
+		return u.Name, true
+	case "email":
+		return u.Email, true
+	case "phone_number":
+		return u.Phone, u.Phone != ""
+	}
+	v, ok := u.Claims[name]
+	return v, ok
 }
 
 // LoadData reads and checks a clients file; see [ParseData].
@@ -215,6 +263,9 @@ func (d Data) Validate() error {
 		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, string(authserver.GrantAuthorizationCode)) {
 			bad("%s: response_type code needs grant_type authorization_code", at)
 		}
+		if c.DefaultMaxAge < 0 || c.DefaultMaxAge > maxDefaultMaxAge {
+			bad("%s: default_max_age %d is not between 0 and %d seconds", at, c.DefaultMaxAge, int64(maxDefaultMaxAge))
+		}
 		if g := c.grants(); len(c.RedirectURIs) == 0 &&
 			(slices.Contains(g, string(authserver.GrantAuthorizationCode)) || slices.Contains(g, string(authserver.GrantImplicit))) {
 			bad("%s: missing redirect_uris", at)
@@ -228,6 +279,11 @@ func (d Data) Validate() error {
 		} {
 			if f.value == "" {
 				bad("%s: missing %s", at, f.name)
+			}
+		}
+		for _, name := range reservedClaims {
+			if _, ok := u.Claims[name]; ok {
+				bad("%s: claims may not set %s", at, name)
 			}
 		}
 		if u.Username != "" && names[u.Username] {
@@ -282,24 +338,34 @@ func (c ClientSpec) Client() authserver.Client {
 		AuthMethod:      authserver.AuthMethod(c.TokenEndpointAuthMethod),
 		PKCEOptional:    c.PKCEOptional,
 		Resources:       slices.Clone(c.Resources),
+
+		IDTokenSignedResponseAlg: jose.SignatureAlgorithm(c.IDTokenSignedResponseAlg),
+		DefaultMaxAge:            time.Duration(c.DefaultMaxAge) * time.Second,
 	}
 }
 
 // Public reports whether the client has no secret (RFC 6749 §2.1).
 func (c ClientSpec) Public() bool { return c.ClientSecret == "" }
 
-// Scopes returns the scopes the demo server knows: NU.ID's and Prakerja's,
-// each with the text the consent page shows.
+// Scopes returns the scopes the demo server knows: NU.ID's, Prakerja's and
+// OpenID Connect's profile and address, each with the text the consent page
+// shows and the claims it releases at UserInfo (OpenID Connect Core §5.4).
+// NU.ID's basic_info releases name and email, phone and Prakerja's notelp
+// release phone_number, Prakerja's name releases name; email, phone,
+// profile and address release the standard claims of Core §5.4. The
+// server adds openid and offline_access itself.
 func Scopes() []authserver.Scope {
 	return []authserver.Scope{
-		{Name: "basic_info", Description: "Read your name and email address"},
+		{Name: "basic_info", Description: "Read your name and email address", Claims: []string{"name", "email"}},
 		{Name: "phone", Description: "Read your phone number"},
-		{Name: "keys_op", Description: "Add and remove your key pairs"},
-		{Name: "update_basic_info", Description: "Change your name and photo"},
-		{Name: "name", Description: "Your name"},
+		{Name: "keys_op", Description: "Add and remove your key pairs", Claims: []string{}},
+		{Name: "update_basic_info", Description: "Change your name and photo", Claims: []string{}},
+		{Name: "name", Description: "Your name", Claims: []string{"name"}},
 		{Name: "email", Description: "Your email address"},
-		{Name: "prakerjaid", Description: "Your Prakerja ID"},
-		{Name: "notelp", Description: "Your phone number (Prakerja)"},
+		{Name: "prakerjaid", Description: "Your Prakerja ID", Claims: []string{}},
+		{Name: "notelp", Description: "Your phone number (Prakerja)", Claims: []string{"phone_number"}},
+		{Name: "profile", Description: "Read your profile: name, picture and the like"},
+		{Name: "address", Description: "Read your postal address"},
 	}
 }
 
@@ -324,15 +390,17 @@ func DefaultData(issuer string) Data {
 				TokenEndpointAuthMethod: string(authserver.AuthMethodNone),
 			},
 			{
-				ClientID:                "nuid-web",
-				ClientSecret:            "nuid-web-secret-0123456789",
-				ClientName:              "NU.ID Portal",
-				RedirectURIs:            []string{callback},
-				GrantTypes:              []string{"authorization_code", "refresh_token", "password"},
-				ResponseTypes:           []string{"code"},
-				Scope:                   "basic_info phone keys_op update_basic_info",
-				TokenEndpointAuthMethod: string(authserver.AuthMethodBasic),
-				Resources:               []string{APIResource(base)},
+				ClientID:                 "nuid-web",
+				ClientSecret:             "nuid-web-secret-0123456789",
+				ClientName:               "NU.ID Portal",
+				RedirectURIs:             []string{callback},
+				GrantTypes:               []string{"authorization_code", "refresh_token", "password"},
+				ResponseTypes:            []string{"code"},
+				Scope:                    "basic_info phone keys_op update_basic_info openid profile email address offline_access",
+				TokenEndpointAuthMethod:  string(authserver.AuthMethodBasic),
+				Resources:                []string{APIResource(base)},
+				IDTokenSignedResponseAlg: string(jose.RS256),
+				DefaultMaxAge:            sessionSeconds,
 			},
 			{
 				ClientID:                "report-service",
@@ -356,8 +424,17 @@ func DefaultData(issuer string) Data {
 			},
 		},
 		Users: []User{
-			{Username: "budi", Password: "budi-password", Name: "Budi Santoso", Email: "budi@example.id", Phone: "+62 812 0000 0001"},
-			{Username: "siti", Password: "siti-password", Name: "Siti Rahayu", Email: "siti@example.id", Phone: "+62 812 0000 0002"},
+			{Username: "budi", Password: "budi-password", Name: "Budi Santoso", Email: "budi@example.id", Phone: "+62 812 0000 0001",
+				Claims: map[string]any{
+					"given_name": "Budi", "family_name": "Santoso", "email_verified": true,
+					"picture": "https://avatars.example.id/budi.png", "locale": "id-ID",
+					"address": map[string]any{"locality": "Jakarta", "country": "ID"},
+				}},
+			{Username: "siti", Password: "siti-password", Name: "Siti Rahayu", Email: "siti@example.id", Phone: "+62 812 0000 0002",
+				Claims: map[string]any{
+					"given_name": "Siti", "family_name": "Rahayu", "email_verified": false,
+					"address": map[string]any{"locality": "Yogyakarta", "country": "ID"},
+				}},
 		},
 	}
 }

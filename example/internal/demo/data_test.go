@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,6 +75,20 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			"demo: clients file: users[0]: missing password\ndemo: clients file: users[0]: missing name\ndemo: clients file: users[0]: missing email"},
 		{"a duplicate username", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[` + user + `,` + user + `]}`,
 			`demo: clients file: users[1]: duplicate username "u"`},
+		// Registration metadata the demo does not take yet is an unknown
+		// field, never silently ignored.
+		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"require_auth_time":true}]}`,
+			`demo: clients file: json: unknown field "require_auth_time"`},
+		{"an unknown user field", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","given_name":"G"}]}`,
+			`demo: clients file: json: unknown field "given_name"`},
+		{"a negative default_max_age", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":-1}]}`,
+			"demo: clients file: clients[0]: default_max_age -1 is not between 0 and 9223372036 seconds"},
+		{"a default_max_age too large for a duration", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":9223372037}]}`,
+			"demo: clients file: clients[0]: default_max_age 9223372037 is not between 0 and 9223372036 seconds"},
+		{"a user's claims setting sub and email", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","claims":{"sub":"admin","email":"x@y"}}]}`,
+			"demo: clients file: users[0]: claims may not set sub\ndemo: clients file: users[0]: claims may not set email"},
+		{"a duplicate key inside a user's claims", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","claims":{"address":{"country":"ID","country":"MY"}}}]}`,
+			`demo: clients file: duplicate key "country"`},
 		{"too large", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"` + strings.Repeat("a", 1<<20) + `"}]}`, "demo: clients file: larger than 1 MiB"},
 	}
 	for _, tc := range cases {
@@ -102,6 +118,12 @@ func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
 	}, spec.Client())
 	assert.True(t, spec.Public())
 
+	// The OpenID Connect Registration §2 names map onto the OpenID fields.
+	oidcSpec := demo.ClientSpec{ClientID: "rp", IDTokenSignedResponseAlg: "ES256", DefaultMaxAge: 300}
+	got := oidcSpec.Client()
+	assert.Equal(t, jose.ES256, got.IDTokenSignedResponseAlg)
+	assert.Equal(t, 5*time.Minute, got.DefaultMaxAge)
+
 	// "implicit" named directly in grant_types is kept once.
 	spec.GrantTypes = []string{"implicit"}
 	spec.ResponseTypes = []string{"token"}
@@ -124,6 +146,19 @@ func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
 	assert.Contains(t, err.Error(), "demo: registering clients: ")
 	assert.Contains(t, err.Error(), `client "short": Secret: must be at least 16 characters`)
 	assert.Contains(t, err.Error(), `client "scoped": Scopes: "admin" is not in Config.Scopes`)
+
+	// authserver refuses what its OpenID Connect cannot serve, naming the
+	// field: no signing key for the algorithm, a max_age over 100 years.
+	d = demo.Data{Clients: []demo.ClientSpec{
+		{ClientID: "eddsa", ClientSecret: "long-enough-secret-0123", GrantTypes: []string{"authorization_code"},
+			RedirectURIs: []string{"http://127.0.0.1:8080/callback"}, Scope: "openid", IDTokenSignedResponseAlg: "EdDSA"},
+		{ClientID: "forever", ClientSecret: "long-enough-secret-0123", GrantTypes: []string{"authorization_code"},
+			RedirectURIs: []string{"http://127.0.0.1:8080/callback"}, Scope: "openid", DefaultMaxAge: 200 * 366 * 24 * 3600},
+	}}
+	_, err = demo.New(t.Context(), demo.Config{Issuer: "http://127.0.0.1:8080", Data: &d})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `client "eddsa": IDTokenSignedResponseAlg: `)
+	assert.Contains(t, err.Error(), `client "forever": DefaultMaxAge: must be zero (none) or a positive whole number of seconds, at most 100 years`)
 
 	_, err = demo.New(t.Context(), demo.Config{Issuer: "ftp://127.0.0.1"})
 	assert.EqualError(t, err, `demo: issuer "ftp://127.0.0.1" is not an absolute http(s) URL`)

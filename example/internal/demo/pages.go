@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 )
 
@@ -69,14 +71,32 @@ func (a *App) serveHome(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// maxCallbackForm bounds the body of a form_post callback.
+const maxCallbackForm = 64 << 10
+
+// Notes of the callback page, for the two ways the parameters arrive.
+const (
+	queryNote = "A token from the implicit grant is in this page's URL fragment, after the #; browsers never send it to a server."
+	postNote  = "These parameters came by POST (response_mode=form_post), so they are in neither the browser's history nor a Referer."
+)
+
 // serveCallback is the demo clients' redirect URI (and the partner's
 // login_uri): it shows the authorization response parameters it got (RFC
-// 6749 §4.1.2, §4.1.2.1; RFC 9207), known ones first.
+// 6749 §4.1.2, §4.1.2.1; RFC 9207), known ones first, from the query or,
+// for response_mode=form_post (OAuth 2.0 Form Post Response Mode §2), from
+// the POSTed form, which [postedResponse] checks first.
 func (a *App) serveCallback(title, text string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		page := messagePage{Title: title, Text: text,
-			Note: "A token from the implicit grant is in this page's URL fragment, after the #; browsers never send it to a server."}
+		q, note := r.URL.Query(), queryNote
+		if r.Method == http.MethodPost {
+			form, problem := postedResponse(w, r)
+			if problem != "" {
+				a.renderMessage(w, http.StatusBadRequest, title, problem)
+				return
+			}
+			q, note = form, postNote
+		}
+		page := messagePage{Title: title, Text: text, Note: note}
 		known := []string{"code", "state", "iss", "error", "error_description"}
 		var extra []string
 		for name := range q {
@@ -92,4 +112,27 @@ func (a *App) serveCallback(title, text string) http.Handler {
 		}
 		a.render(w, http.StatusOK, "message.html", page)
 	})
+}
+
+// postedResponse reads the authorization response that a form_post page
+// posted (OAuth 2.0 Form Post Response Mode §2: an
+// application/x-www-form-urlencoded body, at most maxCallbackForm bytes).
+// It returns the form, or the problem to show: a body that cannot be read,
+// a form with neither code (RFC 6749 §4.1.2) nor error (§4.1.2.1) or with
+// both, or a parameter given twice (§3.1). The query is ignored.
+func postedResponse(w http.ResponseWriter, r *http.Request) (url.Values, string) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxCallbackForm)
+	if err := r.ParseForm(); err != nil {
+		return nil, "The posted form could not be read."
+	}
+	form := r.PostForm
+	if form.Has("code") == form.Has("error") {
+		return nil, "The posted form is not an authorization response: it must carry either a code or an error."
+	}
+	for _, name := range slices.Sorted(maps.Keys(form)) {
+		if len(form[name]) > 1 {
+			return nil, "The posted form repeats the parameter " + name + "."
+		}
+	}
+	return form, ""
 }

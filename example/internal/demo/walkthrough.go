@@ -18,8 +18,9 @@ import (
 // (RFC 6749 §4.1, RFC 7636), refresh with rotation through NU.ID's and
 // Apigee's aliases (§6), the implicit grant (§4.2), the password grant
 // (§4.3), client credentials (§4.4), JWT access tokens for the API (RFC
-// 9068, RFC 8707), introspection (RFC 7662), revocation (RFC 7009) and
-// Prakerja's consent-sso. It draws a fresh PKCE verifier each time.
+// 9068, RFC 8707), OpenID Connect sign-in with form_post, the ID Token and
+// UserInfo (OpenID Connect Core §3.1, §5.3), introspection (RFC 7662),
+// revocation (RFC 7009) and Prakerja's consent-sso. It draws a fresh PKCE verifier each time.
 func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	base := strings.TrimSuffix(issuer, "/")
 	p := &printer{w: w}
@@ -73,6 +74,25 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 				"   refresh token; presenting the old one again revokes the whole grant.\n")
 		}
 	}
+	if c := find(d, func(c ClientSpec) bool {
+		return c.LoginURI == "" && c.has(authserver.GrantAuthorizationCode) && slices.Contains(strings.Fields(c.Scope), "openid")
+	}); c != nil {
+		p.section("OpenID Connect sign-in (%s)", c.ClientID)
+		p.f("   Provider configuration: curl -s %s\n", endpoint(base, "/.well-known/openid-configuration"))
+		p.f("1. Open, sign in and allow (the callback page receives code, state and iss by POST):\n")
+		p.f("   %s/oauth/authorize?%s\n", base, url.Values{
+			"response_type": {"code"}, "client_id": {c.ClientID}, "redirect_uri": {c.RedirectURIs[0]},
+			"scope": {"openid profile email phone"}, "state": {"demo-state"}, "nonce": {"demo-nonce"},
+			"response_mode": {"form_post"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
+		}.Encode())
+		p.f("2. Exchange the code; the answer adds an id_token (a JWT signed %s, checked against\n"+
+			"   %s/oauth/jwks):\n", idTokenAlg(*c), base)
+		p.f("   curl -s %s %s -d grant_type=authorization_code -d code=CODE \\\n"+
+			"     %s -d code_verifier=%s\n",
+			endpoint(base, "/oauth/token"), clientAuth(*c), field("redirect_uri", c.RedirectURIs[0]), verifier)
+		p.f("3. UserInfo returns the claims of the approved scopes:\n")
+		p.f("   curl -s %s -H 'Authorization: Bearer ACCESS_TOKEN'\n", endpoint(base, "/oauth/userinfo"))
+	}
 	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantImplicit) }); c != nil {
 		p.section("Implicit grant (%s)", c.ClientID)
 		p.f("   Open: %s/oauth/authorize?%s\n", base, url.Values{
@@ -86,7 +106,7 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 		p.f("   curl -s %s %s -d grant_type=password \\\n"+
 			"     %s %s %s\n",
 			endpoint(base, "/oauth/token"), clientAuth(*c),
-			field("username", user.Username), field("password", user.Password), field("scope", c.Scope))
+			field("username", user.Username), field("password", user.Password), field("scope", withoutOpenID(c.Scope)))
 	}
 	api := APIResource(base)
 	if c := find(d, func(c ClientSpec) bool {
@@ -129,6 +149,25 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 			"     %s\n", endpoint(base, "/oauth/token"), clientAuth(*c), field("redirect_uri", c.RedirectURIs[0]))
 	}
 	return p.err
+}
+
+// withoutOpenID drops openid and offline_access from a scope list: only an
+// authentication request at the authorization endpoint may ask for them
+// (OpenID Connect Core §3.1, §11), and the password grant refuses them.
+func withoutOpenID(scope string) string {
+	return strings.Join(slices.DeleteFunc(strings.Fields(scope), func(s string) bool {
+		return s == "openid" || s == "offline_access"
+	}), " ")
+}
+
+// idTokenAlg is the algorithm of c's ID Tokens: its
+// id_token_signed_response_alg, RS256 by default (OpenID Connect
+// Registration §2).
+func idTokenAlg(c ClientSpec) string {
+	if c.IDTokenSignedResponseAlg == "" {
+		return "RS256"
+	}
+	return c.IDTokenSignedResponseAlg
 }
 
 // printer remembers the first write error.
