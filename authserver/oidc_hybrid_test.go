@@ -336,3 +336,13 @@ func TestRegisterClientOpenIDResponseTypes(t *testing.T) {
 	require.Len(t, fieldErrors(err), 1, "%v", err)
 	assert.EqualError(t, fieldErrors(err)[0], `authserver: client "p": ResponseTypes: code id_token is not offered by this server (Config.OpenID.ResponseTypes)`)
 }
+
+// A response_type of many words is refused as unsupported, at the
+// redirect URI in the query: it names no type kunci knows.
+func TestResponseTypeOfManyWords(t *testing.T) {
+	_, c := newHybridServer(t)
+	for _, rt := range []string{"code id_token token code", strings.Repeat("id_token ", 5000) + "code", "code  id_token", "id_token id_token"} {
+		assert.Equal(t, clientError("unsupported_response_type", "unsupported response_type"),
+			atClient(t, c.authorize(hybridQuery(authserver.ResponseType(rt))), http.StatusFound, testRedirect), rt)
+	}
+}

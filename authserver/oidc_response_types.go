@@ -89,6 +89,10 @@ func (rt ResponseType) grants() []GrantType {
 // or repeated word, or extra spaces, is returned unchanged, and is then
 // refused as unsupported.
 func canonicalResponseType(raw string) ResponseType {
+	if len(raw) > len(ResponseCodeIDTokenToken) {
+		// Longer than the longest: nothing to sort.
+		return ResponseType(raw)
+	}
 	words := strings.Split(raw, " ")
 	if len(words) < 2 {
 		return ResponseType(raw)
