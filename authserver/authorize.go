@@ -45,9 +45,12 @@ const maxStateLen = 1024
 //
 // With Config.OpenID.Enabled, a request whose scope holds openid follows
 // the rules of an OpenID Connect authentication request (Core §3.1.2.1):
-// redirect_uri is required (an error page without it), response_type must
-// be code, request and request_uri are answered with request_not_supported
-// and request_uri_not_supported (Core §6), the nonce is kept for the ID
+// redirect_uri is required (an error page without it), response_type is
+// code or one of the implicit and hybrid types the server offers
+// (OpenID.ResponseTypes; Core §3.2, §3.3), which need a nonce and answer
+// in the fragment or by form_post, never in the query; request and
+// request_uri are answered with request_not_supported and
+// request_uri_not_supported (Core §6), the nonce is kept for the ID
 // Token, an id_token_hint must be an ID Token this server issued to the
 // client and its user alone may answer the request, and the claims
 // parameter (Core §5.5) is honoured as [OpenID] describes.
@@ -160,7 +163,7 @@ func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool
 	if e != nil {
 		return nil, client, nil, e
 	}
-	rt := ResponseType(params.Get("response_type"))
+	rt := canonicalResponseType(params.Get("response_type"))
 	if rt == "" && sso && !params.Has("response_type") {
 		rt = ResponseCode
 	}
@@ -169,8 +172,14 @@ func (s *Server) parseAuthorize(ctx context.Context, params url.Values, sso bool
 	if st := params["state"]; len(st) == 1 && len(st[0]) <= maxStateLen && vschar(st[0]) {
 		state = st[0]
 	}
-	mode, e := responseMode(params, rt)
-	to = newAuthRedirect(redirectURI, state, rt, mode)
+	// A response type of OpenID Connect that the server does not offer is
+	// answered as an unknown one, in the query: the error is all it gets.
+	answerAs := rt
+	if slices.Contains(openIDResponseTypes(), rt) && !s.offersResponseType(rt) {
+		answerAs = ""
+	}
+	mode, e := responseMode(params, answerAs)
+	to = newAuthRedirect(redirectURI, state, answerAs, mode)
 	if e != nil {
 		return nil, client, to, e
 	}
@@ -267,7 +276,9 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 			return nil, oauthError(CodeUnauthorizedClient, "client may not use response_type "+string(rt))
 		}
 	default:
-		return nil, oauthError(CodeUnsupportedResponseType, "unsupported response_type")
+		if e := s.checkOpenIDResponseType(client, params, rt); e != nil {
+			return nil, e
+		}
 	}
 	requested, ok := policy.ParseScope(params.Get("scope"))
 	if !ok {
@@ -302,10 +313,11 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 
 // checkPKCE validates the PKCE parameters (RFC 7636 §4.3). S256 is required
 // for public clients and for confidential ones that did not opt out; plain
-// is refused unless Config.Compat.AcceptPlainPKCE. The implicit grant has no code to
-// protect.
+// is refused unless Config.Compat.AcceptPlainPKCE, for every response type
+// that returns a code (the hybrid ones of OpenID Connect too). The
+// implicit grant has no code to protect.
 func (s *Server) checkPKCE(client store.Client, params url.Values, rt ResponseType) (challenge string, method PKCEMethod, e *Error) {
-	if rt != ResponseCode {
+	if !rt.parts().code {
 		return "", "", nil
 	}
 	challenge, method = params.Get("code_challenge"), PKCEMethod(params.Get("code_challenge_method"))
@@ -381,7 +393,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool) {
 	ctx := r.Context()
 	none := slices.Contains(req.Prompt, promptNone)
-	switch fit, why := fitSession(req, sess, signedIn, returned, time.Now()); {
+	switch fit, why := fitClientSession(req, client, sess, signedIn, returned, time.Now()); {
 	case fit == sessionFits:
 	case none || (returned && fit == sessionStale):
 		s.refuseRequest(w, r, req, client, oauthError(CodeLoginRequired, why))

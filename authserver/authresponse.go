@@ -1,6 +1,8 @@
 package authserver
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,7 +18,7 @@ import (
 type authRedirect struct {
 	uri      string
 	state    string
-	fragment bool // implicit grant: parameters go in the fragment (RFC 6749 §4.2.2)
+	fragment bool // a token or ID Token is returned: parameters go in the fragment (RFC 6749 §4.2.2, Multiple Response Types §3)
 	formPost bool // response_mode form_post: posted by a page (Form Post Response Mode §2)
 }
 
@@ -24,7 +26,7 @@ type authRedirect struct {
 // (see responseMode).
 func newAuthRedirect(uri, state string, rt ResponseType, mode string) *authRedirect {
 	formPost := mode == responseModeFormPost
-	return &authRedirect{uri: uri, state: state, fragment: rt == ResponseToken && !formPost, formPost: formPost}
+	return &authRedirect{uri: uri, state: state, fragment: rt.frontChannel() && !formPost, formPost: formPost}
 }
 
 // redirectFor returns the redirect for a stored request.
@@ -70,7 +72,11 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 
 // approve issues what an approved request asked for: a code (RFC 6749
 // §4.1.2) or, for the implicit grant, an access token in the fragment
-// (§4.2.2, never with a refresh token).
+// (§4.2.2, never with a refresh token), or for the implicit and hybrid
+// flows of OpenID Connect what their response type names (Core §3.2.2.5,
+// §3.3.2.5): an ID Token, an access token and a code. The access token
+// and the ID Token go in the fragment or a form post; a code of a hybrid
+// response exchanges at the token endpoint as any other.
 //
 // The approval starts a grant, which records who approved what, the
 // host's session (when and how the user authenticated, the session ID) and
@@ -79,10 +85,16 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
+	if authTimeMissing(client, sess) {
+		// The consent page's POST, whose session the host may have
+		// changed since the page was shown.
+		s.redirectErrorStatus(w, r, to, oauthError(CodeLoginRequired, whyAuthTimeMissing), status)
+		return
+	}
 	now := time.Now()
-	implicit := ResponseType(req.ResponseType) == ResponseToken
+	parts := ResponseType(req.ResponseType).parts()
 	grantType, refresh := GrantAuthorizationCode, s.refreshes(client, scopes)
-	if implicit {
+	if !parts.code {
 		grantType, refresh = GrantImplicit, false
 	}
 	g := newGrant(client, sess, scopes, req.Resources, now, s.grantEnd(now, grantType, refresh))
@@ -92,8 +104,15 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 		s.redirectErrorStatus(w, r, to, asError(err), status)
 		return
 	}
-	if implicit {
-		it, err := s.mint(ctx, issueRequest{
+	params := url.Values{}
+	var code string
+	if parts.code {
+		code = newGrantToken(prefixCode, g.ID)
+	}
+	var it IssuedToken
+	if parts.token {
+		var err error
+		it, err = s.mint(ctx, issueRequest{
 			client:    client,
 			grantType: GrantImplicit,
 			grant:     g,
@@ -105,31 +124,48 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 			s.redirectErrorStatus(w, r, to, asError(err), status)
 			return
 		}
-		params := url.Values{
-			"access_token": {it.AccessToken},
-			"token_type":   {it.TokenType},
-			"expires_in":   {strconv.FormatInt(int64(it.ExpiresAt.Sub(it.IssuedAt)/time.Second), 10)},
-		}
+		params.Set("access_token", it.AccessToken)
+		params.Set("token_type", it.TokenType)
+		params.Set("expires_in", strconv.FormatInt(int64(it.ExpiresAt.Sub(it.IssuedAt)/time.Second), 10))
 		if !slices.Equal(scopes, req.Scopes) {
 			params.Set("scope", strings.Join(scopes, " "))
 		}
-		s.redirect(w, r, to, params, status)
-		return
 	}
-	code := newGrantToken(prefixCode, g.ID)
-	err := s.store.SaveCode(ctx, store.AuthCode{
-		Hash:                hashToken(code),
-		GrantID:             g.ID,
-		ClientID:            client.ID,
-		RedirectURI:         req.RedirectURI,
-		CodeChallenge:       req.CodeChallenge,
-		CodeChallengeMethod: req.CodeChallengeMethod,
-		IssuedAt:            now,
-		ExpiresAt:           now.Add(s.cfg.Lifetimes.Code),
-	})
-	if err != nil {
-		s.redirectErrorStatus(w, r, to, unavailable(err), status)
-		return
+	if parts.idToken {
+		idToken, err := s.signIDTokenFor(ctx, issueRequest{client: client, grantType: grantType, grant: g, scopes: scopes, now: now},
+			frontChannelIDToken(it.AccessToken, code))
+		if err != nil {
+			s.discardFront(ctx, it)
+			s.redirectErrorStatus(w, r, to, serverError(fmt.Errorf("signing ID token: %w", err)), status)
+			return
+		}
+		params.Set("id_token", idToken)
 	}
-	s.redirect(w, r, to, url.Values{"code": {code}}, status)
+	if parts.code {
+		err := s.store.SaveCode(ctx, store.AuthCode{
+			Hash:                hashToken(code),
+			GrantID:             g.ID,
+			ClientID:            client.ID,
+			RedirectURI:         req.RedirectURI,
+			CodeChallenge:       req.CodeChallenge,
+			CodeChallengeMethod: req.CodeChallengeMethod,
+			IssuedAt:            now,
+			ExpiresAt:           now.Add(s.cfg.Lifetimes.Code),
+		})
+		if err != nil {
+			s.discardFront(ctx, it)
+			s.redirectErrorStatus(w, r, to, unavailable(err), status)
+			return
+		}
+		params.Set("code", code)
+	}
+	s.redirect(w, r, to, params, status)
+}
+
+// discardFront deletes the access token of a front-channel response that
+// is not sent, if one was made.
+func (s *Server) discardFront(ctx context.Context, it IssuedToken) {
+	if it.AccessToken != "" {
+		s.discard(ctx, it)
+	}
 }

@@ -50,6 +50,12 @@ type Client struct {
 	// ResponseTypes are the response_types the client may use. Nil means
 	// the ones its GrantTypes imply (RFC 7591 §2.1: code for
 	// authorization_code, token for implicit); when set they must agree.
+	// The response types of OpenID Connect's implicit and hybrid flows
+	// ([ResponseIDToken] and the others) are never implied: a client lists
+	// those it uses, when the server offers them
+	// (Config.OpenID.ResponseTypes), with the grant types they imply
+	// (OpenID Connect Registration §2: implicit, and authorization_code
+	// for those that return a code) and the scope openid.
 	ResponseTypes []ResponseType
 	// Scopes are the scopes the client may request; each must be in
 	// Config.Scopes.
@@ -83,6 +89,14 @@ type Client struct {
 	// positive whole number of seconds. It applies to plain OAuth 2.0
 	// requests too, as max_age does.
 	DefaultMaxAge time.Duration
+	// RequireAuthTime is the require_auth_time (OpenID Connect
+	// Registration §2): every ID Token of the client carries auth_time.
+	// A Session that does not say when the user authenticated then cannot
+	// answer the client's requests: the user signs in again, and when the
+	// host's Session still gives no AuthTime, the client gets
+	// login_required, as with max_age. Setting it needs
+	// Config.OpenID.Enabled.
+	RequireAuthTime bool
 	// PostLogoutRedirectURIs are the post_logout_redirect_uris (OpenID
 	// Connect RP-Initiated Logout 1.0 §3.1): where the end_session_endpoint
 	// may send the browser after signing out, compared exactly. Each is
@@ -287,6 +301,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
+		RequireAuthTime:             c.RequireAuthTime,
 
 		PostLogoutRedirectURIs:             slices.Clone(c.PostLogoutRedirectURIs),
 		SubjectType:                        string(c.SubjectType),
@@ -317,6 +332,9 @@ func (s *Server) checkClientOpenID(p *problems, c Client) {
 		if c.RefreshWithoutOfflineAccess {
 			p.add("RefreshWithoutOfflineAccess", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
 		}
+		if c.RequireAuthTime {
+			p.add("RequireAuthTime", "is set but OpenID Connect is off (Config.OpenID.Enabled)")
+		}
 		return
 	}
 	switch {
@@ -345,8 +363,13 @@ func (s *Server) checkResponseTypes(p *problems, c Client) []ResponseType {
 		}
 		return out
 	}
-	for _, rt := range c.ResponseTypes {
+	out := make([]ResponseType, len(c.ResponseTypes))
+	for i, rt := range c.ResponseTypes {
+		rt = canonicalResponseType(string(rt))
+		out[i] = rt
 		switch {
+		case slices.Contains(openIDResponseTypes(), rt):
+			s.checkClientOpenIDResponseType(p, c, rt)
 		case rt != ResponseCode && rt != ResponseToken:
 			p.add("ResponseTypes", "unknown response type %q", rt)
 		case !implied(rt):
@@ -354,11 +377,13 @@ func (s *Server) checkResponseTypes(p *problems, c Client) []ResponseType {
 		}
 	}
 	for _, rt := range []ResponseType{ResponseCode, ResponseToken} {
-		if implied(rt) && !slices.Contains(c.ResponseTypes, rt) {
+		// A grant type is used by a response type that implies it.
+		uses := func(x ResponseType) bool { return slices.Contains(x.grants(), rt.grant()) }
+		if implied(rt) && !slices.ContainsFunc(out, uses) {
 			p.add("GrantTypes", "%s needs response type %s (RFC 7591 §2.1)", rt.grant(), rt)
 		}
 	}
-	return c.ResponseTypes
+	return out
 }
 
 // names converts typed protocol values to the strings a store record keeps.

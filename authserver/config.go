@@ -367,10 +367,17 @@ type JWT struct {
 //
 // When Enabled, an authorization request with the scope "openid" is an
 // authentication request (Core §3.1.2.1): it must name its redirect_uri
-// and use response_type code, may carry a nonce, and its code exchanges for tokens with an ID Token
-// (Core §3.1.3.3) signed with the client's id_token_signed_response_alg
-// (RS256 unless the client chose another), as does every refresh of its
-// grant (Core §12.2). Its grant gets a refresh token only when the client
+// and use response_type code, or one of the implicit and hybrid response
+// types the host offers in ResponseTypes (Core §3.2, §3.3; never token
+// alone). With code it may carry a nonce, and its code exchanges for
+// tokens with an ID Token (Core §3.1.3.3); the implicit and hybrid types
+// need a nonce and return an ID Token (with at_hash and c_hash for the
+// access token and code beside it, Core §3.2.2.10, §3.3.2.11), an access
+// token, a code, or several of them, from the authorization endpoint, in
+// the redirect URI's fragment or by response_mode form_post, never in a
+// query. Every ID Token is signed with the client's
+// id_token_signed_response_alg (RS256 unless the client chose another),
+// and every refresh of an OpenID grant returns one (Core §12.2). Its grant gets a refresh token only when the client
 // asked for offline_access and the user approved it on the consent page
 // (Core §11), unless the client sets Client.RefreshWithoutOfflineAccess.
 // Requests without "openid" are handled as before. The scopes "openid" and
@@ -401,7 +408,8 @@ type JWT struct {
 //
 // New fails unless the browser side is configured, Grants offers
 // authorization_code, JWT.SigningKeys holds an RS256 key (Core §15.1 makes
-// RS256 mandatory) and Claims is set.
+// RS256 mandatory) and Claims is set; ResponseTypes needs Grants to offer
+// implicit.
 type OpenID struct {
 	// Enabled turns OpenID Connect on.
 	Enabled bool
@@ -418,6 +426,25 @@ type OpenID struct {
 	// logged. Required with Enabled.
 	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
 
+	// ACRValues are the Authentication Context Class References the
+	// host's sign-in can satisfy, published as acr_values_supported
+	// (Discovery §3) so that relying parties know which acr_values to
+	// ask for. kunci itself only passes acr_values to the login page and
+	// reports the Session's ACR; nil publishes none. Each must be a
+	// non-empty string of visible ASCII without spaces, listed once.
+	ACRValues []string
+
+	// ResponseTypes are the response types of the implicit and hybrid
+	// flows the authorization endpoint offers beside code (Core §3.2,
+	// §3.3): ResponseIDToken, ResponseIDTokenToken, ResponseCodeIDToken,
+	// ResponseCodeToken and ResponseCodeIDTokenToken, each listed once.
+	// Nil offers none, and OpenID Connect is the code flow alone. Like the
+	// OAuth implicit grant they hand tokens to the browser, so each needs
+	// Grants to offer implicit, and a client uses only those it lists in
+	// Client.ResponseTypes. Their requests need scope openid and a nonce;
+	// they are answered in the fragment, or with response_mode form_post,
+	// never in a query.
+	ResponseTypes []ResponseType
 	// EndSession ends the host's session of the signed-in user, as
 	// Browser.Session reported it in s, at the end_session_endpoint
 	// (Paths.EndSession, RP-Initiated Logout 1.0): it clears the host's

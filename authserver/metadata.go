@@ -48,6 +48,12 @@ type metadata struct {
 	ClaimsParameterSupported     *bool `json:"claims_parameter_supported,omitempty"`
 	RequestParameterSupported    *bool `json:"request_parameter_supported,omitempty"`
 	RequestURIParameterSupported *bool `json:"request_uri_parameter_supported,omitempty"`
+	// PromptValuesSupported lists the prompt values the authorization
+	// endpoint understands (OpenID Connect Core §3.1.2.1).
+	PromptValuesSupported []string `json:"prompt_values_supported,omitempty"`
+	// ACRValuesSupported lists OpenID.ACRValues (Discovery §3), left
+	// out when the host names none.
+	ACRValuesSupported []string `json:"acr_values_supported,omitempty"`
 
 	// EndSessionEndpoint is the end_session_endpoint of RP-Initiated
 	// Logout 1.0 §2.1, sent when it is served.
@@ -118,6 +124,9 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		if slices.Contains(s.cfg.Grants, GrantImplicit) {
 			m.ResponseTypesSupported = append(m.ResponseTypesSupported, string(ResponseToken))
 		}
+		// The implicit and hybrid flows the host offers (OpenID Connect
+		// Discovery §3); empty unless OpenID Connect is on.
+		m.ResponseTypesSupported = append(m.ResponseTypesSupported, names(s.cfg.OpenID.ResponseTypes)...)
 		m.ResponseModesSupported = s.responseModes()
 	}
 	if s.cfg.OpenID.Enabled {
@@ -142,6 +151,8 @@ func (s *Server) openIDMetadata(m *metadata) {
 		}
 	}
 	m.ClaimsParameterSupported, m.RequestParameterSupported, m.RequestURIParameterSupported = &yes, &no, &no
+	m.PromptValuesSupported = promptValues()
+	m.ACRValuesSupported = s.cfg.OpenID.ACRValues
 	if s.cfg.OpenID.PairwiseKey != nil {
 		m.SubjectTypesSupported = append(m.SubjectTypesSupported, string(SubjectPairwise))
 	}

@@ -31,8 +31,9 @@ func (s *Server) openIDRequest(params url.Values) bool {
 // names by its id_token_hint or the sub of its claims request, who alone
 // may answer it. A request object, by value or by reference, is refused
 // rather than ignored (Core §6), since its parameters would override the
-// ones checked here; only response_type code is an OpenID Connect flow
-// kunci offers (Core §3.1). An id_token_hint that is not an ID Token this
+// ones checked here. response_type token alone is no OpenID Connect flow
+// (Core §3), and the implicit and hybrid flows need a nonce (Core
+// §3.2.2.1, §3.3.2.11). An id_token_hint that is not an ID Token this
 // server issued to the client, a malformed claims request, or a hint and
 // a claims request naming different users are invalid_request. Its errors
 // go to the client. Other requests are left alone: for them these
@@ -46,12 +47,18 @@ func (s *Server) checkOpenIDRequest(client store.Client, params url.Values, rt R
 		return oauthError(CodeRequestNotSupported, "request objects are not supported")
 	case params.Has("request_uri"):
 		return oauthError(CodeRequestURINotSupported, "request_uri is not supported")
-	case rt != ResponseCode:
+	case rt == ResponseToken:
 		return oauthError(CodeUnsupportedResponseType, "an OpenID Connect request must use response_type code")
 	}
 	req.Nonce = params.Get("nonce")
 	if len(req.Nonce) > maxNonceLen {
 		return oauthError(CodeInvalidRequest, "nonce is too long")
+	}
+	if rt != ResponseCode && req.Nonce == "" {
+		// The ID Token of the implicit and hybrid flows binds the
+		// response to the browser's session by the nonce (Core
+		// §3.2.2.1, §3.3.2.11).
+		return oauthError(CodeInvalidRequest, "nonce is required with response_type "+string(rt))
 	}
 	if hint := params.Get("id_token_hint"); hint != "" {
 		sub, ok := s.idTokenHintSubject(hint, client.ID)

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -93,6 +94,13 @@ func (c *Config) checkOpenID(p *problems, seen map[string]bool) {
 			seen[sc.Name] = true
 		}
 	}
+	for i, v := range c.OpenID.ACRValues {
+		if v == "" || !vschar(v) || strings.Contains(v, " ") || slices.Contains(c.OpenID.ACRValues[:i], v) {
+			p.add("OpenID.ACRValues", "%q must be non-empty visible ASCII without spaces, listed once (OpenID Connect Core §2)", v)
+		}
+	}
+	c.OpenID.ACRValues = slices.Clone(c.OpenID.ACRValues)
+	c.checkOpenIDResponseTypes(p)
 	if c.Lifetimes.IDToken < 0 {
 		p.add("Lifetimes.IDToken", "must not be negative")
 	}
@@ -110,6 +118,12 @@ func (c *Config) checkOpenIDIgnored(p *problems) {
 	const off = "is set but OpenID Connect is off: set OpenID.Enabled"
 	if c.OpenID.Claims != nil {
 		p.add("OpenID.Claims", off)
+	}
+	if c.OpenID.ACRValues != nil {
+		p.add("OpenID.ACRValues", off)
+	}
+	if c.OpenID.ResponseTypes != nil {
+		p.add("OpenID.ResponseTypes", off)
 	}
 	if c.Paths.UserInfo != "" {
 		p.add("Paths.UserInfo", off)

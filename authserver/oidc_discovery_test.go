@@ -45,6 +45,7 @@ func TestOpenIDDiscovery(t *testing.T) {
 		"claims_parameter_supported":      true,
 		"request_parameter_supported":     false,
 		"request_uri_parameter_supported": false,
+		"prompt_values_supported":         []any{"none", "login", "consent", "select_account"},
 	}
 	addHighSecurityMetadata(want)
 	assert.Equal(t, want, m)

@@ -8,6 +8,12 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
+// maxIDTokenHintLen bounds an id_token_hint: a longer one is refused
+// before it is parsed, as a malformed one is, so that a hint costs no
+// base64 decoding or signature check out of proportion to an ID Token.
+// It is the bound of every JWT the server parses.
+const maxIDTokenHintLen = maxJWTLen
+
 // idTokenHintSubject verifies the id_token_hint of an authentication
 // request of clientID (OpenID Connect Core §3.1.2.1) and returns its
 // subject, the user the request may then be answered for alone: an ID
@@ -30,7 +36,7 @@ func (s *Server) idTokenHintSubject(hint, clientID string) (string, bool) {
 // expired, since Core and RP-Initiated Logout §4 let a client send the
 // last one it received. The caller checks the audience.
 func (s *Server) verifyIDTokenHint(hint string) (jwt.Claims, bool) {
-	if !looksLikeJWT(hint) {
+	if len(hint) > maxIDTokenHintLen || !looksLikeJWT(hint) {
 		return jwt.Claims{}, false
 	}
 	parsed, err := jwt.ParseSigned(hint, s.keys.idTokenAlgs)

@@ -32,6 +32,9 @@ type idTokenClaims struct {
 	// beside an aud of the client alone.
 	AuthorizedParty string `json:"azp"`
 	AccessTokenHash string `json:"at_hash,omitempty"`
+	// CodeHash is the c_hash of the code beside the ID Token in a hybrid
+	// response (Core §3.3.2.11).
+	CodeHash string `json:"c_hash,omitempty"`
 	// SessionID is the host's session (Front-Channel Logout §3,
 	// Back-Channel Logout §2.4), sent when the host named one.
 	SessionID string `json:"sid,omitempty"`
@@ -70,24 +73,49 @@ func idTokenAlg(c store.Client) jose.SignatureAlgorithm {
 	return jose.SignatureAlgorithm(c.IDTokenSignedResponseAlg)
 }
 
+// idTokenFor says what an ID Token is issued with.
+type idTokenFor struct {
+	// accessToken and code are what is issued beside it, for at_hash
+	// (Core §3.1.3.6, §3.2.2.10) and c_hash (Core §3.3.2.11); empty when
+	// none is.
+	accessToken, code string
+	// nonce says the ID Token answers the authentication request, which
+	// echoes its nonce (Core §2); a refreshed one does not (Core §12.2).
+	nonce bool
+	// scopeClaims says no access token is issued for the UserInfo
+	// endpoint, so the claims of the granted scopes go into the ID Token
+	// (Core §5.4: response_type id_token).
+	scopeClaims bool
+}
+
+// frontChannelIDToken is what an ID Token from the authorization
+// endpoint goes with: the access token and the code beside it, if any,
+// and the nonce; without an access token the claims of the scopes.
+func frontChannelIDToken(accessToken, code string) idTokenFor {
+	return idTokenFor{accessToken: accessToken, code: code, nonce: true, scopeClaims: accessToken == "" && code == ""}
+}
+
 // signIDToken returns the ID Token that goes with accessToken, issued for
-// req (Core §3.1.3.6). Every ID Token of a grant has the grant's subject,
-// auth_time, acr, amr and sid; the nonce of the authentication request is
-// echoed at the code exchange only, since Core §12.2 says a refreshed ID
-// Token should not carry it. The claims about the user that the grant's
-// claims request asks for in the ID Token (Core §5.5) come from the host's
-// OpenID.Claims, as released to the token's scopes (requestedClaims).
+// req at the token endpoint (Core §3.1.3.6): the nonce of the
+// authentication request is echoed at the code exchange only, since Core
+// §12.2 says a refreshed ID Token should not carry it.
 func (s *Server) signIDToken(ctx context.Context, req issueRequest, accessToken string) (string, error) {
+	return s.signIDTokenFor(ctx, req, idTokenFor{accessToken: accessToken, nonce: req.grantType == GrantAuthorizationCode})
+}
+
+// signIDTokenFor returns the ID Token for req and what it is issued with
+// (Core §2, §3.1.3.6, §3.2.2.10, §3.3.2.11). Every ID Token of a grant has
+// the grant's subject, auth_time, acr, amr and sid. The claims about the
+// user that the grant's claims request asks for in the ID Token (Core
+// §5.5), and with f.scopeClaims those of its scopes, come from the host's
+// OpenID.Claims, as released to the token's scopes (requestedClaims).
+func (s *Server) signIDTokenFor(ctx context.Context, req issueRequest, f idTokenFor) (string, error) {
 	alg := idTokenAlg(req.client)
 	signer, ok := s.keys.idTokenSigners[alg]
 	if !ok {
 		// RegisterClient refuses such a client; a record stored by other
 		// means, or keys changed since, can still name one.
 		return "", fmt.Errorf("no signing key for the client's id_token_signed_response_alg %q", alg)
-	}
-	atHash, err := tokenHash(alg, accessToken)
-	if err != nil {
-		return "", err
 	}
 	g := req.grant
 	sub, err := s.clientSubject(req.client, g.Subject)
@@ -103,20 +131,29 @@ func (s *Server) signIDToken(ctx context.Context, req issueRequest, accessToken 
 		ACR:             g.ACR,
 		AMR:             g.AMR,
 		AuthorizedParty: req.client.ID,
-		AccessTokenHash: atHash,
 		SessionID:       g.SessionID,
+	}
+	if f.accessToken != "" {
+		if c.AccessTokenHash, err = tokenHash(alg, f.accessToken); err != nil {
+			return "", err
+		}
+	}
+	if f.code != "" {
+		if c.CodeHash, err = tokenHash(alg, f.code); err != nil {
+			return "", err
+		}
 	}
 	if !g.AuthTime.IsZero() {
 		c.AuthTime = g.AuthTime.Unix()
 	}
-	if req.grantType == GrantAuthorizationCode {
+	if f.nonce {
 		c.Nonce = g.Nonce
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
-	user, err := s.idTokenUserClaims(ctx, req)
+	user, err := s.idTokenUserClaims(ctx, req, f.scopeClaims)
 	if err != nil {
 		return "", err
 	}
@@ -137,11 +174,18 @@ func (s *Server) signIDToken(ctx context.Context, req issueRequest, accessToken 
 // idTokenUserClaims returns the claims about the user that the ID Token
 // for req carries: those of the id_token member of the grant's claims
 // request that the token's scopes release and the host has values for
-// (Core §5.5). None without a claims request, and then the host is not
-// asked.
-func (s *Server) idTokenUserClaims(ctx context.Context, req issueRequest) (map[string]any, error) {
+// (Core §5.5), and with scopes those the token's scopes release (Core
+// §5.4). None without either, and then the host is not asked.
+func (s *Server) idTokenUserClaims(ctx context.Context, req issueRequest, scopes bool) (map[string]any, error) {
 	requests := storedClaimsRequest(req.grant.Claims).IDToken
 	names := s.requestedClaims(requests, req.scopes, req.grant.Scopes)
+	if scopes {
+		for _, name := range s.scopeClaims(req.scopes) {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
 	if len(names) == 0 {
 		return nil, nil
 	}

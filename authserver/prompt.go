@@ -26,6 +26,12 @@ const (
 	promptSelectAccount = "select_account"
 )
 
+// promptValues lists the prompt values kunci understands, for the
+// metadata's prompt_values_supported.
+func promptValues() []string {
+	return []string{promptNone, promptLogin, promptConsent, promptSelectAccount}
+}
+
 // maxHintLen bounds login_hint, acr_values and ui_locales, which a pending
 // request keeps and the host's login page receives.
 const maxHintLen = 1024
@@ -44,7 +50,7 @@ const maxMaxAge = 100 * 365 * 24 * time.Hour
 func checkInteraction(client store.Client, params url.Values, req *store.AuthRequest) *Error {
 	for _, v := range strings.Fields(params.Get("prompt")) {
 		switch {
-		case v != promptNone && v != promptLogin && v != promptConsent && v != promptSelectAccount:
+		case !slices.Contains(promptValues(), v):
 			return oauthError(CodeInvalidRequest, "unknown prompt value")
 		case slices.Contains(req.Prompt, v):
 			return oauthError(CodeInvalidRequest, "prompt names "+v+" twice")
@@ -141,6 +147,28 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 		return sessionChoose, ""
 	}
 	return sessionFits, ""
+}
+
+// fitClientSession is fitSession for a request of client, with the
+// client's require_auth_time (OpenID Connect Registration §2): its ID
+// Tokens always carry auth_time, so a session that does not say when the
+// user authenticated must sign in again, as for max_age.
+func fitClientSession(req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool, now time.Time) (sessionFit, string) {
+	fit, why := fitSession(req, sess, signedIn, returned, now)
+	if fit == sessionFits && authTimeMissing(client, sess) {
+		return sessionStale, whyAuthTimeMissing
+	}
+	return fit, why
+}
+
+// whyAuthTimeMissing is the login_required description when a client's
+// require_auth_time meets a session without AuthTime.
+const whyAuthTimeMissing = "the session does not say when the user signed in, which the client's require_auth_time needs"
+
+// authTimeMissing reports whether client registered require_auth_time
+// and sess does not say when the user authenticated.
+func authTimeMissing(client store.Client, sess Session) bool {
+	return client.RequireAuthTime && sess.AuthTime.IsZero()
 }
 
 // loginParams are the query parameters of the host's login page beyond

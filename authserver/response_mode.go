@@ -26,9 +26,12 @@ const (
 
 // responseMode checks the response_mode of a request for rt and returns
 // the mode the pending request keeps: "" for rt's default, or form_post.
-// query for token is refused (an access token must never be in a query,
-// Multiple Response Types §2.1), and so is fragment for code, which kunci
-// does not offer; any other value is invalid_request. A repeated
+// A response type that returns a token or an ID Token from the
+// authorization endpoint (token, and the implicit and hybrid types of
+// OpenID Connect) answers in the fragment by default, and query is
+// refused for it: a token must never be in a query (Multiple Response
+// Types §2.1, §3). fragment for code, which kunci does not offer, is
+// refused too; any other value is invalid_request. A repeated
 // response_mode is left to authorizeRequest, which refuses every repeated
 // parameter, and the answer goes in rt's default mode meanwhile.
 func responseMode(params url.Values, rt ResponseType) (string, *Error) {
@@ -36,12 +39,13 @@ func responseMode(params url.Values, rt ResponseType) (string, *Error) {
 	if len(v) != 1 {
 		return "", nil
 	}
+	front := rt.frontChannel()
 	switch mode := v[0]; {
 	case mode == "":
 		return "", nil
 	case mode == responseModeFormPost:
 		return responseModeFormPost, nil
-	case mode == responseModeQuery && rt != ResponseToken, mode == responseModeFragment && rt == ResponseToken:
+	case mode == responseModeQuery && !front, mode == responseModeFragment && front:
 		return "", nil
 	}
 	return "", oauthError(CodeInvalidRequest, "unsupported response_mode for this response_type")
@@ -49,7 +53,8 @@ func responseMode(params url.Values, rt ResponseType) (string, *Error) {
 
 // responseModes lists the modes for the metadata document
 // (response_modes_supported, RFC 8414 §2): query and form_post with the
-// code flow, fragment with the implicit grant.
+// code flow, fragment with the implicit grant, which every response type
+// answered in the fragment needs (Config.OpenID.ResponseTypes).
 func (s *Server) responseModes() []string {
 	var modes []string
 	if slices.Contains(s.cfg.Grants, GrantAuthorizationCode) {
