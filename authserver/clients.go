@@ -83,6 +83,10 @@ type Client struct {
 	// positive whole number of seconds. It applies to plain OAuth 2.0
 	// requests too, as max_age does.
 	DefaultMaxAge time.Duration
+	// DPoPBoundAccessTokens is dpop_bound_access_tokens (RFC 9449 §5.2):
+	// every token request of the client must carry a DPoP proof, and so
+	// every access token it gets is DPoP-bound. Needs Config.DPoP.Enabled.
+	DPoPBoundAccessTokens bool
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -194,6 +198,9 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		p.add("DefaultMaxAge", "must be zero (none) or a positive whole number of seconds, at most 100 years")
 	}
 	s.checkClientOpenID(&p, c)
+	if c.DPoPBoundAccessTokens && s.dpop == nil {
+		p.add("DPoPBoundAccessTokens", "is set but DPoP is off (Config.DPoP.Enabled)")
+	}
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -215,6 +222,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		IDTokenSignedResponseAlg:    string(c.IDTokenSignedResponseAlg),
 		RefreshWithoutOfflineAccess: c.RefreshWithoutOfflineAccess,
 		DefaultMaxAge:               c.DefaultMaxAge,
+		DPoPBoundAccessTokens:       c.DPoPBoundAccessTokens,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

@@ -94,6 +94,10 @@ type Config struct {
 	// Logger receives the server's logs. Nil discards them. Tokens, codes
 	// and secrets are never logged.
 	Logger *slog.Logger
+
+	// DPoP turns on DPoP sender-constrained tokens (RFC 9449). The zero
+	// value leaves it off.
+	DPoP DPoP
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for

@@ -137,6 +137,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	c.checkOpenID(&p, seen)
+	c.checkDPoP(&p)
 
 	c.checkBrowser(&p)
 	c.checkGrants(&p)
