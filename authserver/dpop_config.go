@@ -8,6 +8,7 @@ import (
 
 	"github.com/kunci/kunci/internal/dpop"
 	"github.com/kunci/kunci/internal/policy"
+	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
 )
 
@@ -79,19 +80,35 @@ func (c *Config) checkDPoP(p *problems) {
 	}
 }
 
-// newDPoPVerifier returns the proof verifier of Config.DPoP, nil when DPoP
-// is off.
-func newDPoPVerifier(d DPoP, st store.ReplayStore) (*dpop.Verifier, error) {
+// newDPoPVerifier returns the proof verifier of the token endpoint, nil
+// when DPoP is off. A nonce key left nil is set to a random one, which
+// UserInfo then shares.
+func newDPoPVerifier(d *DPoP, st store.ReplayStore) (*dpop.Verifier, error) {
 	if !d.Enabled {
 		return nil, nil
 	}
-	cfg := dpop.Config{Algorithms: d.Algorithms, Window: d.Window, Replay: st, NonceSlot: d.NonceLifetime}
-	if d.Nonce {
-		cfg.NonceKey = d.NonceKey
-		if cfg.NonceKey == nil {
-			cfg.NonceKey = make([]byte, 32)
-			rand.Read(cfg.NonceKey)
-		}
+	if d.Nonce && d.NonceKey == nil {
+		d.NonceKey = make([]byte, 32)
+		rand.Read(d.NonceKey)
 	}
-	return dpop.New(cfg)
+	return dpop.New(dpop.Config{Algorithms: d.Algorithms, Window: d.Window, Replay: st, NonceKey: d.NonceKey, NonceSlot: d.NonceLifetime})
+}
+
+// userInfoDPoP returns the middleware's DPoP options for the UserInfo
+// endpoint, nil when DPoP is off: the same rules as the token endpoint,
+// with htu the advertised userinfo_endpoint.
+func (s *Server) userInfoDPoP() *middleware.DPoPOptions {
+	if s.dpop == nil {
+		return nil
+	}
+	d := s.cfg.DPoP
+	return &middleware.DPoPOptions{
+		ExternalURL:   s.endpoint(s.cfg.Paths.UserInfo),
+		ExactURL:      true,
+		Replay:        s.store,
+		Algorithms:    d.Algorithms,
+		Window:        d.Window,
+		NonceKey:      d.NonceKey,
+		NonceLifetime: d.NonceLifetime,
+	}
 }

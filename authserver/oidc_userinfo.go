@@ -68,6 +68,7 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 		AllowFormToken: true,
 		MaxTokenLength: maxJWTLen,
 		Logger:         s.log,
+		DPoP:           s.userInfoDPoP(),
 	})
 	if err != nil {
 		return nil, err

@@ -79,7 +79,7 @@ func New(config Config, st store.Store) (*Server, error) {
 	if s.defaultResource == "" {
 		s.defaultResource = cfg.Issuer
 	}
-	if s.dpop, err = newDPoPVerifier(cfg.DPoP, st); err != nil {
+	if s.dpop, err = newDPoPVerifier(&s.cfg.DPoP, st); err != nil {
 		return nil, fmt.Errorf("authserver: %w", err)
 	}
 	if s.metadata, err = s.buildMetadata(); err != nil {

@@ -78,6 +78,9 @@ type infoContext struct {
 	context.Context
 	info TokenInfo
 	resp *responder
+	// dpop says the token came with the DPoP scheme, so that refusals
+	// behind Authenticate challenge with DPoP.
+	dpop bool
 }
 
 // Value returns the infoContext itself for tokenInfoKey and asks the parent
