@@ -181,7 +181,7 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (Proof
 	if len(proof) > MaxProofLength {
 		return Proof{}, invalid("DPoP proof too long")
 	}
-	jws, err := jose.ParseSigned(proof, v.algs)
+	jws, err := jose.ParseSignedCompact(proof, v.algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return Proof{}, invalid("DPoP proof is not a JWS with an accepted algorithm")
 	}
