@@ -108,3 +108,13 @@ func cnfOf(jkt string) *confirmation {
 	}
 	return &confirmation{JKT: jkt}
 }
+
+// unboundPublicRefresh reports a code redemption by a public client with a
+// DPoP proof whose grant is not bound to a key: one approved without
+// dpop_jkt. A public client's refresh token must be bound to the proof's
+// key (RFC 9449 §5), and a stored grant cannot take a key afterwards, so
+// such a redemption gets no refresh token; a client that wants one sends
+// dpop_jkt with its authorization request (§10).
+func unboundPublicRefresh(client store.Client, g store.Grant, jkt string) bool {
+	return client.Public() && jkt != "" && g.JKT == ""
+}

@@ -334,3 +334,30 @@ func TestDPoPConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestDPoPPublicClientWithoutDPoPJKTGetsNoUnboundRefreshToken(t *testing.T) {
+	srv, st := newTestServer(t, withDPoP)
+	k := dpoptest.NewKey(t, jose.ES256)
+	code := issueCode(t, st, codeSpec{clientID: publicID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
+	body := dpopTokenOK(t, postDPoP(t, srv, publicCodeForm(code), "", tokenProof(t, k)))
+	assert.NotContains(t, body, "refresh_token")
+
+	// Without a proof it is the bearer flow, refresh token included.
+	code = issueCode(t, st, codeSpec{clientID: publicID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
+	body = tokenOK(t, postForm(t, srv, "/oauth/token", publicCodeForm(code), ""))
+	assert.NotEmpty(t, body["refresh_token"])
+}
+
+func TestDPoPConfidentialClientRefreshIsNotKeyBound(t *testing.T) {
+	srv, st := newTestServer(t, withDPoP)
+	k, other := dpoptest.NewKey(t, jose.ES256), dpoptest.NewKey(t, jose.EdDSA)
+	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
+	auth := basic(confidentialID, confidentialPass)
+	body := dpopTokenOK(t, postDPoP(t, srv, codeForm(code, testVerifier), auth, tokenProof(t, k)))
+	// A confidential client's refresh token is bound to its authentication
+	// (RFC 9449 §5): a proof by a new key gets a token bound to that key.
+	next := dpopTokenOK(t, postDPoP(t, srv, refreshForm(str(body, "refresh_token")), auth, tokenProof(t, other)))
+	info, err := srv.VerifyAccessToken(t.Context(), str(next, "access_token"))
+	require.NoError(t, err)
+	assert.Equal(t, other.JKT(t), info.JKT)
+}

@@ -93,7 +93,7 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		refresh:   s.refreshes(client, g.Scopes),
+		refresh:   s.refreshes(client, g.Scopes) && !unboundPublicRefresh(client, g, jkt),
 		now:       time.Now(),
 		jkt:       jkt,
 	})

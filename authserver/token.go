@@ -12,7 +12,10 @@ import (
 // hosts that route endpoints themselves. It accepts POST with an
 // application/x-www-form-urlencoded body and the grant types
 // authorization_code (§4.1.3), refresh_token (§6), client_credentials (§4.4)
-// and password (§4.3).
+// and password (§4.3). With Config.DPoP.Enabled a request with a DPoP proof
+// gets a DPoP-bound access token (RFC 9449 §5); a refused proof is 400
+// invalid_dpop_proof, a missing nonce 400 use_dpop_nonce with the nonce in
+// the DPoP-Nonce header.
 func (s *Server) TokenHandler() http.Handler {
 	return s.withDPoPNonce(s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		return s.token(r.Context(), r, f, false)

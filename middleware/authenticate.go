@@ -28,6 +28,14 @@ import (
 //   - any other error from v (a system failure): 503 with no challenge and
 //     nothing about the token.
 //
+// A token the Verifier reports bound to a DPoP key ([TokenInfo.JKT]) is
+// refused as a bearer token with 401 error="invalid_token". With
+// [Options.DPoP] it is accepted with the DPoP scheme (RFC 9449 §7.1) and a
+// DPoP proof header by its key that carries the token's ath; a bad or
+// missing proof is 401 error="invalid_dpop_proof", a missing nonce 401
+// error="use_dpop_nonce" with the DPoP-Nonce header, and every challenge
+// adds WWW-Authenticate: DPoP with the accepted algs.
+//
 // Authenticate returns an error, and no middleware, when v is nil or opts is
 // invalid, so bad configuration fails at start-up rather than on each
 // request. The middleware is safe for concurrent use.
