@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/kunci/kunci/internal/dpop"
 	"github.com/kunci/kunci/store"
@@ -41,11 +42,21 @@ func (s *Server) tokenProof(ctx context.Context, r *http.Request, client store.C
 	default:
 		return "", oauthError(CodeInvalidDPoPProof, "more than one DPoP header")
 	}
-	p, err := s.dpop.Verify(ctx, vals[0], dpop.Request{Method: r.Method, URL: s.endpoint(s.cfg.Paths.Token)})
+	p, err := s.dpop.Verify(ctx, vals[0], dpop.Request{Method: r.Method, URL: s.tokenURL(r)})
 	if err != nil {
 		return "", proofError(err)
 	}
 	return p.JKT, nil
+}
+
+// tokenURL is the htu of a token request: the token endpoint as metadata
+// advertises it, or the refresh alias of Config.Compat.RefreshAliases the
+// request came to.
+func (s *Server) tokenURL(r *http.Request) string {
+	if slices.Contains(s.cfg.Compat.RefreshAliases, r.URL.Path) {
+		return s.endpoint(r.URL.Path)
+	}
+	return s.endpoint(s.cfg.Paths.Token)
 }
 
 // proofError maps an error of the proof verifier: a refused proof to its

@@ -30,7 +30,13 @@ func withDPoP(c *authserver.Config) { c.DPoP.Enabled = true }
 // postDPoP is postForm with the DPoP headers proofs (none when empty).
 func postDPoP(t *testing.T, h http.Handler, form url.Values, authz string, proofs ...string) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/oauth/token", strings.NewReader(form.Encode()))
+	return postDPoPTo(t, h, "/oauth/token", form, authz, proofs...)
+}
+
+// postDPoPTo is postDPoP to path.
+func postDPoPTo(t *testing.T, h http.Handler, path string, form url.Values, authz string, proofs ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
@@ -360,4 +366,17 @@ func TestDPoPConfidentialClientRefreshIsNotKeyBound(t *testing.T) {
 	info, err := srv.VerifyAccessToken(t.Context(), str(next, "access_token"))
 	require.NoError(t, err)
 	assert.Equal(t, other.JKT(t), info.JKT)
+}
+
+func TestDPoPAtARefreshAlias(t *testing.T) {
+	srv, st := newTestServer(t, withDPoP)
+	k := dpoptest.NewKey(t, jose.ES256)
+	code := issueCode(t, st, codeSpec{clientID: confidentialID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
+	auth := basic(confidentialID, confidentialPass)
+	body := dpopTokenOK(t, postDPoP(t, srv, codeForm(code, testVerifier), auth, tokenProof(t, k)))
+	form := refreshForm(str(body, "refresh_token"))
+	// The htu is the alias the request came to, not the token endpoint.
+	assertOAuthError(t, postDPoPTo(t, srv, "/oauth/refresh", form, auth, tokenProof(t, k)), http.StatusBadRequest, "invalid_dpop_proof")
+	aliasProof := k.Proof(t, dpoptest.Claims{HTM: http.MethodPost, HTU: testIssuer + "/oauth/refresh"})
+	dpopTokenOK(t, postDPoPTo(t, srv, "/oauth/refresh", form, auth, aliasProof))
 }
