@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/kunci/kunci/internal/dpop"
 )
 
 // Authenticate returns middleware that requires a valid bearer access token
@@ -85,11 +87,12 @@ func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.
 		a.resp.refuse(w, r, e)
 		return
 	}
-	// The proof is checked before the token: it costs no call to the
-	// Verifier, and a refused proof never reaches the replay store.
-	var jkt string
+	// The proof is checked before the token, which costs no call to the
+	// Verifier; its jti is recorded last, so that only a request with a
+	// token bound to the proof's key reaches the replay store.
+	var proof dpop.Proof
 	if isDPoP {
-		if jkt, e = a.dpop.proof(r, token); e != nil {
+		if proof, e = a.dpop.proof(r, token); e != nil {
 			a.resp.refuse(w, r, e)
 			return
 		}
@@ -104,13 +107,19 @@ func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.
 		a.resp.refuse(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
 		return
 	}
-	if e := checkBinding(info, isDPoP, jkt); e != nil {
+	if e := checkBinding(info, isDPoP, proof.JKT); e != nil {
 		a.resp.refuse(w, r, e)
 		return
 	}
 	if a.opts.Audience != "" && !slices.Contains(info.Audience, a.opts.Audience) {
 		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience"), DPoP: isDPoP})
 		return
+	}
+	if isDPoP {
+		if e := a.dpop.use(r, proof); e != nil {
+			a.resp.refuse(w, r, e)
+			return
+		}
 	}
 	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp, dpop: isDPoP}))
 }

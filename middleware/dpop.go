@@ -117,25 +117,42 @@ func (d *dpopCheck) htu(r *http.Request) string {
 }
 
 // proof checks the DPoP proof of r, which presents token with the DPoP
-// scheme, and returns its key's thumbprint.
-func (d *dpopCheck) proof(r *http.Request, token string) (string, *Error) {
+// scheme, all but the single use of its jti (use records that).
+func (d *dpopCheck) proof(r *http.Request, token string) (dpop.Proof, *Error) {
 	vals := r.Header.Values("DPoP")
 	if len(vals) != 1 {
-		return "", &Error{Status: http.StatusUnauthorized, Code: CodeInvalidDPoPProof, Description: "exactly one DPoP proof header is required", DPoP: true}
+		return dpop.Proof{}, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidDPoPProof, Description: "exactly one DPoP proof header is required", DPoP: true}
 	}
-	p, err := d.verifier.Verify(r.Context(), vals[0], dpop.Request{Method: r.Method, URL: d.htu(r), AccessToken: token})
+	p, err := d.verifier.Check(vals[0], dpop.Request{Method: r.Method, URL: d.htu(r), AccessToken: token})
+	if err != nil {
+		return dpop.Proof{}, d.refusal(err)
+	}
+	return p, nil
+}
+
+// use records the jti of proof p, whose token has been verified and found
+// bound to its key: only requests that pass every other check reach the
+// replay store.
+func (d *dpopCheck) use(r *http.Request, p dpop.Proof) *Error {
+	if err := d.verifier.Use(r.Context(), p); err != nil {
+		return d.refusal(err)
+	}
+	return nil
+}
+
+// refusal maps an error of the proof verifier: a refused proof to 401 with
+// its RFC 9449 code (and, for use_dpop_nonce, the current nonce), anything
+// else to 503.
+func (d *dpopCheck) refusal(err error) *Error {
 	var pe *dpop.Error
-	switch {
-	case errors.As(err, &pe):
+	if errors.As(err, &pe) {
 		e := &Error{Status: http.StatusUnauthorized, Code: pe.Code, Description: pe.Description, DPoP: true}
 		if pe.Code == dpop.CodeUseNonce {
 			e.Nonce = d.verifier.Nonce()
 		}
-		return "", e
-	case err != nil:
-		return "", &Error{Status: http.StatusServiceUnavailable, Err: err}
+		return e
 	}
-	return p.JKT, nil
+	return &Error{Status: http.StatusServiceUnavailable, Err: err}
 }
 
 // checkBinding checks that a verified token is presented as its binding

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
@@ -265,4 +266,27 @@ func TestDPoPOptionsErrors(t *testing.T) {
 			assert.EqualError(t, err, tc.want)
 		})
 	}
+}
+
+// countingReplay counts the keys it is asked to record.
+type countingReplay struct {
+	*store.Memory
+	n int
+}
+
+func (c *countingReplay) UseOnce(ctx context.Context, key string, expiresAt time.Time) error {
+	c.n++
+	return c.Memory.UseOnce(ctx, key, expiresAt)
+}
+
+func TestDPoPRecordsTheJTIOnlyForABoundToken(t *testing.T) {
+	k, other := dpoptest.NewKey(t, jose.ES256), dpoptest.NewKey(t, jose.ES256)
+	replay := &countingReplay{Memory: store.NewMemoryWithCleanup(0)}
+	h := dpopProtect(t, boundVerifier(k.JKT(t)), &middleware.DPoPOptions{ExternalURL: apiURL, Replay: replay})
+	assert.Equal(t, http.StatusUnauthorized, dpopGet(t, h, "/me", "DPoP nope", resourceProof(t, k, apiURL+"/me", "nope")).Code)
+	assert.Equal(t, http.StatusUnauthorized, dpopGet(t, h, "/me", "DPoP "+boundTok, resourceProof(t, other, apiURL+"/me", boundTok)).Code)
+	assert.Equal(t, http.StatusUnauthorized, dpopGet(t, h, "/me", "DPoP "+plainTok, resourceProof(t, k, apiURL+"/me", plainTok)).Code)
+	assert.Equal(t, 0, replay.n)
+	assert.Equal(t, http.StatusOK, dpopGet(t, h, "/me", "DPoP "+boundTok, resourceProof(t, k, apiURL+"/me", boundTok)).Code)
+	assert.Equal(t, 1, replay.n)
 }

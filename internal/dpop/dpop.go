@@ -159,6 +159,9 @@ type Proof struct {
 	JKT string
 	// IssuedAt is the proof's iat.
 	IssuedAt time.Time
+
+	// replayKey is the store key of the proof's jti.
+	replayKey string
 }
 
 // claims are the proof claims of RFC 9449 §4.2.
@@ -171,10 +174,41 @@ type claims struct {
 	Nonce *string     `json:"nonce"`
 }
 
-// Verify checks proof against req as RFC 9449 §4.3 lists. A refused proof
-// gives an [*Error]; a failure of the replay store is returned as is and
-// must deny the request.
+// Verify checks proof against req as RFC 9449 §4.3 lists, then records its
+// jti ([Verifier.Check], then [Verifier.Use]). A refused proof gives an
+// [*Error]; a failure of the replay store is returned as is and must deny
+// the request.
 func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (Proof, error) {
+	p, err := v.Check(proof, req)
+	if err != nil {
+		return Proof{}, err
+	}
+	if err := v.Use(ctx, p); err != nil {
+		return Proof{}, err
+	}
+	return p, nil
+}
+
+// Use records the jti of a checked proof, so that it is accepted once
+// (RFC 9449 §11.1): for as long as its iat lets it be accepted, in the
+// replay store, which instances may share. A jti seen before gives an
+// [*Error]; a store failure is returned as is. A caller that has more to
+// check (the access token the proof goes with) may call it last, so that
+// only requests that pass everything reach the store.
+func (v *Verifier) Use(ctx context.Context, p Proof) error {
+	switch err := v.replay.UseOnce(ctx, p.replayKey, p.IssuedAt.Add(v.window+time.Second)); {
+	case errors.Is(err, store.ErrReused):
+		return invalid("DPoP proof jti was used before")
+	case err != nil:
+		return fmt.Errorf("dpop: recording jti: %w", err)
+	}
+	return nil
+}
+
+// Check checks proof against req as RFC 9449 §4.3 lists, all but the
+// single use of its jti, which [Verifier.Use] records. It touches no store.
+// A refused proof gives an [*Error].
+func (v *Verifier) Check(proof string, req Request) (Proof, error) {
 	if proof == "" {
 		return Proof{}, invalid("missing DPoP proof")
 	}
@@ -209,25 +243,18 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (Proof
 	if e := v.checkClaims(c, req, now); e != nil {
 		return Proof{}, e
 	}
-	iat, _ := c.IAT.Int64()
+	iat, _ := numericDate(c.IAT)
 	issued := time.Unix(iat, 0)
 	tp, err := key.Thumbprint(crypto.SHA256)
 	if err != nil {
 		return Proof{}, invalid("DPoP proof jwk has no thumbprint")
 	}
 	jkt := base64.RawURLEncoding.EncodeToString(tp)
-	// The jti is recorded last, when the proof is known to be good, so
-	// that nobody can fill the store with proofs they could not sign. It
-	// is remembered for as long as iat lets the proof be accepted.
+	// The jti is recorded only once the proof is known to be good (Use),
+	// so that nobody can fill the store with proofs they could not sign.
+	// Its key is bounded in size and scoped to the proof's key.
 	sum := sha256.Sum256([]byte(jkt + "\x00" + c.JTI))
-	replayKey := "dpop:" + base64.RawURLEncoding.EncodeToString(sum[:])
-	switch err := v.replay.UseOnce(ctx, replayKey, issued.Add(v.window+time.Second)); {
-	case errors.Is(err, store.ErrReused):
-		return Proof{}, invalid("DPoP proof jti was used before")
-	case err != nil:
-		return Proof{}, fmt.Errorf("dpop: recording jti: %w", err)
-	}
-	return Proof{JKT: jkt, IssuedAt: issued}, nil
+	return Proof{JKT: jkt, IssuedAt: issued, replayKey: "dpop:" + base64.RawURLEncoding.EncodeToString(sum[:])}, nil
 }
 
 // checkClaims checks the claims of a proof whose signature verified.
@@ -241,9 +268,9 @@ func (v *Verifier) checkClaims(c claims, req Request, now time.Time) *Error {
 	if !SameURI(c.HTU, req.URL) {
 		return invalid("DPoP proof htu does not match the request")
 	}
-	iat, err := c.IAT.Int64()
-	if err != nil {
-		return invalid("DPoP proof iat is missing or not an integer")
+	iat, ok := numericDate(c.IAT)
+	if !ok {
+		return invalid("DPoP proof iat is missing or not a NumericDate")
 	}
 	w := int64(v.window / time.Second)
 	switch d := now.Unix() - iat; {
@@ -300,4 +327,17 @@ func IsThumbprint(s string) bool {
 	}
 	_, err := base64.RawURLEncoding.DecodeString(s)
 	return err == nil && !strings.ContainsAny(s, "=")
+}
+
+// numericDate reads an RFC 7519 §2 NumericDate, whole or fractional, as
+// whole seconds; ok is false for anything else or one beyond year 9999.
+func numericDate(n json.Number) (int64, bool) {
+	if i, err := n.Int64(); err == nil {
+		return i, i >= 0 && i < 253402300800
+	}
+	f, err := n.Float64()
+	if err != nil || f < 0 || f >= 253402300800 {
+		return 0, false
+	}
+	return int64(f), true
 }

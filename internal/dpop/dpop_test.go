@@ -276,3 +276,19 @@ func TestThumbprintShape(t *testing.T) {
 	assert.False(t, dpop.IsThumbprint(jkt[1:]))
 	assert.False(t, dpop.IsThumbprint(strings.Repeat("+", 43)))
 }
+
+func TestCheckRecordsNothingUseRecordsOnce(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	k := dpoptest.NewKey(t, jose.ES256)
+	v := newVerifier(t, nil, c, nil)
+	req := dpop.Request{Method: "POST", URL: tokenURL}
+	proof := k.Proof(t, dpoptest.Claims{HTM: "POST", HTU: tokenURL, IAT: c.t.Unix() - 5})
+	p, err := v.Check(proof, req)
+	require.NoError(t, err)
+	_, err = v.Check(proof, req)
+	require.NoError(t, err)
+	require.NoError(t, v.Use(t.Context(), p))
+	assertRefused(t, v.Use(t.Context(), p), dpop.CodeInvalidProof, "DPoP proof jti was used before")
+	_, err = v.Verify(t.Context(), proof, req)
+	assertRefused(t, err, dpop.CodeInvalidProof, "DPoP proof jti was used before")
+}
