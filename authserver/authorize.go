@@ -303,6 +303,9 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 	if e := checkInteraction(client, params, req); e != nil {
 		return nil, e
 	}
+	if e := s.checkDPoPJKT(params, req); e != nil {
+		return nil, e
+	}
 	now := time.Now()
 	req.ID = newToken("")
 	req.Scopes, req.Resources = scopes, resources

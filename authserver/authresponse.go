@@ -99,6 +99,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthR
 	}
 	g := newGrant(client, sess, scopes, req.Resources, now, s.grantEnd(now, grantType, refresh))
 	g.Nonce = req.Nonce
+	g.JKT = req.JKT
 	g.Claims = s.approvedClaims(req, client, scopes)
 	if err := s.saveGrant(ctx, g); err != nil {
 		s.redirectErrorStatus(w, r, to, asError(err), status)

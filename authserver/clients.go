@@ -158,6 +158,10 @@ type Client struct {
 	ClientURI string
 	PolicyURI string
 	TOSURI    string
+	// DPoPBoundAccessTokens is dpop_bound_access_tokens (RFC 9449 §5.2):
+	// every token request of the client must carry a DPoP proof, and so
+	// every access token it gets is DPoP-bound. Needs Config.DPoP.Enabled.
+	DPoPBoundAccessTokens bool
 }
 
 // minSecretLen is the shortest client secret RegisterClient accepts. Secrets
@@ -280,6 +284,9 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 	s.checkClientLogout(&p, c)
 	s.checkClientHighSecurity(&p, c, method)
 	checkClientPageURIs(&p, c)
+	if c.DPoPBoundAccessTokens && s.dpop == nil {
+		p.add("DPoPBoundAccessTokens", "is set but DPoP is off (Config.DPoP.Enabled)")
+	}
 	if err := p.err(); err != nil {
 		return store.Client{}, err
 	}
@@ -315,6 +322,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 		ClientURI:                          c.ClientURI,
 		PolicyURI:                          c.PolicyURI,
 		TOSURI:                             c.TOSURI,
+		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
 	}
 	if c.Secret != "" {
 		rec.SecretHash = hashToken(c.Secret)

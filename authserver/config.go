@@ -106,6 +106,9 @@ type Config struct {
 	// ClientAssertions configures private_key_jwt client authentication
 	// (RFC 7523 §2.2): how clients' jwks_uri documents are fetched.
 	ClientAssertions ClientAssertions
+	// DPoP turns on DPoP sender-constrained tokens (RFC 9449). The zero
+	// value leaves it off.
+	DPoP DPoP
 }
 
 // Scope is a scope the server knows, with the text the consent page shows for

@@ -138,6 +138,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.checkOpenID(&p, seen)
 	c.checkLogout(&p)
+	c.checkDPoP(&p)
 
 	c.checkBrowser(&p)
 	c.checkLanguages(&p)

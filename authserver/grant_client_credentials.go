@@ -11,7 +11,7 @@ import (
 // acting for itself (RFC 6749 §4.4). No refresh token is issued (§4.4.3).
 // Each token gets a grant of its own that ends with it, so that it is
 // revoked and expires like every other token.
-func (s *Server) grantClientCredentials(ctx context.Context, client store.Client, requested, resources []string) (IssuedToken, error) {
+func (s *Server) grantClientCredentials(ctx context.Context, client store.Client, requested, resources []string, jkt string) (IssuedToken, error) {
 	if client.Public() {
 		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "client_credentials needs a confidential client")
 	}
@@ -35,5 +35,6 @@ func (s *Server) grantClientCredentials(ctx context.Context, client store.Client
 		scopes:    scopes,
 		audience:  resources,
 		now:       now,
+		jkt:       jkt,
 	})
 }

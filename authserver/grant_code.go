@@ -29,7 +29,7 @@ import (
 // The code of an OpenID Connect request exchanges for an ID Token too
 // (OpenID Connect Core §3.1.3.3, see signIDToken), and for a refresh token
 // only as offline_access decides (see refreshes).
-func (s *Server) grantCode(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
+func (s *Server) grantCode(ctx context.Context, client store.Client, f form, requested, resources []string, jkt string) (IssuedToken, error) {
 	code := f.get("code")
 	if code == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing code")
@@ -61,6 +61,11 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 	case err != nil:
 		return IssuedToken{}, unavailable(err)
 	}
+	// A code bound with dpop_jkt needs a proof by that key (RFC 9449 §10);
+	// a refusal leaves the code unspent, as the checks above do.
+	if e := proofKeyIs(g.JKT, jkt); e != nil {
+		return IssuedToken{}, e
+	}
 	audience, e := narrowResources(resources, g.Audience)
 	if e != nil {
 		return IssuedToken{}, e
@@ -88,8 +93,9 @@ func (s *Server) grantCode(ctx context.Context, client store.Client, f form, req
 		grant:     g,
 		scopes:    scopes,
 		audience:  audience,
-		refresh:   s.refreshes(client, g.Scopes),
+		refresh:   s.refreshes(client, g.Scopes) && !unboundPublicRefresh(client, g, jkt),
 		now:       time.Now(),
+		jkt:       jkt,
 	})
 }
 

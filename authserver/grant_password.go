@@ -12,7 +12,7 @@ import (
 // (RFC 6749 §4.3). It is off unless Config.CheckPassword is set and the
 // client registered the grant. Failures are throttled per username and
 // source address.
-func (s *Server) grantPassword(ctx context.Context, r *http.Request, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
+func (s *Server) grantPassword(ctx context.Context, r *http.Request, client store.Client, f form, requested, resources []string, jkt string) (IssuedToken, error) {
 	username, password := f.get("username"), f.get("password")
 	if username == "" || !f.has("password") {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing username or password")
@@ -55,5 +55,6 @@ func (s *Server) grantPassword(ctx context.Context, r *http.Request, client stor
 		audience:  resources,
 		refresh:   refresh,
 		now:       now,
+		jkt:       jkt,
 	})
 }

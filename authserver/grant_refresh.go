@@ -26,7 +26,7 @@ import (
 //
 // A refresh of an OpenID Connect grant returns a new ID Token with the
 // grant's subject and auth_time (OpenID Connect Core §12.2).
-func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string) (IssuedToken, error) {
+func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, requested, resources []string, jkt string) (IssuedToken, error) {
 	token := f.get("refresh_token")
 	if token == "" {
 		return IssuedToken{}, oauthError(CodeInvalidRequest, "missing refresh_token")
@@ -45,6 +45,12 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	if g.ClientID != client.ID {
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
 	}
+	// A bound grant's refresh token needs a proof by its key (RFC 9449
+	// §5), checked before reuse detection: whoever holds a stolen token
+	// but not the key can neither use it nor end the grant.
+	if e := proofKeyIs(g.JKT, jkt); e != nil {
+		return IssuedToken{}, e
+	}
 	// The new access token may carry fewer scopes; the refresh token keeps
 	// the grant's scopes (RFC 6749 §6).
 	scopes := g.Scopes
@@ -55,7 +61,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	hash := hashToken(token)
 	if hash != g.RefreshHash {
 		// Reuse is detected whatever else is wrong with the request.
-		return s.refreshAgain(ctx, client, token, hash, g, scopes, scopeOK, resources)
+		return s.refreshAgain(ctx, client, token, hash, g, scopes, scopeOK, resources, jkt)
 	}
 	if !scopeOK {
 		return IssuedToken{}, oauthError(CodeInvalidScope, "scope exceeds the grant")
@@ -84,7 +90,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	// rotation is stored, so is everything its response carries: a crash
 	// between the two leaves the presented token current, and the client's
 	// retry works.
-	it, err := s.create(ctx, refreshedRequest(client, rotated, scopes, audience, now))
+	it, err := s.create(ctx, refreshedRequest(client, rotated, scopes, audience, now, jkt))
 	if err != nil {
 		return IssuedToken{}, err
 	}
@@ -102,7 +108,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	switch {
 	case errors.Is(err, store.ErrReused):
 		// Another request rotated the token first.
-		return s.refreshAgain(ctx, client, token, hash, before, scopes, true, resources)
+		return s.refreshAgain(ctx, client, token, hash, before, scopes, true, resources, jkt)
 	case errors.Is(err, store.ErrNotFound):
 		// The token expired, or the grant ended.
 		return IssuedToken{}, oauthError(CodeInvalidGrant, "invalid refresh token")
@@ -119,7 +125,7 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 // handed the same successor again, provided the successor has not been used
 // (it is still g's current token); any other is a reuse, which revokes the
 // grant.
-func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, hash string, g store.Grant, scopes []string, scopeOK bool, resources []string) (IssuedToken, error) {
+func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, hash string, g store.Grant, scopes []string, scopeOK bool, resources []string, jkt string) (IssuedToken, error) {
 	grace := s.cfg.RefreshRotation.GracePeriod
 	now := time.Now()
 	if grace > 0 && scopeOK && hash == g.PreviousRefreshHash && now.Sub(g.RotatedAt) <= grace && now.Before(g.RefreshExpiresAt) {
@@ -129,7 +135,7 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, h
 			if e != nil {
 				return IssuedToken{}, e
 			}
-			return s.mintRefreshed(ctx, client, g, successor, scopes, audience, now)
+			return s.mintRefreshed(ctx, client, g, successor, scopes, audience, now, jkt)
 		}
 	}
 	if s.cfg.RefreshRotation.Key != nil && !refreshAuthentic(s.refreshKey, token) {
@@ -148,17 +154,18 @@ func (s *Server) refreshAgain(ctx context.Context, client store.Client, token, h
 
 // mintRefreshed issues the access token that goes with refresh token
 // successor, the current one of grant g.
-func (s *Server) mintRefreshed(ctx context.Context, client store.Client, g store.Grant, successor string, scopes, audience []string, now time.Time) (IssuedToken, error) {
-	it, err := s.mint(ctx, refreshedRequest(client, g, scopes, audience, now))
+func (s *Server) mintRefreshed(ctx context.Context, client store.Client, g store.Grant, successor string, scopes, audience []string, now time.Time, jkt string) (IssuedToken, error) {
+	it, err := s.mint(ctx, refreshedRequest(client, g, scopes, audience, now, jkt))
 	if err != nil {
 		return IssuedToken{}, err
 	}
 	return withRefresh(it, g, successor), nil
 }
 
-// refreshedRequest asks for the access token of a refresh of grant g.
-func refreshedRequest(client store.Client, g store.Grant, scopes, audience []string, now time.Time) issueRequest {
-	return issueRequest{client: client, grantType: GrantRefreshToken, grant: g, scopes: scopes, audience: audience, now: now}
+// refreshedRequest asks for the access token of a refresh of grant g,
+// bound to the DPoP key jkt when it is not "".
+func refreshedRequest(client store.Client, g store.Grant, scopes, audience []string, now time.Time, jkt string) issueRequest {
+	return issueRequest{client: client, grantType: GrantRefreshToken, grant: g, scopes: scopes, audience: audience, now: now, jkt: jkt}
 }
 
 // withRefresh adds refresh token successor, the current one of grant g, to it.

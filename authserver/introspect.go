@@ -23,6 +23,8 @@ type introspection struct {
 	IssuedAt  int64    `json:"iat,omitempty"`
 	Audience  []string `json:"aud,omitempty"`
 	Issuer    string   `json:"iss,omitempty"`
+	// Cnf is the key binding of a DPoP-bound token (RFC 9449 §6.2).
+	Cnf *confirmation `json:"cnf,omitempty"`
 }
 
 // IntrospectHandler returns the introspection endpoint (RFC 7662) on its own.
@@ -86,7 +88,8 @@ func (s *Server) introspect(ctx context.Context, caller store.Client, token stri
 	if !t.refresh {
 		// token_type is an access token type (RFC 7662 §2.2, RFC 6749
 		// §5.1); a refresh token has none.
-		resp.TokenType = "Bearer"
+		resp.TokenType = tokenType(t.info.JKT)
+		resp.Cnf = cnfOf(t.info.JKT)
 	}
 	return resp, nil
 }

@@ -16,7 +16,8 @@ import (
 type IssuedToken struct {
 	// AccessToken is the access token (RFC 6749 §5.1).
 	AccessToken string
-	// TokenType is always "Bearer" (RFC 6750).
+	// TokenType is "Bearer" (RFC 6750), or "DPoP" for an access token
+	// bound to a DPoP key (RFC 9449 §5).
 	TokenType string
 	// RefreshToken is the refresh token, empty when none was issued.
 	RefreshToken string
@@ -68,6 +69,10 @@ type issueRequest struct {
 	// now is when the tokens are issued: the time a grant made for them
 	// counted its lifetime from.
 	now time.Time
+	// jkt is the thumbprint of the DPoP key the access token is bound to
+	// (RFC 9449 §6), "" for a bearer token. A new grant of a public client
+	// is bound to it too, and so its refresh tokens (§5).
+	jkt string
 }
 
 // mint issues an access token, and the grant's first refresh token when
@@ -103,6 +108,9 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 		}
 	}
 	if req.unsaved {
+		if req.jkt != "" && req.client.Public() {
+			g.JKT = req.jkt
+		}
 		if req.refresh {
 			g.RefreshHash, g.RefreshIssuedAt, g.RefreshExpiresAt = refreshState.Hash, refreshState.IssuedAt, refreshState.ExpiresAt
 		}
@@ -111,7 +119,7 @@ func (s *Server) create(ctx context.Context, req issueRequest) (IssuedToken, err
 		}
 	}
 	it := IssuedToken{
-		TokenType:  "Bearer",
+		TokenType:  tokenType(req.jkt),
 		Scopes:     req.scopes,
 		ClientID:   req.client.ID,
 		ClientName: req.client.Name,
@@ -155,6 +163,7 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		Audience:  req.audience,
 		IssuedAt:  it.IssuedAt,
 		ExpiresAt: it.ExpiresAt,
+		JKT:       req.jkt,
 	}
 	extra := s.extraClaims(ctx, *it)
 	if extra != nil {
@@ -168,7 +177,7 @@ func (s *Server) saveAccess(ctx context.Context, it *IssuedToken, req issueReque
 		if len(rec.Audience) == 0 {
 			rec.Audience = []string{s.defaultResource}
 		}
-		token, jti, err := s.signAccessJWT(it, rec.Audience, req.grant.AuthTime, extra)
+		token, jti, err := s.signAccessJWT(it, rec.Audience, req.grant.AuthTime, req.jkt, extra)
 		if err != nil {
 			return serverError(fmt.Errorf("signing access token: %w", err))
 		}

@@ -34,6 +34,8 @@ type jwtClaims struct {
 	Expiry   int64    `json:"exp"`
 	ID       string   `json:"jti"`
 	AuthTime int64    `json:"auth_time,omitempty"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 §6.1).
+	Cnf *confirmation `json:"cnf,omitempty"`
 }
 
 // useJWT decides whether an access token is a JWT: the client asked for JWTs,
@@ -52,9 +54,10 @@ func (s *Server) useJWT(client store.Client, audience []string) bool {
 	return false
 }
 
-// signAccessJWT returns an RFC 9068 access token for it and its jti. extra
-// holds the host's claims, already stripped of registered names.
-func (s *Server) signAccessJWT(it *IssuedToken, audience []string, authTime time.Time, extra map[string]any) (token, jti string, err error) {
+// signAccessJWT returns an RFC 9068 access token for it and its jti, with
+// cnf.jkt when jkt is not "". extra holds the host's claims, already
+// stripped of registered names.
+func (s *Server) signAccessJWT(it *IssuedToken, audience []string, authTime time.Time, jkt string, extra map[string]any) (token, jti string, err error) {
 	if s.keys == nil {
 		return "", "", errNoKeys
 	}
@@ -73,6 +76,7 @@ func (s *Server) signAccessJWT(it *IssuedToken, audience []string, authTime time
 		IssuedAt: it.IssuedAt.Unix(),
 		Expiry:   it.ExpiresAt.Unix(),
 		ID:       jti,
+		Cnf:      cnfOf(jkt),
 	}
 	if !authTime.IsZero() {
 		c.AuthTime = authTime.Unix()

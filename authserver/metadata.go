@@ -38,6 +38,7 @@ type metadata struct {
 	IntrospectionAuthMethodsSupported      []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssSupported      bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	DPoPSigningAlgValuesSupported          []string `json:"dpop_signing_alg_values_supported,omitempty"`
 
 	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
 	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
@@ -133,6 +134,9 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		s.openIDMetadata(&m)
 	}
 	s.highSecurityMetadata(&m)
+	if s.dpop != nil {
+		m.DPoPSigningAlgValuesSupported = names(s.dpop.Algorithms())
+	}
 	return json.Marshal(m)
 }
 

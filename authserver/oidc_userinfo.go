@@ -31,6 +31,11 @@ import (
 // only an OpenID Connect grant has. A store failure is a 503, an error from
 // the claims callback a 500 server_error. Without Config.OpenID.Enabled the
 // handler answers 404.
+//
+// With Config.DPoP.Enabled it also accepts DPoP-bound tokens with the DPoP
+// scheme and a proof whose htu is the advertised userinfo_endpoint (RFC 9449
+// §7), and its challenges include WWW-Authenticate: DPoP. A DPoP-bound
+// token is never accepted as a bearer token.
 func (s *Server) UserInfoHandler() http.Handler {
 	return s.userInfo
 }
@@ -68,6 +73,7 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 		AllowFormToken: true,
 		MaxTokenLength: maxJWTLen,
 		Logger:         s.log,
+		DPoP:           s.userInfoDPoP(),
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kunci/kunci/internal/dpop"
 	"github.com/kunci/kunci/store"
 )
 
@@ -40,6 +41,7 @@ type Server struct {
 	limits          limiter
 	dummySecretHash string
 	refreshKey      []byte
+	dpop            *dpop.Verifier
 
 	mux *http.ServeMux
 
@@ -87,6 +89,9 @@ func New(config Config, st store.Store) (*Server, error) {
 	s.defaultResource = cfg.JWT.DefaultResource
 	if s.defaultResource == "" {
 		s.defaultResource = cfg.Issuer
+	}
+	if s.dpop, err = newDPoPVerifier(&s.cfg.DPoP, st); err != nil {
+		return nil, fmt.Errorf("authserver: %w", err)
 	}
 	if s.metadata, err = s.buildMetadata(); err != nil {
 		return nil, fmt.Errorf("authserver: metadata: %w", err)

@@ -12,11 +12,14 @@ import (
 // hosts that route endpoints themselves. It accepts POST with an
 // application/x-www-form-urlencoded body and the grant types
 // authorization_code (§4.1.3), refresh_token (§6), client_credentials (§4.4)
-// and password (§4.3).
+// and password (§4.3). With Config.DPoP.Enabled a request with a DPoP proof
+// gets a DPoP-bound access token (RFC 9449 §5); a refused proof is 400
+// invalid_dpop_proof, a missing nonce 400 use_dpop_nonce with the nonce in
+// the DPoP-Nonce header.
 func (s *Server) TokenHandler() http.Handler {
-	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
+	return s.withDPoPNonce(s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		return s.token(r.Context(), r, f, false)
-	})
+	}))
 }
 
 // refreshAliasHandler serves the refresh-only aliases of the token endpoint
@@ -24,9 +27,9 @@ func (s *Server) TokenHandler() http.Handler {
 // same code as the token endpoint, and any other grant type there is
 // unsupported_grant_type.
 func (s *Server) refreshAliasHandler() http.Handler {
-	return s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
+	return s.withDPoPNonce(s.postEndpoint(func(r *http.Request, f form) ([]byte, error) {
 		return s.token(r.Context(), r, f, true)
-	})
+	}))
 }
 
 // token runs one token request and returns the response body.
@@ -52,6 +55,10 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	if !allows(client, grant) {
 		return nil, oauthError(CodeUnauthorizedClient, "grant type not allowed for this client")
 	}
+	jkt, err := s.tokenProof(ctx, r, client)
+	if err != nil {
+		return nil, err
+	}
 	requested, ok := policy.ParseScope(f.get("scope"))
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")
@@ -65,19 +72,16 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 			return nil, oauthError(CodeInvalidTarget, "malformed resource")
 		}
 	}
-	var (
-		it  IssuedToken
-		err error
-	)
+	var it IssuedToken
 	switch grant {
 	case GrantAuthorizationCode:
-		it, err = s.grantCode(ctx, client, f, requested, resources)
+		it, err = s.grantCode(ctx, client, f, requested, resources, jkt)
 	case GrantRefreshToken:
-		it, err = s.grantRefresh(ctx, client, f, requested, resources)
+		it, err = s.grantRefresh(ctx, client, f, requested, resources, jkt)
 	case GrantClientCredentials:
-		it, err = s.grantClientCredentials(ctx, client, requested, resources)
+		it, err = s.grantClientCredentials(ctx, client, requested, resources, jkt)
 	case GrantPassword:
-		it, err = s.grantPassword(ctx, r, client, f, requested, resources)
+		it, err = s.grantPassword(ctx, r, client, f, requested, resources, jkt)
 	}
 	if err != nil {
 		return nil, err

@@ -51,6 +51,7 @@ func accessInfo(rec store.AccessToken) TokenInfo {
 		Audience:  rec.Audience,
 		ExpiresAt: rec.ExpiresAt,
 		IssuedAt:  rec.IssuedAt,
+		JKT:       rec.JKT,
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/kunci/kunci/internal/dpop"
 )
 
 // Authenticate returns middleware that requires a valid bearer access token
@@ -28,6 +30,14 @@ import (
 //   - any other error from v (a system failure): 503 with no challenge and
 //     nothing about the token.
 //
+// A token the Verifier reports bound to a DPoP key ([TokenInfo.JKT]) is
+// refused as a bearer token with 401 error="invalid_token". With
+// [Options.DPoP] it is accepted with the DPoP scheme (RFC 9449 §7.1) and a
+// DPoP proof header by its key that carries the token's ath; a bad or
+// missing proof is 401 error="invalid_dpop_proof", a missing nonce 401
+// error="use_dpop_nonce" with the DPoP-Nonce header, and every challenge
+// adds WWW-Authenticate: DPoP with the accepted algs.
+//
 // Authenticate returns an error, and no middleware, when v is nil or opts is
 // invalid, so bad configuration fails at start-up rather than on each
 // request. The middleware is safe for concurrent use.
@@ -39,10 +49,18 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 	if err != nil {
 		return nil, err
 	}
+	d, err := newDPoPCheck(o.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	a := &authenticator{
 		v:    v,
 		opts: o,
+		dpop: d,
 		resp: responder{realm: o.Realm, handle: o.ErrorHandler, log: o.Logger},
+	}
+	if d != nil {
+		a.resp.dpopAlgs, a.resp.noBearer = d.algs(), d.required
 	}
 	return a.middleware, nil
 }
@@ -53,6 +71,7 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 type authenticator struct {
 	v    Verifier
 	opts Options // normalized
+	dpop *dpopCheck
 	resp responder
 }
 
@@ -63,88 +82,122 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 }
 
 func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	token, e := a.extract(r)
+	token, isDPoP, e := a.extract(r)
 	if e != nil {
 		a.resp.refuse(w, r, e)
 		return
+	}
+	// The proof is checked before the token, which costs no call to the
+	// Verifier; its jti is recorded last, so that only a request with a
+	// token bound to the proof's key reaches the replay store.
+	var proof dpop.Proof
+	if isDPoP {
+		if proof, e = a.dpop.proof(r, token); e != nil {
+			a.resp.refuse(w, r, e)
+			return
+		}
 	}
 	ctx := r.Context()
 	info, err := a.v.VerifyAccessToken(ctx, token)
 	switch {
 	case errors.Is(err, ErrInvalidToken):
-		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err})
+		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err, DPoP: isDPoP})
 		return
 	case err != nil:
 		a.resp.refuse(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
 		return
 	}
-	if a.opts.Audience != "" && !slices.Contains(info.Audience, a.opts.Audience) {
-		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience")})
+	if e := checkBinding(info, isDPoP, proof.JKT); e != nil {
+		a.resp.refuse(w, r, e)
 		return
 	}
-	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp}))
+	if a.opts.Audience != "" && !slices.Contains(info.Audience, a.opts.Audience) {
+		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience"), DPoP: isDPoP})
+		return
+	}
+	if isDPoP {
+		if e := a.dpop.use(r, proof); e != nil {
+			a.resp.refuse(w, r, e)
+			return
+		}
+	}
+	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp, dpop: isDPoP}))
 }
 
-// extract finds the one bearer token of r (RFC 6750 §2): in the
+// extract finds the one access token of r (RFC 6750 §2): in the
 // Authorization header, or where opts allow it in the query or the form
-// body. A request that carries none gets a 401 without an error code; one
-// that carries a malformed or oversized token, or tokens by more than one
-// method, gets a 400.
-func (a *authenticator) extract(r *http.Request) (string, *Error) {
+// body; with DPoP on, also an Authorization header of the DPoP scheme (RFC
+// 9449 §7.1), which isDPoP reports. A request that carries none gets a 401
+// without an error code; one that carries a malformed or oversized token,
+// or tokens by more than one method, gets a 400.
+func (a *authenticator) extract(r *http.Request) (token string, isDPoP bool, e *Error) {
+	token, isDPoP, e = a.extractAny(r)
+	if e == nil && !isDPoP && a.dpop != nil && a.dpop.required {
+		return "", false, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "only DPoP-bound tokens are accepted", DPoP: true}
+	}
+	return token, isDPoP, e
+}
+
+// extractAny is extract without the DPoP-only rule.
+func (a *authenticator) extractAny(r *http.Request) (string, bool, *Error) {
 	var token string
-	found := false
+	found, isDPoP := false, false
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
 		t, res := parseBearer(vals[0])
+		if res == bearerAbsent && a.dpop != nil {
+			t, res = parseCredentials(vals[0], "DPoP")
+			isDPoP = res != bearerAbsent
+		}
 		switch res {
 		case bearerMalformed:
-			return "", malformed("malformed Authorization header")
+			return "", false, malformed("malformed Authorization header")
 		case bearerOK:
 			token, found = t, true
 		}
 	default:
-		return "", malformed("more than one Authorization header")
+		return "", false, malformed("more than one Authorization header")
 	}
 	// The query is checked even when query tokens are not allowed: a token
 	// there beside the header is two methods in one request.
 	inQuery := queryTokens(r.URL.RawQuery)
 	if len(inQuery) > 0 {
 		if found {
-			return "", malformed("more than one access token in the request")
+			return "", false, malformed("more than one access token in the request")
 		}
 		if a.opts.AllowQueryToken {
 			if len(inQuery) > 1 {
-				return "", malformed("more than one access token in the request")
+				return "", false, malformed("more than one access token in the request")
 			}
 			if !isB64token(inQuery[0]) {
-				return "", malformed("malformed access_token parameter")
+				return "", false, malformed("malformed access_token parameter")
 			}
 			token, found = inQuery[0], true
 		}
 	}
 	if a.opts.AllowFormToken && hasFormBody(r) {
 		if err := r.ParseForm(); err != nil {
-			return "", malformed("unreadable form body")
+			return "", false, malformed("unreadable form body")
 		}
 		vals := r.PostForm["access_token"]
 		switch {
 		case len(vals) == 0:
 		case len(vals) > 1 || found || len(inQuery) > 0:
-			return "", malformed("more than one access token in the request")
+			return "", false, malformed("more than one access token in the request")
 		case !isB64token(vals[0]):
-			return "", malformed("malformed access_token parameter")
+			return "", false, malformed("malformed access_token parameter")
 		default:
 			token, found = vals[0], true
 		}
 	}
 	if !found {
-		return "", &Error{Status: http.StatusUnauthorized}
+		return "", false, &Error{Status: http.StatusUnauthorized}
 	}
 	if len(token) > a.opts.MaxTokenLength {
-		return "", malformed("access token too long")
+		return "", false, malformed("access token too long")
 	}
-	return token, nil
+	return token, isDPoP, nil
 }
 
 // queryTokens returns the decoded values of the access_token parameters of

@@ -27,6 +27,13 @@ const (
 // whitespace around the whole value is ignored, as HTTP strips it anyway
 // (RFC 9110 §5.5). It does no allocation.
 func parseBearer(header string) (string, bearerResult) {
+	return parseCredentials(header, "Bearer")
+}
+
+// parseCredentials parses an Authorization header value of the form
+// scheme 1*SP b64token, as parseBearer does for Bearer; RFC 9449 §7.1 gives
+// the DPoP scheme the same syntax.
+func parseCredentials(header, scheme string) (string, bearerResult) {
 	h := strings.Trim(header, " \t")
 	if h == "" {
 		return "", bearerAbsent
@@ -39,7 +46,7 @@ func parseBearer(header string) (string, bearerResult) {
 		// Not even an auth-scheme: a broken header rather than another scheme.
 		return "", bearerMalformed
 	}
-	if !strings.EqualFold(h[:n], "Bearer") {
+	if !strings.EqualFold(h[:n], scheme) {
 		return "", bearerAbsent
 	}
 	rest := h[n:]

@@ -39,6 +39,11 @@ type Error struct {
 	// Err is the internal cause, such as a Verifier's system error. It is
 	// logged, never sent to the client.
 	Err error
+	// DPoP reports a refusal of a request that used the DPoP scheme: the
+	// error goes in the DPoP challenge, not the Bearer one (RFC 9449 §7.1).
+	DPoP bool
+	// Nonce, when set, is sent in the DPoP-Nonce header (RFC 9449 §9).
+	Nonce string
 }
 
 // Error returns a one-line summary for logs, without any token.
@@ -65,15 +70,29 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // challenge returns the WWW-Authenticate value of RFC 6750 §3 for e, or ""
-// when e is a system failure that carries no challenge.
+// when e is a system failure that carries no challenge. The error
+// attributes are left to the DPoP challenge when e.DPoP is set.
 func (e *Error) challenge(realm string) string {
+	return e.schemeChallenge("Bearer", realm, "", !e.DPoP)
+}
+
+// dpopChallenge returns the WWW-Authenticate: DPoP value of RFC 9449 §7.1
+// for e, with the accepted algs, or "" for a system failure. It carries
+// the error attributes when e.DPoP is set.
+func (e *Error) dpopChallenge(realm, algs string) string {
+	return e.schemeChallenge("DPoP", realm, algs, e.DPoP)
+}
+
+// schemeChallenge writes a challenge of scheme; detail adds error,
+// error_description and scope.
+func (e *Error) schemeChallenge(scheme, realm, algs string, detail bool) string {
 	switch e.Status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 	default:
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	attr := func(name, value string) {
 		b.WriteString(sep)
@@ -85,6 +104,12 @@ func (e *Error) challenge(realm string) string {
 	}
 	if realm != "" {
 		attr("realm", realm)
+	}
+	if algs != "" {
+		attr("algs", algs)
+	}
+	if !detail {
+		return b.String()
 	}
 	if e.Code != "" {
 		attr("error", e.Code)
@@ -126,15 +151,25 @@ func validAttrValue(s string) bool {
 }
 
 // writeError sends e: it sets the RFC 6750 §3 WWW-Authenticate challenge (for
-// 400, 401 and 403) and Cache-Control: no-store, then lets handle write the
-// status and body.
-func writeError(w http.ResponseWriter, r *http.Request, realm string, handle func(http.ResponseWriter, *http.Request, *Error), e *Error) {
+// 400, 401 and 403), and the DPoP one of RFC 9449 §7.1 when p accepts DPoP,
+// the DPoP-Nonce header when e has a nonce, and Cache-Control: no-store,
+// then lets p's handler write the status and body.
+func writeError(w http.ResponseWriter, r *http.Request, p *responder, e *Error) {
 	h := w.Header()
-	if c := e.challenge(realm); c != "" {
-		h.Set("WWW-Authenticate", c)
+	h.Del("WWW-Authenticate")
+	if c := e.challenge(p.realm); c != "" && !p.noBearer {
+		h.Add("WWW-Authenticate", c)
+	}
+	if p.dpopAlgs != "" {
+		if c := e.dpopChallenge(p.realm, p.dpopAlgs); c != "" {
+			h.Add("WWW-Authenticate", c)
+		}
+	}
+	if e.Nonce != "" {
+		h.Set("DPoP-Nonce", e.Nonce)
 	}
 	h.Set("Cache-Control", "no-store")
-	handle(w, r, e)
+	p.handle(w, r, e)
 }
 
 // DefaultErrorHandler is the [Options.ErrorHandler] used when none is set.

@@ -150,6 +150,8 @@ type introspectionResponse struct {
 	IssuedAt  *json.Number `json:"iat"`
 	NotBefore *json.Number `json:"nbf"`
 	TokenType string       `json:"token_type"`
+	// Cnf binds a DPoP-bound token to its key (RFC 9449 §6.2).
+	Cnf confirmation `json:"cnf"`
 }
 
 // stringOrList decodes a JSON string or array of strings, the two forms RFC
@@ -264,6 +266,7 @@ func (v *IntrospectionVerifier) introspect(ctx context.Context, token string) (T
 		ClientID: r.ClientID,
 		Scopes:   strings.Fields(r.Scope),
 		Audience: r.Audience,
+		JKT:      r.Cnf.JKT,
 	}
 	if info.ExpiresAt, err = numericDate(r.Expiry); err != nil {
 		return TokenInfo{}, false, err

@@ -195,6 +195,14 @@ type accessTokenClaims struct {
 	jwt.Claims
 	ClientID string `json:"client_id"`
 	Scope    string `json:"scope"`
+	// Cnf is the confirmation of a DPoP-bound token (RFC 9449 §6.1).
+	Cnf confirmation `json:"cnf"`
+}
+
+// confirmation is the cnf member of RFC 7800 §3.1, as far as DPoP uses it
+// (RFC 9449 §6).
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 func invalid(reason string) error {
@@ -259,6 +267,7 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 		Audience:  []string(c.Audience),
 		ExpiresAt: c.Expiry.Time(),
 		IssuedAt:  c.IssuedAt.Time(),
+		JKT:       c.Cnf.JKT,
 	}
 	if v.cacheTTL > 0 {
 		until := now.Add(v.cacheTTL)

@@ -71,6 +71,12 @@ type Options struct {
 	// rejections and missing scopes at Debug. Tokens are never logged. Nil
 	// discards everything.
 	Logger *slog.Logger
+
+	// DPoP, when set, also accepts DPoP-bound tokens with the DPoP scheme
+	// and a proof (RFC 9449 §7) and adds a DPoP challenge to refusals. Nil
+	// accepts bearer tokens only. Either way a token bound to a DPoP key
+	// ([TokenInfo.JKT]) is never accepted as a bearer token.
+	DPoP *DPoPOptions
 }
 
 // normalize validates o and fills in its defaults.
@@ -100,6 +106,10 @@ type responder struct {
 	realm  string
 	handle func(http.ResponseWriter, *http.Request, *Error)
 	log    *slog.Logger
+	// dpopAlgs, when set, adds a DPoP challenge with these algs (RFC 9449
+	// §7.1); noBearer leaves the Bearer challenge out.
+	dpopAlgs string
+	noBearer bool
 }
 
 // defaultResponder answers with the zero Options: no realm,
@@ -111,7 +121,7 @@ func defaultResponder() responder {
 // refuse logs e at a level that fits it and writes the refusal.
 func (p *responder) refuse(w http.ResponseWriter, r *http.Request, e *Error) {
 	logRefusal(r, p.log, e)
-	writeError(w, r, p.realm, p.handle, e)
+	writeError(w, r, p, e)
 }
 
 // logRefusal logs e: system failures at Error level, everything else at

@@ -91,6 +91,7 @@ func (s *scopeChecker) middleware(next http.Handler) http.Handler {
 			resp = &s.fallback
 		}
 		e := *s.err
+		e.DPoP = c.dpop
 		resp.refuse(w, r, &e)
 	})
 }

@@ -28,6 +28,11 @@ type TokenInfo struct {
 	ExpiresAt time.Time
 	// IssuedAt is when the token was issued ("iat"); zero when unknown.
 	IssuedAt time.Time
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key the token is bound
+	// to ("cnf" "jkt", RFC 9449 §6), empty for a bearer token. A Verifier
+	// must report it: [Authenticate] then accepts the token only with the
+	// DPoP scheme and a proof by that key, and never as a bearer token.
+	JKT string
 }
 
 // HasScope reports whether the token was granted scope. Scope tokens are
@@ -73,6 +78,9 @@ type infoContext struct {
 	context.Context
 	info TokenInfo
 	resp *responder
+	// dpop says the token came with the DPoP scheme, so that refusals
+	// behind Authenticate challenge with DPoP.
+	dpop bool
 }
 
 // Value returns the infoContext itself for tokenInfoKey and asks the parent
