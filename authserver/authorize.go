@@ -396,13 +396,13 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, params url.Value
 func (s *Server) proceed(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool) {
 	ctx := r.Context()
 	none := slices.Contains(req.Prompt, promptNone)
-	switch fit, why := fitClientSession(req, client, sess, signedIn, returned, time.Now()); {
+	switch fit, why := fitClientSession(req, client, sess, signedIn, returned, time.Now(), s.subjectMatcher(client)); {
 	case fit == sessionFits:
 	case none || (returned && fit == sessionStale):
 		s.refuseRequest(w, r, req, client, oauthError(CodeLoginRequired, why))
 		return
 	default:
-		s.loginNeeded(w, r, req, fit == sessionStale)
+		s.loginNeeded(w, r, req, fit == sessionStale, SubjectType(client.SubjectType) == SubjectPairwise)
 		return
 	}
 	subject := sess.Subject
@@ -483,10 +483,11 @@ func (s *Server) session(r *http.Request) (Session, bool) {
 // loginNeeded sends the browser to the host's login page with the address
 // that resumes the request, the one that cancels it, and what the request
 // asks of the sign-in (loginParams; again: the signed-in user must
-// authenticate again).
-func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest, again bool) {
+// authenticate again; pairwise: the client sees pairwise subjects, so the
+// user it names is not passed on).
+func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.AuthRequest, again, pairwise bool) {
 	resume := mountPrefix(r) + s.cfg.Paths.Authorize + "?request_id=" + url.QueryEscape(req.ID)
-	q := loginParams(req, again)
+	q := loginParams(req, again, pairwise)
 	q.Set("return_to", resume)
 	q.Set("cancel_to", resume+"&cancel=1")
 	pageHeaders(w.Header())

@@ -280,7 +280,9 @@ type Browser struct {
 	//     and "select_account" when the client asked that the user choose
 	//     an account; space-separated.
 	//   - "subject": the user the request names (by id_token_hint or the
-	//     sub of its claims request); no other may answer it.
+	//     sub of its claims request); no other may answer it. It is not
+	//     sent for a client with pairwise subjects, whose sub values the
+	//     host cannot read (OpenID Connect Core §8.1).
 	//   - "login_hint", "acr_values" (with the acr values of the claims
 	//     request) and "ui_locales", as the client sent them.
 	//

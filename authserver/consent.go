@@ -124,7 +124,7 @@ func (s *Server) ConsentHandler() http.Handler {
 			s.redirectErrorStatus(w, r, redirectFor(req, client), oauthError(CodeAccessDenied, "the user denied the request"), http.StatusSeeOther)
 			return
 		}
-		if fit, why := fitSession(req, sess, signedIn, true, time.Now()); fit != sessionFits {
+		if fit, why := fitClientSession(req, client, sess, signedIn, true, time.Now(), s.subjectMatcher(client)); fit != sessionFits {
 			// Time passed on the page: the sign-in grew too old for
 			// max_age, say.
 			s.redirectErrorStatus(w, r, redirectFor(req, client), oauthError(CodeLoginRequired, why), http.StatusSeeOther)

@@ -117,12 +117,14 @@ const (
 //     AuthTime is unknown, or for acr as essential with values that the
 //     session's ACR is not one of;
 //   - the request names a user (id_token_hint, or sub in the claims
-//     request) and another one is signed in.
+//     request) and another one is signed in; names says whether the sub
+//     the client sent names the local subject (for a pairwise client the
+//     sub is the client's own value, Core §8.1).
 //
 // prompt=select_account sends a fresh request to the host's login page.
 // returned is true when the browser comes back from the login page, and at
 // the consent form's POST.
-func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, now time.Time) (fit sessionFit, why string) {
+func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, now time.Time, names func(sub, local string) bool) (fit sessionFit, why string) {
 	if !signedIn {
 		return sessionNone, "the user is not signed in"
 	}
@@ -133,7 +135,7 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 		return sessionStale, "the client asked the user to sign in again"
 	case slices.Contains(req.Prompt, promptLogin) && !authTime.After(req.CreatedAt):
 		return sessionStale, "the user did not sign in again after the request began"
-	case req.RequiredSubject != "" && sess.Subject != req.RequiredSubject:
+	case req.RequiredSubject != "" && !names(req.RequiredSubject, sess.Subject):
 		return sessionStale, "another user is signed in than the request names"
 	case req.MaxAge > 0 && authTime.IsZero():
 		return sessionStale, "the session does not say when the user signed in, which max_age needs"
@@ -153,8 +155,8 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 // client's require_auth_time (OpenID Connect Registration §2): its ID
 // Tokens always carry auth_time, so a session that does not say when the
 // user authenticated must sign in again, as for max_age.
-func fitClientSession(req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool, now time.Time) (sessionFit, string) {
-	fit, why := fitSession(req, sess, signedIn, returned, now)
+func fitClientSession(req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool, now time.Time, names func(sub, local string) bool) (sessionFit, string) {
+	fit, why := fitSession(req, sess, signedIn, returned, now, names)
 	if fit == sessionFits && authTimeMissing(client, sess) {
 		return sessionStale, whyAuthTimeMissing
 	}
@@ -174,7 +176,7 @@ func authTimeMissing(client store.Client, sess Session) bool {
 // loginParams are the query parameters of the host's login page beyond
 // return_to and cancel_to (see Browser.LoginURL): what the request asks of
 // the sign-in. again says the signed-in user must authenticate again.
-func loginParams(req store.AuthRequest, again bool) url.Values {
+func loginParams(req store.AuthRequest, again, pairwise bool) url.Values {
 	q := url.Values{}
 	var prompt []string
 	if again || slices.Contains(req.Prompt, promptLogin) {
@@ -189,9 +191,15 @@ func loginParams(req store.AuthRequest, again bool) url.Values {
 			acr = append(acr, v)
 		}
 	}
+	subject := req.RequiredSubject
+	if pairwise {
+		// The client's own value for the user, which the host cannot map
+		// back (Core §8.1): no hint for the login page.
+		subject = ""
+	}
 	for k, v := range map[string]string{
 		"prompt":     strings.Join(prompt, " "),
-		"subject":    req.RequiredSubject,
+		"subject":    subject,
 		"login_hint": req.LoginHint,
 		"acr_values": strings.Join(acr, " "),
 		"ui_locales": strings.Join(req.UILocales, " "),

@@ -74,6 +74,11 @@ func (s *Server) subjectNames(c store.Client, sub, local string) bool {
 	return err == nil && local != "" && hmac.Equal([]byte(want), []byte(sub))
 }
 
+// subjectMatcher returns subjectNames for client c, as fitSession asks it.
+func (s *Server) subjectMatcher(c store.Client) func(sub, local string) bool {
+	return func(sub, local string) bool { return s.subjectNames(c, sub, local) }
+}
+
 // clientSector returns the sector identifier of a pairwise client (Core
 // §8.1): its SectorIdentifier, else the host of its redirect URIs, which
 // RegisterClient requires to be one.

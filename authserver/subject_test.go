@@ -202,3 +202,37 @@ func TestPairwiseRecordWithoutKeyFailsClosed(t *testing.T) {
 	got := postForm(t, srv, "/oauth/token", codeForm(code, testVerifier), basic(rpID, rpSecret))
 	assertOAuthError(t, got, http.StatusInternalServerError, "server_error")
 }
+
+// An id_token_hint of a pairwise client names the user by the client's
+// own sub: the signed-in user it names may answer, another is sent to sign
+// in again, and the host's login page is not given the pairwise value.
+func TestPairwiseIDTokenHintAtAuthorization(t *testing.T) {
+	host := &testHost{}
+	srv, _, _ := newOIDCServer(t, func(c *authserver.Config) {
+		c.Browser.Session = host.session
+		c.OpenID.PairwiseKey = pairwiseKey
+	})
+	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "pw-a1", Secret: pwSecret,
+		SubjectType: authserver.SubjectPairwise, Scopes: rpScopes, RedirectURIs: []string{testRedirect},
+		GrantTypes: grants("authorization_code")}))
+	c := newInproc(t, srv)
+	claims := hintClaims(wantPairwise("app.example.com", "user-alice"))
+	claims["aud"], claims["azp"] = "pw-a1", "pw-a1"
+	query := authorizeQuery(url.Values{"client_id": {"pw-a1"}, "scope": {"openid"}, "nonce": {"n-1"},
+		"id_token_hint": {mintIDToken(t, oidcRSAKey(), claims)}})
+
+	host.signInNow("user-alice")
+	rec := c.authorize(query)
+	require.Equal(t, http.StatusOK, rec.Code, "the hint's user is signed in: the consent page, %s", rec.Header().Get("Location"))
+
+	host.signInNow("user-bob")
+	assert.Equal(t, url.Values{"prompt": {"login"}}, withoutReturn(loginPage(t, c.authorize(query))))
+
+	// Alice's local subject is not what pw-a1 knows her by.
+	host.signInNow("user-alice")
+	local := hintClaims("user-alice")
+	local["aud"], local["azp"] = "pw-a1", "pw-a1"
+	query = authorizeQuery(url.Values{"client_id": {"pw-a1"}, "scope": {"openid"}, "nonce": {"n-1"},
+		"id_token_hint": {mintIDToken(t, oidcRSAKey(), local)}})
+	assert.Equal(t, url.Values{"prompt": {"login"}}, withoutReturn(loginPage(t, c.authorize(query))))
+}
