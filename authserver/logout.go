@@ -171,7 +171,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, lr logoutReq
 // after a POST), or the signed-out page.
 func (s *Server) afterLogout(w http.ResponseWriter, r *http.Request, lr logoutRequest) {
 	if lr.redirectURI == "" {
-		s.renderPage(w, r, http.StatusOK, s.signedOutTmpl, s.logoutPage(r, lr, Session{}))
+		page := s.logoutPage(r, lr, Session{})
+		setLanguageHeaders(w.Header(), page.Lang)
+		s.renderPage(w, r, http.StatusOK, s.signedOutTmpl, page)
 		return
 	}
 	to := lr.redirectURI

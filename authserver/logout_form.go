@@ -111,6 +111,7 @@ func (s *Server) askLogout(w http.ResponseWriter, r *http.Request, lr logoutRequ
 			page.Fields = append(page.Fields, LogoutField{Name: f, Value: v})
 		}
 	}
+	setLanguageHeaders(w.Header(), page.Lang)
 	s.renderPage(w, r, http.StatusOK, s.logoutTmpl, page)
 }
 

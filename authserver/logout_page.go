@@ -28,49 +28,20 @@ type LogoutPage struct {
 	Action    string
 	Fields    []LogoutField
 	CSRFToken string
-	// Text is the built-in page's wording.
-	Text LogoutText
+	// Lang is the page's language (see [PageTexts] and Config.Browser),
+	// chosen from UILocales, else the browser's Accept-Language, else
+	// Browser.DefaultLanguage; Texts are its words.
+	Lang  string
+	Texts PageTexts
 }
 
 // LogoutField is a hidden field of the logout form.
 type LogoutField struct{ Name, Value string }
 
-// LogoutText is the wording of the built-in logout pages, kept in one
-// place so that it can be translated.
-type LogoutText struct {
-	// Lang is the pages' language tag (BCP 47).
-	Lang string
-	// ConfirmTitle, ConfirmQuestion, SignedInAs, RequestedBy and
-	// ConfirmButton are the logout page's title, question, the labels
-	// before the user and the client, and the button.
-	ConfirmTitle    string
-	ConfirmQuestion string
-	SignedInAs      string
-	RequestedBy     string
-	ConfirmButton   string
-	// SignedOutTitle and SignedOutBody are the signed-out page's title and
-	// text.
-	SignedOutTitle string
-	SignedOutBody  string
-}
-
-// logoutTextEnglish is the English wording of the built-in logout pages.
-func logoutTextEnglish() LogoutText {
-	return LogoutText{
-		Lang:            "en",
-		ConfirmTitle:    "Sign out?",
-		ConfirmQuestion: "Do you want to sign out?",
-		SignedInAs:      "Signed in as",
-		RequestedBy:     "Asked by",
-		ConfirmButton:   "Sign out",
-		SignedOutTitle:  "Signed out",
-		SignedOutBody:   "You are signed out. You may close this window.",
-	}
-}
-
 // logoutPage returns the page data for lr and the signed-in user sess.
 func (s *Server) logoutPage(r *http.Request, lr logoutRequest, sess Session) LogoutPage {
-	page := LogoutPage{Subject: sess.Subject, UILocales: lr.uiLocales, Text: logoutTextEnglish()}
+	page := LogoutPage{Subject: sess.Subject, UILocales: lr.uiLocales}
+	page.Lang, page.Texts = s.pageLocale(r, lr.uiLocales)
 	if lr.known {
 		page.ClientID, page.ClientName = lr.client.ID, lr.client.Name
 		if page.ClientName == "" {
@@ -88,12 +59,12 @@ func (s *Server) logoutPage(r *http.Request, lr logoutRequest, sess Session) Log
 func logoutTemplates(o OpenID) (confirm, signedOut *template.Template, err error) {
 	confirm, signedOut = o.LogoutTemplate, o.SignedOutTemplate
 	if confirm == nil {
-		if confirm, err = template.ParseFS(templateFS, "templates/logout.html"); err != nil {
+		if confirm, err = template.ParseFS(templateFS, "templates/logout.html", "templates/style.html"); err != nil {
 			return nil, nil, err
 		}
 	}
 	if signedOut == nil {
-		if signedOut, err = template.ParseFS(templateFS, "templates/logout_done.html"); err != nil {
+		if signedOut, err = template.ParseFS(templateFS, "templates/logout_done.html", "templates/style.html"); err != nil {
 			return nil, nil, err
 		}
 	}

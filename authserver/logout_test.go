@@ -297,7 +297,7 @@ func TestLogoutMethodNotAllowed(t *testing.T) {
 
 // The host's templates replace the built-in pages, and receive ui_locales.
 func TestLogoutHostTemplates(t *testing.T) {
-	confirm := template.Must(template.New("c").Parse(`ask {{.Subject}} {{range .UILocales}}[{{.}}]{{end}} {{.Text.ConfirmButton}}`))
+	confirm := template.Must(template.New("c").Parse(`ask {{.Subject}} {{range .UILocales}}[{{.}}]{{end}} {{.Lang}} {{.Texts.LogoutButton}}`))
 	done := template.Must(template.New("d").Parse(`bye {{range .UILocales}}[{{.}}]{{end}}`))
 	srv, _, _ := newLogoutServer(t, func(c *authserver.Config) {
 		c.OpenID.LogoutTemplate, c.OpenID.SignedOutTemplate = confirm, done
@@ -305,7 +305,7 @@ func TestLogoutHostTemplates(t *testing.T) {
 	b := newRPBrowser(t, srv)
 	resp, page := b.do(http.MethodGet, logoutPath(url.Values{"ui_locales": {"id en"}}), nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, "ask user-alice [id][en] Sign out", page)
+	assert.Equal(t, "ask user-alice [id][en] id Keluar", page)
 	resp, page = newBrowser(t, srv).do(http.MethodGet, logoutPath(url.Values{"ui_locales": {"id"}}), nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "bye [id]", page)

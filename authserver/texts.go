@@ -15,7 +15,7 @@ const (
 )
 
 // PageTexts are the words of the pages the server renders (the consent,
-// error and form_post pages), in one language. Every field is plain text:
+// error, form_post and logout pages), in one language. Every field is plain text:
 // the templates escape it, so it cannot carry markup. In ConsentTitle and
 // ConsentHeading, "{client}" stands for the client's registered name (see
 // [ConsentPage.Fill]).
@@ -86,6 +86,20 @@ type PageTexts struct {
 	FormPostNoScript string
 	// Continue is that page's button; "Continue".
 	Continue string
+
+	// LogoutTitle, LogoutQuestion, LogoutRequestedBy and LogoutButton are
+	// the logout confirmation page's title, question, the label before the
+	// client that asked, and its button (OpenID Connect RP-Initiated
+	// Logout 1.0 §2); "Sign out?", "Do you want to sign out?", "Asked by",
+	// "Sign out". It shows SignedInAs before the user.
+	LogoutTitle       string
+	LogoutQuestion    string
+	LogoutRequestedBy string
+	LogoutButton      string
+	// SignedOutTitle and SignedOutBody are the signed-out page's title and
+	// text; "Signed out", "You are signed out. You may close this window.".
+	SignedOutTitle string
+	SignedOutBody  string
 }
 
 // builtinTexts are the texts of the built-in languages.
@@ -113,6 +127,13 @@ func builtinTexts() map[string]PageTexts {
 			FormPostTitle:    "Returning to the application",
 			FormPostNoScript: "JavaScript is turned off. Press Continue to return to the application.",
 			Continue:         "Continue",
+
+			LogoutTitle:       "Sign out?",
+			LogoutQuestion:    "Do you want to sign out?",
+			LogoutRequestedBy: "Asked by",
+			LogoutButton:      "Sign out",
+			SignedOutTitle:    "Signed out",
+			SignedOutBody:     "You are signed out. You may close this window.",
 		},
 		LanguageIndonesian: {
 			ConsentTitle:     "Izinkan {client}?",
@@ -136,6 +157,13 @@ func builtinTexts() map[string]PageTexts {
 			FormPostTitle:    "Kembali ke aplikasi",
 			FormPostNoScript: "JavaScript dinonaktifkan. Tekan Lanjutkan untuk kembali ke aplikasi.",
 			Continue:         "Lanjutkan",
+
+			LogoutTitle:       "Keluar?",
+			LogoutQuestion:    "Apakah Anda ingin keluar?",
+			LogoutRequestedBy: "Diminta oleh",
+			LogoutButton:      "Keluar",
+			SignedOutTitle:    "Anda telah keluar",
+			SignedOutBody:     "Anda telah keluar. Anda boleh menutup jendela ini.",
 		},
 	}
 }
