@@ -427,7 +427,8 @@ type OpenID struct {
 	// one the token endpoint never calls it. It returns the values it has
 	// and leaves out names it has none for (Core §5.3.2); keys it returns
 	// that were not asked for are dropped, and "sub" is always the token's
-	// subject. An error answers the request with server_error and is
+	// subject as its client knows it (pairwise subjects, Core §8.1). An
+	// error answers the request with server_error and is
 	// logged. Required with Enabled.
 	Claims func(ctx context.Context, subject string, names []string) (map[string]any, error)
 

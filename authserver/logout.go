@@ -133,6 +133,11 @@ func (s *Server) parseLogout(r *http.Request, params url.Values) (logoutRequest,
 		}
 		lr.hintSubject = c.Subject
 	}
+	if clientID == "" && params.Get("post_logout_redirect_uri") != "" {
+		// §2: the URI must come with id_token_hint or client_id, the
+		// client whose registration it is checked against.
+		return lr, oauthError(CodeInvalidRequest, "post_logout_redirect_uri needs client_id or id_token_hint")
+	}
 	if clientID != "" {
 		client, err := s.store.Client(r.Context(), clientID)
 		switch {

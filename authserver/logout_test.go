@@ -117,6 +117,7 @@ func TestLogoutRefusesBadHints(t *testing.T) {
 		{"a hint of an unknown client", url.Values{"id_token_hint": {mintIDToken(t, oidcRSAKey(), unknownAud)}}, "unknown client"},
 		{"a hint of two audiences without client_id", url.Values{"id_token_hint": {mintIDToken(t, oidcRSAKey(), twoAud)}}, "id_token_hint has several audiences: send client_id"},
 		{"an unknown client_id", url.Values{"client_id": {"no-such-client"}, "post_logout_redirect_uri": {rpLogoutURI}}, "unknown client"},
+		{"a post_logout_redirect_uri of no client", url.Values{"post_logout_redirect_uri": {rpLogoutURI}}, "post_logout_redirect_uri needs client_id or id_token_hint"},
 		{"a repeated state", url.Values{"client_id": {rpID}, "state": {"a", "b"}}, "a parameter is repeated"},
 		{"a state with a control character", url.Values{"client_id": {rpID}, "state": {"a\nb"}}, "malformed state"},
 		{"ui_locales too long", url.Values{"client_id": {rpID}, "ui_locales": {strings.Repeat("id ", 400)}}, "ui_locales is malformed or too long"},
@@ -189,16 +190,12 @@ func TestLogoutNeverRedirectsToAnUnregisteredURI(t *testing.T) {
 	}
 	assert.Equal(t, []string{"user-alice", "user-alice", "user-alice"}, ends.subjects())
 
-	// Without client_id or a hint no URI is the client's.
+	// Without client_id or a hint no URI is the client's: the request is
+	// refused (§2) and nobody is signed out.
 	b.signIn("user-alice")
 	resp, page := b.do(http.MethodGet, logoutPath(url.Values{"post_logout_redirect_uri": {rpLogoutURI}}), nil)
-	require.Equal(t, http.StatusOK, resp.StatusCode, page)
-	form := logoutForm(t, page)
-	assert.Empty(t, form.Get("post_logout_redirect_uri"))
-	assert.NotContains(t, page, `id="client"`)
-	resp, page = b.do(http.MethodPost, "/oauth/logout", form)
-	assertSignedOutPage(t, resp, page)
-	assert.Len(t, ends.calls, 4)
+	assertErrorPage(t, resp, page, http.StatusBadRequest, authserver.CodeInvalidRequest, "post_logout_redirect_uri needs client_id or id_token_hint")
+	assert.Len(t, ends.calls, 3)
 }
 
 // Nobody signed in: nothing to end, and the browser still goes to the

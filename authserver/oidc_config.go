@@ -34,7 +34,8 @@ var standardScopeClaims = map[string][]string{
 // protocolClaims are the claims of an ID Token that the server sets
 // itself (OpenID Connect Core §2, §3.1.3.6, §3.3.2.11; Front-Channel
 // Logout §3). No scope releases them from the host: sub is always the
-// grant's subject, and the rest describe the token or the sign-in.
+// grant's subject as the client knows it (pairwise, Core §8.1), and the
+// rest describe the token or the sign-in.
 var protocolClaims = []string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce",
 	"acr", "amr", "azp", "at_hash", "c_hash", "sid",

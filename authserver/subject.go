@@ -21,9 +21,14 @@ const (
 	// value for the same user everywhere. The zero value means it.
 	SubjectPublic SubjectType = "public"
 	// SubjectPairwise gives the client a sub derived from the host's
-	// subject and the client's sector (Core §8.1), so that clients of
-	// different sectors cannot tell they serve the same user. It needs
-	// Config.OpenID.PairwiseKey.
+	// subject and the client's sector (Core §8.1) in its ID Tokens and
+	// UserInfo responses, so that clients of different sectors cannot
+	// match their users by sub. It needs Config.OpenID.PairwiseKey.
+	// Access tokens keep the host's subject for the host's resource
+	// servers, so a client that reads its own JWT access tokens, or
+	// introspects its own tokens, sees the host's subject: give pairwise
+	// clients opaque access tokens and keep introspection to resource
+	// servers (Hooks.CanIntrospect) when that matters.
 	SubjectPairwise SubjectType = "pairwise"
 )
 
@@ -130,13 +135,20 @@ func (s *Server) checkClientSubject(p *problems, c Client) {
 		return
 	}
 	hosts := map[string]bool{}
+	shared := false
 	for _, u := range c.RedirectURIs {
-		hosts[sectorHost(u)] = true
+		h := sectorHost(u)
+		hosts[h] = true
+		shared = shared || h == "" || isLoopbackHost(h)
 	}
 	switch {
+	case shared:
+		// Every native app on a loopback or private-use-scheme URI would
+		// share one sector, and so one sub per user.
+		p.add("SectorIdentifier", "is required for a pairwise client with a loopback or host-less redirect URI: such URIs name no sector of the client's own (OpenID Connect Core §8.1)")
 	case len(hosts) == 0:
 		p.add("SectorIdentifier", "is required for a pairwise client without redirect URIs: there is no host to derive sub for (OpenID Connect Core §8.1)")
-	case len(hosts) > 1 || hosts[""]:
+	case len(hosts) > 1:
 		p.add("SectorIdentifier", "is required for a pairwise client whose redirect URIs span several hosts (OpenID Connect Core §8.1)")
 	}
 }

@@ -168,6 +168,12 @@ func TestPairwiseRegistration(t *testing.T) {
 		{"no key", plain, base(func(*authserver.Client) {}), "SubjectType", "pairwise needs Config.OpenID.PairwiseKey"},
 		{"redirect URIs on two hosts", srv, base(func(c *authserver.Client) { c.RedirectURIs = append(c.RedirectURIs, pwOtherRedirect) }),
 			"SectorIdentifier", "is required for a pairwise client whose redirect URIs span several hosts (OpenID Connect Core §8.1)"},
+		{"a loopback redirect URI", srv, base(func(c *authserver.Client) {
+			c.ApplicationType, c.RedirectURIs = authserver.ApplicationNative, []string{"http://127.0.0.1/cb"}
+		}), "SectorIdentifier", "is required for a pairwise client with a loopback or host-less redirect URI: such URIs name no sector of the client's own (OpenID Connect Core §8.1)"},
+		{"a private-use scheme redirect URI", srv, base(func(c *authserver.Client) {
+			c.ApplicationType, c.RedirectURIs = authserver.ApplicationNative, []string{"com.example.app:/callback"}
+		}), "SectorIdentifier", "is required for a pairwise client with a loopback or host-less redirect URI: such URIs name no sector of the client's own (OpenID Connect Core §8.1)"},
 		{"no redirect URIs", srv, base(func(c *authserver.Client) { c.RedirectURIs, c.GrantTypes = nil, nil }),
 			"SectorIdentifier", "is required for a pairwise client without redirect URIs: there is no host to derive sub for (OpenID Connect Core §8.1)"},
 		{"a sector that is a URL", srv, base(func(c *authserver.Client) { c.SectorIdentifier = "https://app.example.com/" }),
