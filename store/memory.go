@@ -33,11 +33,11 @@ const maxCacheTTL = 100 * 365 * 24 * time.Hour
 // Codes and access tokens are one entry each. Every read compares the
 // record's exact ExpiresAt with [time.Now], so an expired record is
 // unreadable at once; a janitor reclaims its memory within one cleanup
-// interval. Each kind of record is split into 512 go-cache shards by a
+// interval. Each kind of record is split into 1,024 go-cache shards by a
 // seeded hash of its key, and the janitor sweeps one shard at a time
 // (go-cache's DeleteExpired) under that shard's lock alone, spreading a pass
 // over the whole interval: a request waits for expiry work at most one
-// shard's sweep, about a millisecond at three million entries. Call
+// shard's sweep, under a millisecond at three million entries. Call
 // [Memory.Close] to stop the janitor when the store is no longer needed.
 //
 // Every method checks expiry against the time it was called, not the time it
@@ -66,8 +66,8 @@ type Memory struct {
 	stopOnce sync.Once
 }
 
-// NewMemory returns an empty Memory whose janitor runs every
-// [DefaultCleanupInterval].
+// NewMemory returns an empty Memory whose janitor passes over every record
+// once every [DefaultCleanupInterval].
 func NewMemory() *Memory {
 	return NewMemoryWithCleanup(DefaultCleanupInterval)
 }
