@@ -24,10 +24,11 @@ func TestShardsSpreadKeys(t *testing.T) {
 	const keys = 100 * shardCount
 	for i := range keys {
 		k := shardTestHash(i)
-		if s.shard(k) != s.shard(k) {
+		sh := s.shard(k)
+		if again := s.shard(k); again != sh {
 			t.Fatalf("key %d maps to two shards", i)
 		}
-		used[s.shard(k)]++
+		used[sh]++
 	}
 	if len(used) != shardCount {
 		t.Errorf("%d keys used %d of %d shards", keys, len(used), shardCount)
