@@ -60,7 +60,7 @@ type accessShape struct {
 // it is cleared by the next cleanup; tokens keep the shapes they point to.
 const maxShapes = 4096
 
-// shape returns the interned shape of a token. The caller holds m.mu.
+// shape returns the interned shape of a token.
 func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape {
 	key := make([]byte, 0, 64)
 	key = appendKeyPart(key, clientID)
@@ -71,10 +71,13 @@ func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape 
 	for _, s := range audience {
 		key = appendKeyPart(key, s)
 	}
-	if sh, ok := m.shapes[string(key)]; ok {
+	m.shapesMu.RLock()
+	sh, ok := m.shapes[string(key)]
+	m.shapesMu.RUnlock()
+	if ok {
 		return sh
 	}
-	sh := &accessShape{
+	sh = &accessShape{
 		clientID: clientID,
 		scopes:   slices.Clone(scopes),
 		audience: slices.Clone(audience),
@@ -84,6 +87,11 @@ func (m *Memory) shape(clientID string, scopes, audience []string) *accessShape 
 	}
 	if len(sh.audience) == 0 {
 		sh.audience = nil
+	}
+	m.shapesMu.Lock()
+	defer m.shapesMu.Unlock()
+	if interned, ok := m.shapes[string(key)]; ok {
+		return interned
 	}
 	if len(m.shapes) < maxShapes {
 		// Past the bound a shape is kept by its token alone, so that
@@ -113,8 +121,8 @@ func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	// The grant is read without a lock: a revocation after this check
+	// leaves the token saved but unreadable, as if it came first.
 	if t.GrantID != "" {
 		g, ok := m.liveGrant(t.GrantID, now)
 		if !ok {
@@ -124,10 +132,7 @@ func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
 			return fmt.Errorf("%w: access token outlives its grant", ErrInvalid)
 		}
 	}
-	if v, ok := m.access.Get(t.Hash); ok && now.UnixMicro() < v.(*accessEntry).expiresAt {
-		return ErrAlreadyExists
-	}
-	m.access.Set(t.Hash, &accessEntry{
+	e := &accessEntry{
 		text:       t.GrantID + t.Subject + t.JKT + string(t.Claims),
 		shape:      m.shape(t.ClientID, t.Scopes, t.Audience),
 		issuedAt:   t.IssuedAt.UnixMicro(),
@@ -135,18 +140,25 @@ func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
 		subjectLen: uint32(len(t.Subject)),
 		grantLen:   uint16(len(t.GrantID)),
 		jktLen:     uint16(len(t.JKT)),
-	}, d)
+	}
+	s := m.access.shard(t.Hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.c.Get(t.Hash); ok && now.UnixMicro() < v.(*accessEntry).expiresAt {
+		return ErrAlreadyExists
+	}
+	s.c.Set(t.Hash, e, d)
 	return nil
 }
 
 // AccessToken implements [AccessTokenStore].
 func (m *Memory) AccessToken(_ context.Context, hash string) (AccessToken, error) {
-	v, ok := m.access.Get(hash)
+	now := time.Now()
+	v, ok := m.access.get(hash)
 	if !ok {
 		return AccessToken{}, ErrNotFound
 	}
 	e := v.(*accessEntry)
-	now := time.Now()
 	if now.UnixMicro() >= e.expiresAt {
 		return AccessToken{}, ErrNotFound
 	}
@@ -171,8 +183,9 @@ func (m *Memory) AccessToken(_ context.Context, hash string) (AccessToken, error
 
 // DeleteAccessToken implements [AccessTokenStore].
 func (m *Memory) DeleteAccessToken(_ context.Context, hash string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.access.Delete(hash)
+	s := m.access.shard(hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Delete(hash)
 	return nil
 }

@@ -30,8 +30,8 @@ func (m *Memory) SaveCode(_ context.Context, c AuthCode) error {
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	// As in SaveAccessToken, a revocation after this check leaves the code
+	// saved but unreadable.
 	g, ok := m.liveGrant(c.GrantID, now)
 	if !ok {
 		return fmt.Errorf("%w: grant of the code", ErrNotFound)
@@ -40,16 +40,20 @@ func (m *Memory) SaveCode(_ context.Context, c AuthCode) error {
 		return fmt.Errorf("%w: code outlives its grant", ErrInvalid)
 	}
 	key := codeKey(c.GrantID, c.Hash)
-	if v, ok := m.codes.Get(key); ok && now.Before(v.(*codeEntry).rec.ExpiresAt) {
+	s := m.codes.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.c.Get(key); ok && now.Before(v.(*codeEntry).rec.ExpiresAt) {
 		return ErrAlreadyExists
 	}
-	m.codes.Set(key, &codeEntry{rec: c}, d)
+	s.c.Set(key, &codeEntry{rec: c}, d)
 	return nil
 }
 
-// readCode returns the live entry of a code whose grant is live at now.
-func (m *Memory) readCode(grantID, hash string, now time.Time) (*codeEntry, bool) {
-	v, ok := m.codes.Get(codeKey(grantID, hash))
+// readCode returns the live entry of the code stored under key whose grant
+// is live at now.
+func (m *Memory) readCode(key, grantID string, now time.Time) (*codeEntry, bool) {
+	v, ok := m.codes.get(key)
 	if !ok {
 		return nil, false
 	}
@@ -65,7 +69,7 @@ func (m *Memory) readCode(grantID, hash string, now time.Time) (*codeEntry, bool
 
 // Code implements [CodeStore].
 func (m *Memory) Code(_ context.Context, grantID, hash string) (AuthCode, error) {
-	e, ok := m.readCode(grantID, hash, time.Now())
+	e, ok := m.readCode(codeKey(grantID, hash), grantID, time.Now())
 	if !ok {
 		return AuthCode{}, ErrNotFound
 	}
@@ -77,10 +81,12 @@ func (m *Memory) Code(_ context.Context, grantID, hash string) (AuthCode, error)
 
 // ConsumeCode implements [CodeStore].
 func (m *Memory) ConsumeCode(_ context.Context, grantID, hash string) (AuthCode, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := time.Now()
-	e, ok := m.readCode(grantID, hash, now)
+	key := codeKey(grantID, hash)
+	s := m.codes.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := m.readCode(key, grantID, now)
 	if !ok {
 		return AuthCode{}, ErrNotFound
 	}
@@ -91,6 +97,6 @@ func (m *Memory) ConsumeCode(_ context.Context, grantID, hash string) (AuthCode,
 	if err != nil {
 		return AuthCode{}, ErrNotFound // unreachable: readCode found it live at now
 	}
-	m.codes.Set(codeKey(grantID, hash), &codeEntry{rec: e.rec, consumed: true}, d)
+	s.c.Set(key, &codeEntry{rec: e.rec, consumed: true}, d)
 	return e.rec, nil
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // grantEntry is a stored grant. Entries are never modified: a rotation or a
-// revocation stores a new one, so readers outside Memory.mu may hold them.
+// revocation stores a new one, so readers without the shard's lock may hold
+// them.
 type grantEntry struct {
 	g Grant
 	// revoked marks a tombstone, which keeps only the grant's ID and
@@ -20,7 +21,7 @@ type grantEntry struct {
 // liveGrant returns the entry of the grant with the given ID when it is
 // live at now: stored, not revoked and not expired.
 func (m *Memory) liveGrant(id string, now time.Time) (*grantEntry, bool) {
-	v, ok := m.grants.Get(id)
+	v, ok := m.grants.get(id)
 	if !ok {
 		return nil, false
 	}
@@ -44,14 +45,16 @@ func (m *Memory) SaveGrant(_ context.Context, g Grant) error {
 	if g.RefreshHash != "" && (g.RefreshExpiresAt.IsZero() || g.RefreshExpiresAt.After(g.ExpiresAt)) {
 		return fmt.Errorf("%w: refresh token outlives its grant", ErrInvalid)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	e := &grantEntry{g: cloneGrant(g)}
+	s := m.grants.shard(g.ID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	// go-cache's own expiry of an entry runs a little after ExpiresAt: an
 	// ID is judged free by the exact time, tombstones included.
-	if v, ok := m.grants.Get(g.ID); ok && now.Before(v.(*grantEntry).g.ExpiresAt) {
+	if v, ok := s.c.Get(g.ID); ok && now.Before(v.(*grantEntry).g.ExpiresAt) {
 		return ErrAlreadyExists
 	}
-	m.grants.Set(g.ID, &grantEntry{g: cloneGrant(g)}, d)
+	s.c.Set(g.ID, e, d)
 	return nil
 }
 
@@ -67,9 +70,10 @@ func (m *Memory) Grant(_ context.Context, id string) (Grant, error) {
 // RotateRefreshToken implements [GrantStore]. It replaces the grant's one
 // entry, so a grant takes the same memory after any number of rotations.
 func (m *Memory) RotateRefreshToken(_ context.Context, grantID, oldHash string, next RefreshState) (Grant, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := time.Now()
+	s := m.grants.shard(grantID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	e, ok := m.liveGrant(grantID, now)
 	if !ok {
 		return Grant{}, ErrNotFound
@@ -101,18 +105,19 @@ func (m *Memory) RotateRefreshToken(_ context.Context, grantID, oldHash string, 
 		rotated.RotatedAt = next.IssuedAt
 		rotated.RefreshCount++
 	}
-	m.grants.Set(grantID, &grantEntry{g: rotated}, d)
+	s.c.Set(grantID, &grantEntry{g: rotated}, d)
 	return cloneGrant(g), nil
 }
 
 // RevokeGrant implements [GrantStore]. The grant's entry becomes a
 // tombstone until its ExpiresAt; its codes and access tokens stay in memory
 // until they expire (never after the grant) but every read of them checks
-// the grant.
+// the grant, so RevokeGrant locks the grant's shard alone.
 func (m *Memory) RevokeGrant(_ context.Context, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := time.Now()
+	s := m.grants.shard(id)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	e, ok := m.liveGrant(id, now)
 	if !ok {
 		return nil
@@ -121,7 +126,7 @@ func (m *Memory) RevokeGrant(_ context.Context, id string) error {
 	if err != nil {
 		return nil // unreachable: the grant is live at now
 	}
-	m.grants.Set(id, &grantEntry{g: Grant{ID: id, ExpiresAt: e.g.ExpiresAt}, revoked: true}, d)
+	s.c.Set(id, &grantEntry{g: Grant{ID: id, ExpiresAt: e.g.ExpiresAt}, revoked: true}, d)
 	return nil
 }
 

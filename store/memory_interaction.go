@@ -27,34 +27,45 @@ func (m *Memory) SaveAuthRequest(_ context.Context, r AuthRequest) error {
 		return err
 	}
 	r = cloneAuthRequest(r)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending.Set(requestKey(r.ID), &r, d)
+	key := requestKey(r.ID)
+	s := m.pending.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Set(key, &r, d)
 	return nil
 }
 
 // AuthRequest implements [InteractionStore].
 func (m *Memory) AuthRequest(_ context.Context, id string) (AuthRequest, error) {
-	v, ok := m.pending.Get(requestKey(id))
+	return m.readAuthRequest(requestKey(id), time.Now())
+}
+
+// readAuthRequest returns a copy of the request stored under key if it is
+// live at now.
+func (m *Memory) readAuthRequest(key string, now time.Time) (AuthRequest, error) {
+	v, ok := m.pending.get(key)
 	if !ok {
 		return AuthRequest{}, ErrNotFound
 	}
 	r := v.(*AuthRequest)
-	if !time.Now().Before(r.ExpiresAt) {
+	if !now.Before(r.ExpiresAt) {
 		return AuthRequest{}, ErrNotFound
 	}
 	return cloneAuthRequest(*r), nil
 }
 
 // ConsumeAuthRequest implements [InteractionStore].
-func (m *Memory) ConsumeAuthRequest(ctx context.Context, id string) (AuthRequest, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, err := m.AuthRequest(ctx, id)
+func (m *Memory) ConsumeAuthRequest(_ context.Context, id string) (AuthRequest, error) {
+	now := time.Now()
+	key := requestKey(id)
+	s := m.pending.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := m.readAuthRequest(key, now)
 	if err != nil {
 		return AuthRequest{}, err
 	}
-	m.pending.Delete(requestKey(id))
+	s.c.Delete(key)
 	return r, nil
 }
 
@@ -68,20 +79,23 @@ func (m *Memory) SaveConsent(_ context.Context, c Consent) error {
 		return err
 	}
 	c.Scopes = slices.Clone(c.Scopes)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending.Set(consentKey(c.Subject, c.ClientID), &c, d)
+	key := consentKey(c.Subject, c.ClientID)
+	s := m.pending.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Set(key, &c, d)
 	return nil
 }
 
 // Consent implements [InteractionStore].
 func (m *Memory) Consent(_ context.Context, subject, clientID string) (Consent, error) {
-	v, ok := m.pending.Get(consentKey(subject, clientID))
+	now := time.Now()
+	v, ok := m.pending.get(consentKey(subject, clientID))
 	if !ok {
 		return Consent{}, ErrNotFound
 	}
 	c := *v.(*Consent)
-	if !time.Now().Before(c.ExpiresAt) {
+	if !now.Before(c.ExpiresAt) {
 		return Consent{}, ErrNotFound
 	}
 	c.Scopes = slices.Clone(c.Scopes)
@@ -90,9 +104,11 @@ func (m *Memory) Consent(_ context.Context, subject, clientID string) (Consent, 
 
 // DeleteConsent implements [InteractionStore].
 func (m *Memory) DeleteConsent(_ context.Context, subject, clientID string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending.Delete(consentKey(subject, clientID))
+	key := consentKey(subject, clientID)
+	s := m.pending.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Delete(key)
 	return nil
 }
 

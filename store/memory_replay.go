@@ -17,11 +17,12 @@ func (m *Memory) UseOnce(_ context.Context, key string, expiresAt time.Time) err
 	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if v, ok := m.once.Get(key); ok && now.Before(v.(time.Time)) {
+	s := m.once.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.c.Get(key); ok && now.Before(v.(time.Time)) {
 		return ErrReused
 	}
-	m.once.Set(key, expiresAt, d)
+	s.c.Set(key, expiresAt, d)
 	return nil
 }

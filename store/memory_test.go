@@ -19,9 +19,10 @@ func TestMemory(t *testing.T) {
 }
 
 // TestMemoryJanitorReclaimsExpired shows that expired records are unreadable
-// at once but hold memory until the janitor runs, which then reclaims every
-// kind of record. The bubble's fake clock makes the minutes pass without
-// waiting.
+// at once but hold memory until the janitor's pass reaches their shard,
+// which happens within one cleanup interval of their expiry and reclaims
+// every kind of record. The bubble's fake clock makes the minutes pass
+// without waiting.
 func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := store.NewMemoryWithCleanup(time.Minute)
@@ -54,7 +55,12 @@ func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 			t.Fatalf("Len() after saving = %d, want %d", got, all)
 		}
 
-		time.Sleep(45 * time.Second) // past the expiry, before the first tick
+		time.Sleep(29 * time.Second) // the janitor's sweeps so far found nothing expired
+		synctest.Wait()
+		if got := m.Len(); got != all {
+			t.Errorf("Len() before the records expired = %d, want %d", got, all)
+		}
+		time.Sleep(2 * time.Second) // past the expiry
 		synctest.Wait()
 		if _, err := m.Grant(ctx, "g1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Grant(g1) after it expired: got %v, want ErrNotFound", err)
@@ -62,14 +68,11 @@ func TestMemoryJanitorReclaimsExpired(t *testing.T) {
 		if _, err := m.AccessToken(ctx, "access"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AccessToken(access) after it expired: got %v, want ErrNotFound", err)
 		}
-		if got := m.Len(); got != all {
-			t.Errorf("Len() before the janitor ran = %d, want %d", got, all)
-		}
 
-		time.Sleep(30 * time.Second) // past the first tick at one minute
+		time.Sleep(time.Minute) // one full pass after the expiry
 		synctest.Wait()
 		if got := m.Len(); got != kept {
-			t.Errorf("Len() after the janitor ran = %d, want %d", got, kept)
+			t.Errorf("Len() one cleanup interval after the expiry = %d, want %d", got, kept)
 		}
 		if _, err := m.AccessToken(ctx, "long"); err != nil {
 			t.Errorf("AccessToken(long) after the janitor ran: %v", err)
