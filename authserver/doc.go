@@ -10,8 +10,12 @@
 //     §3.1), response_type code with PKCE (RFC 7636) and, when the server
 //     and the client both enable it, token (the implicit grant); with
 //     prompt and max_age (OpenID Connect Core §3.1.2.1) on every request,
-//     and response_mode form_post (OAuth 2.0 Form Post Response Mode).
+//     response_mode form_post (OAuth 2.0 Form Post Response Mode), a
+//     pushed request's request_uri (RFC 9126 §4) and dpop_jkt (RFC 9449
+//     §10).
 //   - POST /oauth/consent: the user's decision from the consent page.
+//   - POST /oauth/par: pushed authorization requests (RFC 9126), served
+//     with the authorization endpoint.
 //   - POST /oauth/token: the token endpoint (RFC 6749 §3.2) with the
 //     authorization_code, refresh_token, client_credentials and (opt-in)
 //     password grants.
@@ -25,6 +29,15 @@
 //   - GET and POST /oauth/userinfo: the UserInfo endpoint (Core §5.3).
 //   - GET /.well-known/openid-configuration: the same metadata as the
 //     OpenID Provider configuration (Discovery §4).
+//   - GET and POST /oauth/logout: the end_session_endpoint (RP-Initiated
+//     Logout 1.0 §2), with OpenID.EndSession.
+//
+// With OpenID.ResponseTypes the authorization endpoint also answers the
+// implicit and hybrid flows (Core §3.2, §3.3); Config.DPoP binds tokens
+// to a client's key (RFC 9449); clients may authenticate with
+// private_key_jwt (RFC 7523); the token, revocation and UserInfo
+// endpoints answer CORS for the origins of the calling client ([CORS]);
+// every page speaks English and Bahasa Indonesia ([PageTexts]).
 //
 // and, for the APIs kunci was specified from, unless [Compat] turns them
 // off: /consent-sso (Prakerja's authorization endpoint with client_name and
