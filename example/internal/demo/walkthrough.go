@@ -199,7 +199,7 @@ func writeFAPI(p *printer, base string, c ClientSpec, keyFile, challenge, verifi
 		"     -d response_type=code %s %s \\\n"+
 		"     -d state=fapi-state -d nonce=fapi-nonce -d code_challenge=%s -d code_challenge_method=S256\n",
 		endpoint(base, "/oauth/par"), auth, field("redirect_uri", c.RedirectURIs[0]), field("scope", c.Scope), challenge)
-	p.f("2. Within a minute, open this with the request_uri, sign in and allow (a request that\n"+
+	p.f("2. Within a minute, open this with the request_uri, sign in and allow (a request that\n" +
 		"   was not pushed is refused):\n")
 	p.f("   %s/oauth/authorize?client_id=%s&request_uri=REQUEST_URI\n", base, url.QueryEscape(c.ClientID))
 	p.f("3. Exchange the code with a new assertion:\n")
