@@ -29,6 +29,10 @@ const FAPIClientID = "fapi-client"
 // assertion (RFC 7523 §2.2).
 const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
+// fapiSector is the sector identifier of the FAPI-style client's pairwise
+// subjects (OpenID Connect Core §8.1).
+const fapiSector = "fapi.demo.example"
+
 // assertionLifetime is how long a client assertion made by
 // [ClientAssertion] is valid: long enough to paste a curl line, well under
 // the five minutes the server accepts.
@@ -61,7 +65,8 @@ func NewClientKey() (jose.JSONWebKey, error) {
 // private_key_jwt against the public half of key, given inline as jwks
 // with token_endpoint_auth_signing_alg ES256, that must use pushed
 // authorization requests, gets pairwise subjects (OpenID Connect Core
-// §8.1) and may be signed out to /signed-out.
+// §8.1) for the sector fapi.demo.example (its loopback redirect URI names
+// no sector of its own) and may be signed out to /signed-out.
 func FAPIClient(issuer string, key jose.JSONWebKey) (ClientSpec, error) {
 	if key.IsPublic() || !key.Valid() {
 		return ClientSpec{}, errors.New("demo: FAPI client: the key must be a valid private key")
@@ -83,6 +88,7 @@ func FAPIClient(issuer string, key jose.JSONWebKey) (ClientSpec, error) {
 		TokenEndpointAuthSigningAlg:        string(jose.ES256),
 		RequirePushedAuthorizationRequests: true,
 		SubjectType:                        string(authserver.SubjectPairwise),
+		SectorIdentifier:                   fapiSector,
 		PostLogoutRedirectURIs:             []string{base + "/signed-out"},
 	}, nil
 }
