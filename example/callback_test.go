@@ -156,7 +156,7 @@ var (
 func TestWalkthroughOpenIDSignIn(t *testing.T) {
 	e := newEnv(t, nil)
 	var out strings.Builder
-	require.NoError(t, demo.WriteWalkthrough(&out, e.base, e.app.Data()))
+	require.NoError(t, demo.WriteWalkthrough(&out, e.base, e.app.Data(), ""))
 	_, section, ok := strings.Cut(out.String(), "== OpenID Connect sign-in (nuid-web) ==\n")
 	require.True(t, ok, out.String())
 	section, _, _ = strings.Cut(section, "\n== ")

@@ -4,14 +4,21 @@
 // clients and users (package demo). It prints the clients, the users and a
 // walkthrough with fresh PKCE values at start.
 //
-//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-compat LIST] [-v]
+//	go run ./example [-addr 127.0.0.1:8080] [-issuer URL] [-clients FILE] [-compat LIST] [-pairwise-key HEX] [-v]
 //
 // -clients reads {"clients": [...], "users": [...]}: clients in RFC 7591
 // metadata names (client_id, client_secret, client_name, redirect_uris,
-// grant_types, response_types, scope, token_endpoint_auth_method), OpenID
-// Connect Registration §2 names (application_type,
-// id_token_signed_response_alg: RS256 or ES256, default_max_age in
-// seconds), plus login_uri, pkce_optional and resources; users with
+// grant_types, response_types, scope, token_endpoint_auth_method among
+// client_secret_basic, client_secret_post, private_key_jwt and none, jwks
+// as an inline JSON object, jwks_uri), OpenID Connect Registration §2 names
+// (application_type, id_token_signed_response_alg: RS256 or ES256,
+// default_max_age in seconds, subject_type: public or pairwise,
+// token_endpoint_auth_signing_alg), RP-Initiated Logout's
+// post_logout_redirect_uris, RFC 9126's
+// require_pushed_authorization_requests, plus login_uri, pkce_optional,
+// resources and sector_identifier (the demo's name for the host a
+// pairwise sub is derived for; sector_identifier_uri is not supported and
+// is an error); users with
 // username, password, name, email, phone and claims, an object of other
 // OpenID Connect Core §5.1 claims (given_name, picture, email_verified,
 // address, ...). Any other field is an error. -compat turns on the seed

@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	clients := fs.String("clients", "", `JSON file {"clients": [...], "users": [...]} replacing the demo data`)
 	verbose := fs.Bool("v", false, "log requests the server refuses, at debug level, to stderr")
 	compatList := fs.String("compat", "", "comma-separated seed behaviours to turn on: "+compatUsage)
+	pairwiseHex := fs.String("pairwise-key", os.Getenv(pairwiseKeyEnv),
+		"hex secret (at least 64 digits) pairwise subjects are derived with (default $"+pairwiseKeyEnv+", else fresh per run)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, "usage: example [flags]")
@@ -48,6 +50,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("example: unexpected arguments %q", fs.Args())
 	}
 	compat, err := parseCompat(*compatList)
+	if err != nil {
+		return err
+	}
+	pairwiseKey, err := parsePairwiseKey(*pairwiseHex)
 	if err != nil {
 		return err
 	}
@@ -68,6 +74,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *issuer == "" {
 		*issuer = "http://" + issuerHost(ln.Addr())
 	}
+	keyFile := ""
+	if data == nil {
+		d, file, remove, err := defaultDataWithFAPIClient(*issuer)
+		if err != nil {
+			return err
+		}
+		defer remove()
+		data, keyFile = &d, file
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -77,6 +92,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		Data:   data,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Compat: compat,
+
+		PairwiseKey: pairwiseKey,
 	})
 	if err != nil {
 		return err
@@ -87,7 +104,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *compatList != "" {
 		fmt.Fprintf(stdout, "compatibility behaviours: %s\n\n", *compatList)
 	}
-	if err := demo.WriteWalkthrough(stdout, app.Issuer(), app.Data()); err != nil {
+	if err := demo.WriteWalkthrough(stdout, app.Issuer(), app.Data(), keyFile); err != nil {
 		return fmt.Errorf("example: %w", err)
 	}
 

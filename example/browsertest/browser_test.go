@@ -77,8 +77,9 @@ func chromiumPath(t *testing.T) string {
 // forms it keeps) and a form page /test/post (see [postPage]) on the same
 // server, so the browser never loads anything but this server.
 type site struct {
-	base     string
-	redirect string
+	base      string
+	redirect  string
+	loggedOut string // the test client's post_logout_redirect_uri
 
 	mu    sync.Mutex
 	posts []url.Values // forms POSTed to the redirect URI (response_mode=form_post)
@@ -136,10 +137,11 @@ func newSite(t *testing.T) *site {
 		ResponseTypes:           []string{"code"},
 		Scope:                   "basic_info phone openid",
 		TokenEndpointAuthMethod: "none",
+		PostLogoutRedirectURIs:  []string{base + "/test/loggedout"},
 	})
 	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &data})
 	require.NoError(t, err)
-	s := &site{base: base, redirect: base + "/test/cb"}
+	s := &site{base: base, redirect: base + "/test/cb", loggedOut: base + "/test/loggedout"}
 	done := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, `<!doctype html><title>callback</title><p id="done">callback reached</p>`)
@@ -159,6 +161,10 @@ func newSite(t *testing.T) *site {
 		s.posts = append(s.posts, r.PostForm)
 		s.mu.Unlock()
 		done(w)
+	})
+	mux.HandleFunc("GET /test/loggedout", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><title>signed out</title><p id="loggedout">relying party reached after logout</p>`)
 	})
 	mux.HandleFunc("GET /test/post", postPage)
 	ts.Config.Handler = mux
@@ -404,6 +410,98 @@ func TestSignInThroughFormPost(t *testing.T) {
 	info, err := provider.UserInfo(t.Context(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken}))
 	require.NoError(t, err)
 	assert.Equal(t, userName, info.Subject)
+}
+
+// TestLogout signs in with OpenID Connect, then sends the browser to the
+// end_session_endpoint (RP-Initiated Logout 1.0 §2) with the ID Token as
+// id_token_hint, the test client's registered post_logout_redirect_uri and
+// a state: the browser lands on that URI with the state, the demo's
+// session cookie is gone, and the next authorization request asks to sign
+// in. Signed in again, a logout that names only the client shows the
+// confirmation page; clicking its button signs out the same way.
+func TestLogout(t *testing.T) {
+	s := newSite(t)
+	ctx, requests := newBrowser(t)
+	verifier := rand.Text() + rand.Text()
+
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	signIn := []chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), userName),
+		chromedp.SendKeys(id("password"), password),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("approve")),
+		chromedp.Click(id("approve")),
+		chromedp.WaitVisible(id("done")),
+	}
+	require.NoError(t, chromedp.Do(ctx,
+		append([]chromedp.Action[chromedp.Void]{
+			chromedp.Navigate(s.authorizeURLWith("logout-signin", verifier, url.Values{"scope": {"openid"}, "nonce": {rand.Text()}})),
+		}, signIn...)...,
+	))
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	cb, err := url.Parse(location)
+	require.NoError(t, err)
+	tok := s.exchange(t, cb.Query().Get("code"), verifier)
+	require.NotEmpty(t, tok.IDToken)
+	sessionCookies := func() []string {
+		t.Helper()
+		cookies, err := chromedp.Run(ctx, browserCookies(s.base))
+		require.NoError(t, err)
+		var names []string
+		for _, c := range cookies {
+			if c.Name == "kunci_demo_session" {
+				names = append(names, c.Name)
+			}
+		}
+		return names
+	}
+	require.Equal(t, []string{"kunci_demo_session"}, sessionCookies())
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.base+"/oauth/logout?"+url.Values{
+			"id_token_hint": {tok.IDToken}, "post_logout_redirect_uri": {s.loggedOut}, "state": {"bye-hint"},
+		}.Encode()),
+		chromedp.WaitVisible(id("loggedout")),
+	))
+	afterHint, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, s.loggedOut+"?state=bye-hint", afterHint)
+	assert.Empty(t, sessionCookies(), "the demo session cookie is cleared")
+
+	// The session is gone: a new authorization request asks to sign in.
+	// Signing in again brings back a session for the second logout.
+	require.NoError(t, chromedp.Do(ctx,
+		append([]chromedp.Action[chromedp.Void]{
+			chromedp.Navigate(s.authorizeURL("logout-again", rand.Text()+rand.Text())),
+		}, signIn...)...,
+	))
+	require.Equal(t, []string{"kunci_demo_session"}, sessionCookies())
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.base+"/oauth/logout?"+url.Values{
+			"client_id": {clientID}, "post_logout_redirect_uri": {s.loggedOut}, "state": {"bye-confirm"},
+		}.Encode()),
+		chromedp.WaitVisible(id("logout")),
+	))
+	subject, err := chromedp.Run(ctx, chromedp.Text(id("subject")))
+	require.NoError(t, err)
+	assert.Equal(t, userName, subject)
+	require.Equal(t, []string{"kunci_demo_session"}, sessionCookies(), "nothing ends before the user confirms")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(id("logout")),
+		chromedp.WaitVisible(id("loggedout")),
+	))
+	afterConfirm, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, s.loggedOut+"?state=bye-confirm", afterConfirm)
+	assert.Empty(t, sessionCookies())
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURL("logout-probe", rand.Text()+rand.Text())),
+		chromedp.WaitVisible(id("username")),
+	))
+	assertOnlyLoopback(t, s, requests())
 }
 
 // browserCookies reads the browser's cookies for the URL u.

@@ -36,6 +36,12 @@ type Config struct {
 	// Compat switches the authorization server's compatibility behaviours
 	// (authserver.Compat); the zero value keeps the server's defaults.
 	Compat authserver.Compat
+	// PairwiseKey is the secret pairwise subjects are derived with
+	// (authserver.OpenID.PairwiseKey, OpenID Connect Core §8.1), at least
+	// 32 bytes. Nil draws a fresh one, so a pairwise client's sub values
+	// change at every restart, as the memory store forgets everything
+	// else then too.
+	PairwiseKey []byte
 }
 
 // App is the demo: an authorization server, the host pages around it and
@@ -102,6 +108,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		pages:    pages,
 	}
 	rand.Read(a.macKey)
+	pairwiseKey := cfg.PairwiseKey
+	if pairwiseKey == nil {
+		pairwiseKey = make([]byte, 32)
+		rand.Read(pairwiseKey)
+	}
 	for _, user := range data.Users {
 		a.users[user.Username] = user
 	}
@@ -123,7 +134,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			SigningKeys: []jose.JSONWebKey{key, rsaKey},
 			Resources:   []string{APIResource(issuer)},
 		},
-		OpenID:      authserver.OpenID{Enabled: true, Claims: a.userClaims},
+		OpenID: authserver.OpenID{Enabled: true, Claims: a.userClaims,
+			EndSession: a.endSession, PairwiseKey: pairwiseKey},
 		Compat:      cfg.Compat,
 		Development: authserver.Development{AllowHTTPIssuer: u.Scheme == "http"},
 		Logger:      log,
@@ -211,6 +223,8 @@ func (a *App) routes(jwtVerifier middleware.Verifier) (*http.ServeMux, error) {
 		"This is the demo clients' redirect URI. A real client would now exchange the code at /oauth/token.")
 	mux.Handle("GET /callback", callback)
 	mux.Handle("POST /callback", callback) // response_mode=form_post
+	mux.Handle("GET /signed-out", a.serveCallback("Signed out",
+		"This is the demo clients' post_logout_redirect_uri: the end_session_endpoint signed you out."))
 	mux.Handle("GET /partner/login", a.serveCallback("Partner login page",
 		"This is the Prakerja partner's login_uri: the user abandoned sign-in at /consent-sso."))
 	return mux, nil

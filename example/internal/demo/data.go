@@ -37,10 +37,13 @@ type Data struct {
 	Users   []User       `json:"users"`
 }
 
-// ClientSpec is a client registration in RFC 7591 §2 client metadata names,
-// the OpenID Connect Dynamic Registration §2 names id_token_signed_response_alg
-// and default_max_age, Prakerja's login_uri and two kunci extensions
-// (pkce_optional and resources).
+// ClientSpec is a client registration in RFC 7591 §2 client metadata names
+// (jwks and jwks_uri among them), the OpenID Connect Dynamic Registration §2
+// names (application_type, id_token_signed_response_alg, default_max_age,
+// subject_type, token_endpoint_auth_signing_alg), RP-Initiated Logout 1.0
+// §3.1's post_logout_redirect_uris, RFC 9126 §6's
+// require_pushed_authorization_requests, Prakerja's login_uri and three
+// kunci extensions (pkce_optional, resources and sector_identifier).
 type ClientSpec struct {
 	// ClientID is the client_id (RFC 6749 §2.2). Required.
 	ClientID string `json:"client_id"`
@@ -60,9 +63,10 @@ type ClientSpec struct {
 	// Scope is the space-separated list of scopes the client may request
 	// (RFC 7591 §2, RFC 6749 §3.3).
 	Scope string `json:"scope,omitempty"`
-	// TokenEndpointAuthMethod is client_secret_basic, client_secret_post or
-	// none (RFC 7591 §2); absent means client_secret_basic, so a public
-	// client must say none.
+	// TokenEndpointAuthMethod is client_secret_basic, client_secret_post,
+	// private_key_jwt (RFC 7523 §2.2: no client_secret, and jwks or
+	// jwks_uri) or none (RFC 7591 §2); absent means client_secret_basic, so
+	// a public client must say none.
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	// ApplicationType is "web" (the default) or "native" (OpenID Connect
 	// Registration §2); only native clients may use loopback redirect URIs
@@ -85,6 +89,40 @@ type ClientSpec struct {
 	// Resources are the RFC 8707 resource indicators the client may ask
 	// for. A kunci extension.
 	Resources []string `json:"resources,omitempty"`
+	// PostLogoutRedirectURIs are the post_logout_redirect_uris (OpenID
+	// Connect RP-Initiated Logout 1.0 §3.1): where the end_session_endpoint
+	// may send the browser after signing the user out.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	// SubjectType is the subject_type (OpenID Connect Registration §2,
+	// Core §8): "public" (the default) or "pairwise".
+	SubjectType string `json:"subject_type,omitempty"`
+	// SectorIdentifier is the demo's name for authserver's
+	// Client.SectorIdentifier: the host a pairwise sub is derived for
+	// (OpenID Connect Core §8.1), such as "example.com"; absent means the
+	// host of redirect_uris. It needs subject_type pairwise. A kunci
+	// extension: the registration name sector_identifier_uri, a URL the
+	// server would fetch, is not supported and is an error.
+	SectorIdentifier string `json:"sector_identifier,omitempty"`
+	// SectorIdentifierURI is only here to be refused with a clear error:
+	// fetching a sector_identifier_uri (OpenID Connect Registration §2)
+	// waits for dynamic registration.
+	SectorIdentifierURI string `json:"sector_identifier_uri,omitempty"`
+	// JWKS is the jwks (RFC 7591 §2): the client's JSON Web Key Set inline,
+	// a JSON object whose public keys verify its private_key_jwt
+	// assertions. Not with jwks_uri.
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// JWKSURI is the jwks_uri (RFC 7591 §2): where the client publishes
+	// its JSON Web Key Set. Not with jwks.
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// TokenEndpointAuthSigningAlg is the token_endpoint_auth_signing_alg
+	// (OpenID Connect Registration §2): the one algorithm the client's
+	// assertions may use, such as ES256. It needs private_key_jwt.
+	TokenEndpointAuthSigningAlg string `json:"token_endpoint_auth_signing_alg,omitempty"`
+	// RequirePushedAuthorizationRequests is
+	// require_pushed_authorization_requests (RFC 9126 §6): the client's
+	// authorization requests must come through the pushed authorization
+	// request endpoint.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 // User is a demo resource owner.
@@ -245,6 +283,13 @@ func (d Data) Validate() error {
 		}
 		switch m := authserver.AuthMethod(c.TokenEndpointAuthMethod); m {
 		case authserver.AuthMethodNone:
+		case authserver.AuthMethodPrivateKeyJWT:
+			if c.ClientSecret != "" {
+				bad("%s: client_secret is not used with token_endpoint_auth_method private_key_jwt", at)
+			}
+			if len(c.JWKS) == 0 && c.JWKSURI == "" {
+				bad("%s: missing jwks or jwks_uri (token_endpoint_auth_method private_key_jwt)", at)
+			}
 		case "", authserver.AuthMethodBasic, authserver.AuthMethodPost:
 			if m == "" {
 				m = authserver.AuthMethodBasic
@@ -263,6 +308,8 @@ func (d Data) Validate() error {
 		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, string(authserver.GrantAuthorizationCode)) {
 			bad("%s: response_type code needs grant_type authorization_code", at)
 		}
+		c.checkKeys(bad, at)
+		c.checkSubject(bad, at)
 		if c.DefaultMaxAge < 0 || c.DefaultMaxAge > maxDefaultMaxAge {
 			bad("%s: default_max_age %d is not between 0 and %d seconds", at, c.DefaultMaxAge, int64(maxDefaultMaxAge))
 		}
@@ -292,6 +339,44 @@ func (d Data) Validate() error {
 		names[u.Username] = true
 	}
 	return errors.Join(errs...)
+}
+
+// checkKeys reports what is wrong with c's jwks, jwks_uri and
+// token_endpoint_auth_signing_alg (RFC 7591 §2, OpenID Connect
+// Registration §2). authserver checks the keys themselves.
+func (c ClientSpec) checkKeys(bad func(string, ...any), at string) {
+	if c.JWKS != nil {
+		if first := bytes.TrimLeft(c.JWKS, " \t\r\n"); len(first) == 0 || first[0] != '{' {
+			bad("%s: jwks must be a JSON object (a JWK Set, RFC 7517 §5)", at)
+		}
+		if c.JWKSURI != "" {
+			bad("%s: jwks and jwks_uri are both set; RFC 7591 §2 allows one", at)
+		}
+	}
+	pkjwt := authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPrivateKeyJWT
+	if !pkjwt && (c.JWKS != nil || c.JWKSURI != "") {
+		bad("%s: jwks and jwks_uri need token_endpoint_auth_method private_key_jwt", at)
+	}
+	if !pkjwt && c.TokenEndpointAuthSigningAlg != "" {
+		bad("%s: token_endpoint_auth_signing_alg needs token_endpoint_auth_method private_key_jwt", at)
+	}
+}
+
+// checkSubject reports what is wrong with c's subject_type and sector
+// (OpenID Connect Core §8).
+func (c ClientSpec) checkSubject(bad func(string, ...any), at string) {
+	switch authserver.SubjectType(c.SubjectType) {
+	case "", authserver.SubjectPublic:
+		if c.SectorIdentifier != "" {
+			bad("%s: sector_identifier needs subject_type pairwise", at)
+		}
+	case authserver.SubjectPairwise:
+	default:
+		bad("%s: unknown subject_type %q (public or pairwise)", at, c.SubjectType)
+	}
+	if c.SectorIdentifierURI != "" {
+		bad("%s: sector_identifier_uri is not supported (the server does not fetch it); name the sector's host in sector_identifier", at)
+	}
 }
 
 // grants returns the grant types with "implicit" added when the response
@@ -341,11 +426,22 @@ func (c ClientSpec) Client() authserver.Client {
 
 		IDTokenSignedResponseAlg: jose.SignatureAlgorithm(c.IDTokenSignedResponseAlg),
 		DefaultMaxAge:            time.Duration(c.DefaultMaxAge) * time.Second,
+
+		PostLogoutRedirectURIs:             slices.Clone(c.PostLogoutRedirectURIs),
+		SubjectType:                        authserver.SubjectType(c.SubjectType),
+		SectorIdentifier:                   c.SectorIdentifier,
+		JWKS:                               slices.Clone([]byte(c.JWKS)),
+		JWKSURI:                            c.JWKSURI,
+		AuthSigningAlg:                     jose.SignatureAlgorithm(c.TokenEndpointAuthSigningAlg),
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
 	}
 }
 
-// Public reports whether the client has no secret (RFC 6749 §2.1).
-func (c ClientSpec) Public() bool { return c.ClientSecret == "" }
+// Public reports whether the client cannot authenticate (RFC 6749 §2.1):
+// it has no secret and does not sign assertions with private_key_jwt.
+func (c ClientSpec) Public() bool {
+	return c.ClientSecret == "" && authserver.AuthMethod(c.TokenEndpointAuthMethod) != authserver.AuthMethodPrivateKeyJWT
+}
 
 // Scopes returns the scopes the demo server knows: NU.ID's, Prakerja's and
 // OpenID Connect's profile and address, each with the text the consent page
@@ -374,7 +470,9 @@ func Scopes() []authserver.Scope {
 func APIResource(issuer string) string { return strings.TrimSuffix(issuer, "/") + "/api" }
 
 // DefaultData returns the built-in demo clients and users for a server at
-// issuer. Every redirect URI is the app's own /callback page.
+// issuer. Every redirect URI is the app's own /callback page, and nuid-web
+// may be signed out to /signed-out. The FAPI-style client, which needs a
+// key, is [FAPIClient].
 func DefaultData(issuer string) Data {
 	base := strings.TrimSuffix(issuer, "/")
 	callback := base + "/callback"
@@ -401,6 +499,7 @@ func DefaultData(issuer string) Data {
 				Resources:                []string{APIResource(base)},
 				IDTokenSignedResponseAlg: string(jose.RS256),
 				DefaultMaxAge:            sessionSeconds,
+				PostLogoutRedirectURIs:   []string{base + "/signed-out"},
 			},
 			{
 				ClientID:                "report-service",

@@ -61,8 +61,32 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_post; a public client says none)"},
 		{"no secret and no auth method", `{"clients":[{"client_id":"a","grant_types":["password"]}]}`,
 			"demo: clients file: clients[0]: missing client_secret (token_endpoint_auth_method client_secret_basic; a public client says none)"},
-		{"an unknown auth method", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"private_key_jwt"}]}`,
-			`demo: clients file: clients[0]: unknown token_endpoint_auth_method "private_key_jwt"`},
+		{"an unknown auth method", `{"clients":[{"client_id":"a","grant_types":["password"],"token_endpoint_auth_method":"client_secret_jwt"}]}`,
+			`demo: clients file: clients[0]: unknown token_endpoint_auth_method "client_secret_jwt"`},
+		{"private_key_jwt without keys", `{"clients":[{"client_id":"a","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt"}]}`,
+			"demo: clients file: clients[0]: missing jwks or jwks_uri (token_endpoint_auth_method private_key_jwt)"},
+		{"private_key_jwt with a secret", `{"clients":[{"client_id":"a","client_secret":"long-enough-secret-0123","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://a/jwks"}]}`,
+			"demo: clients file: clients[0]: client_secret is not used with token_endpoint_auth_method private_key_jwt"},
+		{"jwks that is not an object", `{"clients":[{"client_id":"a","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":[{"kty":"EC"}]}]}`,
+			"demo: clients file: clients[0]: jwks must be a JSON object (a JWK Set, RFC 7517 §5)"},
+		{"jwks null", `{"clients":[{"client_id":"a","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":null}]}`,
+			"demo: clients file: clients[0]: jwks must be a JSON object (a JWK Set, RFC 7517 §5)"},
+		{"jwks and jwks_uri", `{"clients":[{"client_id":"a","grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[]},"jwks_uri":"https://a/jwks"}]}`,
+			"demo: clients file: clients[0]: jwks and jwks_uri are both set; RFC 7591 §2 allows one"},
+		{"jwks_uri without private_key_jwt", `{"clients":[{"client_id":"a","client_secret":"long-enough-secret-0123","grant_types":["client_credentials"],"jwks_uri":"https://a/jwks"}]}`,
+			"demo: clients file: clients[0]: jwks and jwks_uri need token_endpoint_auth_method private_key_jwt"},
+		{"a signing alg without private_key_jwt", `{"clients":[{"client_id":"a","client_secret":"long-enough-secret-0123","grant_types":["client_credentials"],"token_endpoint_auth_signing_alg":"ES256"}]}`,
+			"demo: clients file: clients[0]: token_endpoint_auth_signing_alg needs token_endpoint_auth_method private_key_jwt"},
+		{"an unknown subject_type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"subject_type":"Pairwise"}]}`,
+			`demo: clients file: clients[0]: unknown subject_type "Pairwise" (public or pairwise)`},
+		{"a sector without pairwise", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"subject_type":"public","sector_identifier":"example.com"}]}`,
+			"demo: clients file: clients[0]: sector_identifier needs subject_type pairwise"},
+		{"a sector_identifier_uri", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"subject_type":"pairwise","sector_identifier_uri":"https://a/sector.json"}]}`,
+			"demo: clients file: clients[0]: sector_identifier_uri is not supported (the server does not fetch it); name the sector's host in sector_identifier"},
+		{"require_pushed_authorization_requests not a boolean", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"require_pushed_authorization_requests":"true"}]}`,
+			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.require_pushed_authorization_requests of type bool"},
+		{"post_logout_redirect_uris not a list", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"post_logout_redirect_uris":"https://a/out"}]}`,
+			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.post_logout_redirect_uris of type []string"},
 		{"an unknown response type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
 			`demo: clients file: clients[0]: unsupported response_type "id_token"`},
 		{"response type code without the grant", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
@@ -123,6 +147,25 @@ func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
 	got := oidcSpec.Client()
 	assert.Equal(t, jose.ES256, got.IDTokenSignedResponseAlg)
 	assert.Equal(t, 5*time.Minute, got.DefaultMaxAge)
+
+	// The logout, pairwise, key and PAR names map onto their fields; a
+	// private_key_jwt client has no secret but is not public.
+	fapi := demo.ClientSpec{
+		ClientID: "fapi", TokenEndpointAuthMethod: "private_key_jwt", JWKS: []byte(`{"keys":[]}`),
+		JWKSURI: "https://fapi.example/jwks", TokenEndpointAuthSigningAlg: "PS256",
+		RequirePushedAuthorizationRequests: true, SubjectType: "pairwise", SectorIdentifier: "fapi.example",
+		PostLogoutRedirectURIs: []string{"https://fapi.example/out"},
+	}
+	got = fapi.Client()
+	assert.Equal(t, authserver.AuthMethodPrivateKeyJWT, got.AuthMethod)
+	assert.Equal(t, []byte(`{"keys":[]}`), got.JWKS)
+	assert.Equal(t, "https://fapi.example/jwks", got.JWKSURI)
+	assert.Equal(t, jose.PS256, got.AuthSigningAlg)
+	assert.True(t, got.RequirePushedAuthorizationRequests)
+	assert.Equal(t, authserver.SubjectPairwise, got.SubjectType)
+	assert.Equal(t, "fapi.example", got.SectorIdentifier)
+	assert.Equal(t, []string{"https://fapi.example/out"}, got.PostLogoutRedirectURIs)
+	assert.False(t, fapi.Public())
 
 	// "implicit" named directly in grant_types is kept once.
 	spec.GrantTypes = []string{"implicit"}

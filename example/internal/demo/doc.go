@@ -17,6 +17,8 @@
 //   - GET and POST /login: the host's sign-in page, which authserver sends
 //     users to ("login needed") with return_to and cancel_to parameters.
 //   - POST /logout: ends the session.
+//   - GET /signed-out: nuid-web's and fapi-client's post_logout_redirect_uri,
+//     which shows the state it got.
 //   - GET /api/me: the signed-in user's profile, for any access token of this
 //     server with scope basic_info; the phone number needs scope phone.
 //   - GET /api/jwt/me: the same, for RFC 9068 JWT access tokens whose
@@ -40,10 +42,32 @@
 // answers Allow with a page that posts code, state and iss to POST
 // /callback, so the code stays out of the browser's history.
 //
+// # Logout and pairwise subjects
+//
+// The end_session_endpoint /oauth/logout (RP-Initiated Logout 1.0) ends
+// the demo session through authserver.OpenID.EndSession, which clears the
+// session cookie as POST /logout does; with an id_token_hint of the
+// signed-in user it does so at once, otherwise after the user confirms on
+// the server's logout page, and then redirects to the client's registered
+// post_logout_redirect_uri with state. A client with subject_type pairwise
+// gets a sub derived with [Config.PairwiseKey] (OpenID Connect Core §8.1),
+// a fresh key per run unless the host passes one.
+//
+// # FAPI-style client
+//
+// [FAPIClient] is a client that authenticates with private_key_jwt (RFC
+// 7523 §2.2) against an inline jwks and must push its authorization
+// requests (RFC 9126); "go run ./example" adds it with an ES256 key drawn
+// per run ([NewClientKey]), kept for the assertion helper
+// example/cmd/clientassertion in a temporary file that only the user can
+// read and that is deleted when the demo stops. The key is for the demo
+// only.
+//
 // # Data
 //
 // Clients and users come from a [Data] value: [DefaultData] for the built-in
 // demo, or [LoadData] for a JSON file in RFC 7591 client metadata terms
-// (with OpenID Connect Registration's id_token_signed_response_alg and
-// default_max_age), whose users carry standard claims in "claims".
+// (with OpenID Connect Registration's names, post_logout_redirect_uris,
+// jwks, jwks_uri and require_pushed_authorization_requests: see
+// [ClientSpec]), whose users carry standard claims in "claims".
 package demo

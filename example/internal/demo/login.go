@@ -212,9 +212,6 @@ func remoteHost(r *http.Request) string {
 
 // serveLogout ends the session.
 func (a *App) serveLogout(w http.ResponseWriter, r *http.Request) {
-	if id := a.readCookie(r, sessionCookie); id != "" {
-		a.sessions.end(id)
-	}
-	http.SetCookie(w, a.cookie(sessionCookie, "", -1))
+	a.endBrowserSession(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -20,8 +20,12 @@ import (
 // (§4.3), client credentials (§4.4), JWT access tokens for the API (RFC
 // 9068, RFC 8707), OpenID Connect sign-in with form_post, the ID Token and
 // UserInfo (OpenID Connect Core §3.1, §5.3), introspection (RFC 7662),
-// revocation (RFC 7009) and Prakerja's consent-sso. It draws a fresh PKCE verifier each time.
-func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
+// revocation (RFC 7009), RP-Initiated Logout 1.0, pushed authorization
+// requests with private_key_jwt (RFC 9126, RFC 7523) and Prakerja's
+// consent-sso. It draws a fresh PKCE verifier each time. keyFile is where
+// the private key of a private_key_jwt client is, for the assertion
+// helper (example/cmd/clientassertion); empty prints a placeholder.
+func WriteWalkthrough(w io.Writer, issuer string, d Data, keyFile string) error {
 	base := strings.TrimSuffix(issuer, "/")
 	p := &printer{w: w}
 	p.f("kunci demo: authorization server and API at %s\n", base)
@@ -31,7 +35,9 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	p.f("Clients:\n")
 	for _, c := range d.Clients {
 		secret := "public, no secret"
-		if !c.Public() {
+		if authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPrivateKeyJWT {
+			secret = "private_key_jwt"
+		} else if !c.Public() {
 			secret = "secret " + c.ClientSecret
 		}
 		p.f("  %-18s %s (%s)\n", c.ClientID, c.ClientName, secret)
@@ -92,6 +98,21 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 			endpoint(base, "/oauth/token"), clientAuth(*c), field("redirect_uri", c.RedirectURIs[0]), verifier)
 		p.f("3. UserInfo returns the claims of the approved scopes:\n")
 		p.f("   curl -s %s -H 'Authorization: Bearer ACCESS_TOKEN'\n", endpoint(base, "/oauth/userinfo"))
+		if len(c.PostLogoutRedirectURIs) > 0 {
+			p.f("4. Sign out (RP-Initiated Logout 1.0): open, with the id_token of step 2,\n")
+			p.f("   %s/oauth/logout?%s\n", base, url.Values{
+				"id_token_hint": {"ID_TOKEN"}, "post_logout_redirect_uri": {c.PostLogoutRedirectURIs[0]}, "state": {"demo-logout"},
+			}.Encode())
+			p.f("   The hint names the signed-in user, so the demo session ends at once and the browser lands\n"+
+				"   on %s with state. With client_id=%s instead of the hint, the server asks first.\n",
+				c.PostLogoutRedirectURIs[0], c.ClientID)
+		}
+	}
+	if c := find(d, func(c ClientSpec) bool {
+		return authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPrivateKeyJWT &&
+			c.RequirePushedAuthorizationRequests && c.has(authserver.GrantAuthorizationCode)
+	}); c != nil {
+		writeFAPI(p, base, *c, keyFile, challenge, verifier)
 	}
 	if c := find(d, func(c ClientSpec) bool { return c.has(authserver.GrantImplicit) }); c != nil {
 		p.section("Implicit grant (%s)", c.ClientID)
@@ -151,6 +172,49 @@ func WriteWalkthrough(w io.Writer, issuer string, d Data) error {
 	return p.err
 }
 
+// writeFAPI prints the section for a client that authenticates with
+// private_key_jwt and pushes its requests: PAR (RFC 9126) with PKCE, then
+// the code exchange, each with a fresh client assertion (RFC 7523 §2.2).
+func writeFAPI(p *printer, base string, c ClientSpec, keyFile, challenge, verifier string) {
+	key := "KEY_FILE"
+	p.section("PAR + PKCE + private_key_jwt (%s)", c.ClientID)
+	if keyFile != "" {
+		key = shellQuote(keyFile)
+		p.f("   %s signs its client assertions with a demo-only key drawn for this run, kept in\n"+
+			"   %s until the demo stops.\n", c.ClientID, keyFile)
+	} else {
+		p.f("   KEY_FILE is the client's private JWK (a JSON object with \"d\" and \"alg\").\n")
+	}
+	p.f("   An assertion is a JWT signed with that key: iss = sub = %s, aud = %s,\n"+
+		"   a random jti (single use, so make one per request) and exp two minutes ahead. From the\n"+
+		"   repository root:\n", c.ClientID, base)
+	assertion := fmt.Sprintf("   A=$(go run ./example/cmd/clientassertion -key %s -client %s -aud %s)\n",
+		key, shellQuote(c.ClientID), shellQuote(base))
+	auth := clientAuth(c)
+	p.f("%s", assertion)
+	p.f("1. Push the authorization request; the answer is 201 with request_uri and expires_in:\n")
+	// DPoP (RFC 9449 §10) goes here: the pushed request adds dpop_jkt,
+	// the thumbprint of the client's DPoP key, to bind the code to it.
+	p.f("   curl -s %s %s \\\n"+
+		"     -d response_type=code %s %s \\\n"+
+		"     -d state=fapi-state -d nonce=fapi-nonce -d code_challenge=%s -d code_challenge_method=S256\n",
+		endpoint(base, "/oauth/par"), auth, field("redirect_uri", c.RedirectURIs[0]), field("scope", c.Scope), challenge)
+	p.f("2. Within a minute, open this with the request_uri, sign in and allow (a request that\n" +
+		"   was not pushed is refused):\n")
+	p.f("   %s/oauth/authorize?client_id=%s&request_uri=REQUEST_URI\n", base, url.QueryEscape(c.ClientID))
+	p.f("3. Exchange the code with a new assertion:\n")
+	p.f("%s", assertion)
+	// DPoP (RFC 9449 §5) goes here: the token request adds a DPoP header,
+	// a proof for POST to the token endpoint, and the answer is a token of
+	// type DPoP that /api/me accepts with a proof of its own.
+	p.f("   curl -s %s %s \\\n"+
+		"     -d grant_type=authorization_code -d code=CODE %s -d code_verifier=%s\n",
+		endpoint(base, "/oauth/token"), auth, field("redirect_uri", c.RedirectURIs[0]), verifier)
+	if authserver.SubjectType(c.SubjectType) == authserver.SubjectPairwise {
+		p.f("   Its ID Token's sub is pairwise (OpenID Connect Core §8.1): not the username.\n")
+	}
+}
+
 // withoutOpenID drops openid and offline_access from a scope list: only an
 // authentication request at the authorization endpoint may ask for them
 // (OpenID Connect Core §3.1, §11), and the password grant refuses them.
@@ -201,9 +265,13 @@ func find(d Data, ok func(ClientSpec) bool) *ClientSpec {
 
 // clientAuth returns the curl arguments that authenticate c at the token
 // endpoint (RFC 6749 §2.3.1): HTTP Basic with form-encoded credentials,
-// form fields, or just client_id for a public client.
+// form fields, a client assertion in the shell variable A (RFC 7523 §2.2),
+// or just client_id for a public client.
 func clientAuth(c ClientSpec) string {
 	switch {
+	case authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPrivateKeyJWT:
+		return field("client_id", c.ClientID) + " -d client_assertion_type=" + ClientAssertionType +
+			` --data-urlencode "client_assertion=$A"`
 	case c.Public() || authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodNone:
 		return field("client_id", c.ClientID)
 	case authserver.AuthMethod(c.TokenEndpointAuthMethod) == authserver.AuthMethodPost:

@@ -72,7 +72,7 @@ func TestWalkthroughCommandsSurviveSpecialCharacters(t *testing.T) {
 		Resources:               []string{demo.APIResource(base)},
 	}
 	var out bytes.Buffer
-	require.NoError(t, demo.WriteWalkthrough(&out, base, demo.Data{Clients: []demo.ClientSpec{client}, Users: []demo.User{user}}))
+	require.NoError(t, demo.WriteWalkthrough(&out, base, demo.Data{Clients: []demo.ClientSpec{client}, Users: []demo.User{user}}, ""))
 
 	var password []string
 	for _, cmd := range curlRe.FindAllString(out.String(), -1) {
