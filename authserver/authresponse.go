@@ -85,7 +85,7 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request, req store.AuthRequest, client store.Client, sess Session, scopes []string, status int) {
 	ctx := r.Context()
 	to := redirectFor(req, client)
-	if authTimeMissing(client, sess) {
+	if authTimeMissing(req, client, sess) {
 		// The consent page's POST, whose session the host may have
 		// changed since the page was shown.
 		s.redirectErrorStatus(w, r, to, oauthError(CodeLoginRequired, whyAuthTimeMissing), status)

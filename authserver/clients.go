@@ -92,7 +92,8 @@ type Client struct {
 	// RequireAuthTime is the require_auth_time (OpenID Connect
 	// Registration §2): every ID Token of the client carries auth_time.
 	// A Session that does not say when the user authenticated then cannot
-	// answer the client's requests: the user signs in again, and when the
+	// answer the client's OpenID Connect requests (plain OAuth 2.0 ones,
+	// which get no ID Token, are not concerned): the user signs in again, and when the
 	// host's Session still gives no AuthTime, the client gets
 	// login_required, as with max_age. Setting it needs
 	// Config.OpenID.Enabled.

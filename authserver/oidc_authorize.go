@@ -54,10 +54,11 @@ func (s *Server) checkOpenIDRequest(client store.Client, params url.Values, rt R
 	if len(req.Nonce) > maxNonceLen {
 		return oauthError(CodeInvalidRequest, "nonce is too long")
 	}
-	if rt != ResponseCode && req.Nonce == "" {
-		// The ID Token of the implicit and hybrid flows binds the
-		// response to the browser's session by the nonce (Core
-		// §3.2.2.1, §3.3.2.11).
+	if rt.parts().idToken && req.Nonce == "" {
+		// An ID Token from the authorization endpoint binds the response
+		// to the browser's session by the nonce (Core §3.2.2.1,
+		// §3.3.2.11). "code token" returns none there, and its nonce is
+		// optional as in the code flow.
 		return oauthError(CodeInvalidRequest, "nonce is required with response_type "+string(rt))
 	}
 	if hint := params.Get("id_token_hint"); hint != "" {

@@ -189,7 +189,18 @@ func TestResponseTypeWordOrder(t *testing.T) {
 // Bad input for the implicit and hybrid flows gets the exact error, at the
 // redirect URI in the fragment (never the query) when the type is offered.
 func TestImplicitAndHybridBadInput(t *testing.T) {
+	t.Run("code token needs no nonce", func(t *testing.T) {
+		// Its ID Token comes from the token endpoint only, as in the code
+		// flow (Core §3.3.2.1).
+		_, c := newHybridServer(t)
+		got := frontAnswer(t, c.approve(c.authorize(hybridQuery(authserver.ResponseCodeToken, "nonce", "")), "openid", "profile"), "", http.StatusSeeOther)
+		assert.True(t, strings.HasPrefix(got.Get("code"), "kac_"), got)
+		assert.NotEmpty(t, got.Get("access_token"), got)
+	})
 	for _, rt := range frontTypes {
+		if rt == authserver.ResponseCodeToken {
+			continue
+		}
 		t.Run("no nonce with "+string(rt), func(t *testing.T) {
 			_, c := newHybridServer(t)
 			assert.Equal(t, clientError("invalid_request", "nonce is required with response_type "+string(rt)),

@@ -157,7 +157,7 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 // user authenticated must sign in again, as for max_age.
 func fitClientSession(req store.AuthRequest, client store.Client, sess Session, signedIn, returned bool, now time.Time, names func(sub, local string) bool) (sessionFit, string) {
 	fit, why := fitSession(req, sess, signedIn, returned, now, names)
-	if fit == sessionFits && authTimeMissing(client, sess) {
+	if fit == sessionFits && authTimeMissing(req, client, sess) {
 		return sessionStale, whyAuthTimeMissing
 	}
 	return fit, why
@@ -167,10 +167,12 @@ func fitClientSession(req store.AuthRequest, client store.Client, sess Session, 
 // require_auth_time meets a session without AuthTime.
 const whyAuthTimeMissing = "the session does not say when the user signed in, which the client's require_auth_time needs"
 
-// authTimeMissing reports whether client registered require_auth_time
-// and sess does not say when the user authenticated.
-func authTimeMissing(client store.Client, sess Session) bool {
-	return client.RequireAuthTime && sess.AuthTime.IsZero()
+// authTimeMissing reports whether req is an OpenID Connect request of a
+// client that registered require_auth_time and sess does not say when the
+// user authenticated. A plain OAuth 2.0 request gets no ID Token, so the
+// rule does not concern it.
+func authTimeMissing(req store.AuthRequest, client store.Client, sess Session) bool {
+	return client.RequireAuthTime && slices.Contains(req.Scopes, scopeOpenID) && sess.AuthTime.IsZero()
 }
 
 // loginParams are the query parameters of the host's login page beyond
