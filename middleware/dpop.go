@@ -113,7 +113,13 @@ func (d *dpopCheck) htu(r *http.Request) string {
 	if d.exact {
 		return d.base
 	}
-	return d.base + r.URL.EscapedPath()
+	path := r.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") {
+		// http.StripPrefix("/api/") leaves "me" of "/api/me": join with
+		// exactly one slash.
+		path = "/" + path
+	}
+	return d.base + path
 }
 
 // proof checks the DPoP proof of r, which presents token with the DPoP

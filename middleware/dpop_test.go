@@ -192,6 +192,14 @@ func TestDPoPBehindStripPrefix(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code, rec.Header())
 	rec = dpopGet(t, mux, "/api/me", "DPoP "+boundTok, resourceProof(t, k, apiURL+"/me", boundTok))
 	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+
+	// StripPrefix with the trailing slash leaves a path without one.
+	mux = http.NewServeMux()
+	mux.Handle("/api/", http.StripPrefix("/api/", dpopProtect(t, boundVerifier(k.JKT(t)), &middleware.DPoPOptions{ExternalURL: apiURL + "/api"})))
+	rec = dpopGet(t, mux, "/api/me", "DPoP "+boundTok, resourceProof(t, k, apiURL+"/api/me", boundTok))
+	assert.Equal(t, http.StatusOK, rec.Code, rec.Header())
+	rec = dpopGet(t, mux, "/api/me", "DPoP "+boundTok, resourceProof(t, k, apiURL+"/apime", boundTok))
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
 }
 
 func TestDPoPNonceAtTheResourceServer(t *testing.T) {
