@@ -92,11 +92,7 @@ func (s *Server) signAccessJWT(it *IssuedToken, audience []string, authTime time
 		}
 		payload = append(append(payload[:len(payload)-1], ','), more[1:]...)
 	}
-	sig, err := s.keys.signer.Sign(payload)
-	if err != nil {
-		return "", "", err
-	}
-	token, err = sig.CompactSerialize()
+	token, err = s.keys.signer.Sign(payload)
 	return token, jti, err
 }
 

@@ -15,6 +15,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/kunci/kunci/internal/jws"
 	"github.com/kunci/kunci/internal/policy"
 )
 
@@ -56,7 +57,9 @@ func GenerateSigningKey(alg jose.SignatureAlgorithm) (jose.JSONWebKey, error) {
 // keySet holds the server's signing keys: the active private key and the
 // public halves of every configured key, indexed by key ID.
 type keySet struct {
-	signer jose.Signer
+	// signer signs access tokens with the first key; its protected header
+	// is encoded once, here, not per token.
+	signer *jws.Signer
 	active jose.JSONWebKey
 	public map[string]jose.JSONWebKey
 	jwks   []byte // the served JWK Set
@@ -108,8 +111,7 @@ func newKeySet(keys []jose.JSONWebKey) (*keySet, error) {
 		}
 	}
 	ks.active = keys[0]
-	opts := (&jose.SignerOptions{}).WithType("at+jwt").WithHeader(jose.HeaderKey("kid"), ks.active.KeyID)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(ks.active.Algorithm), Key: ks.active.Key}, opts)
+	signer, err := jws.NewSigner(jose.SignatureAlgorithm(ks.active.Algorithm), ks.active.Key, ks.active.KeyID, "at+jwt")
 	if err != nil {
 		return nil, &FieldError{Field: "JWT.SigningKeys[0]", Problem: err.Error()}
 	}

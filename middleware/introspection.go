@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -87,6 +88,22 @@ type IntrospectionVerifier struct {
 	// junk tokens only ever displace junk tokens.
 	active   *tokenCache[TokenInfo]
 	inactive *tokenCache[struct{}]
+
+	// pending holds the requests in flight, by token hash, so that
+	// concurrent misses for one token share one request.
+	pendingMu sync.Mutex
+	pending   map[cacheKey]*introspection
+}
+
+// introspection is one request to the endpoint and, once done is closed,
+// its outcome.
+type introspection struct {
+	done   chan struct{}
+	info   TokenInfo
+	active bool
+	err    error
+
+	waiters int // callers that joined it, guarded by pendingMu; for tests
 }
 
 // NewIntrospectionVerifier validates cfg and returns a verifier. It does no
@@ -135,6 +152,7 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 	v.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
 	v.active = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
 	v.inactive = newTokenCache[struct{}](cfg.MaxCacheEntries, v.now)
+	v.pending = make(map[cacheKey]*introspection)
 	return v, nil
 }
 
@@ -175,10 +193,11 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 
 // VerifyAccessToken asks the introspection endpoint whether token is active
 // (RFC 7662 §2.1), reusing a recent answer when there is one; a token not in
-// the cache costs exactly one request. An inactive token, a refresh token,
-// or one whose exp, nbf or audience rule it out gives an error wrapping
-// [ErrInvalidToken]. A transport error, a status other than 200 or an
-// unreadable response is a system failure, and is not cached.
+// the cache costs exactly one request, shared by every concurrent call for
+// the same token (each waits for it or for its own ctx). An inactive token,
+// a refresh token, or one whose exp, nbf or audience rule it out gives an
+// error wrapping [ErrInvalidToken]. A transport error, a status other than
+// 200 or an unreadable response is a system failure, and is not cached.
 func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
 	key := keyOf(token)
 	if info, ok := v.active.get(key); ok {
@@ -187,25 +206,72 @@ func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token str
 	if _, ok := v.inactive.get(key); ok {
 		return TokenInfo{}, errInactive()
 	}
-	info, active, err := v.introspect(ctx, token)
-	if err != nil {
-		return TokenInfo{}, err
-	}
-	now := v.now()
-	if !active {
-		if v.inactiveTTL > 0 {
-			v.inactive.put(key, struct{}{}, now.Add(v.inactiveTTL))
+	call, lead := v.join(key)
+	if lead {
+		v.run(ctx, key, token, call)
+	} else {
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return TokenInfo{}, fmt.Errorf("middleware: introspection: %w", context.Cause(ctx))
 		}
+	}
+	if call.err != nil {
+		return TokenInfo{}, call.err
+	}
+	if !call.active {
 		return TokenInfo{}, errInactive()
 	}
-	if v.activeTTL > 0 {
-		until := now.Add(v.activeTTL)
-		if !info.ExpiresAt.IsZero() && info.ExpiresAt.Before(until) {
-			until = info.ExpiresAt
-		}
-		v.active.put(key, info.clone(), until)
+	return call.info.clone(), nil
+}
+
+// join returns the request in flight for key, or registers a new one that
+// the caller, the leader, must run.
+func (v *IntrospectionVerifier) join(key cacheKey) (*introspection, bool) {
+	v.pendingMu.Lock()
+	defer v.pendingMu.Unlock()
+	if call, ok := v.pending[key]; ok {
+		call.waiters++
+		return call, false
 	}
-	return info, nil
+	// A leader that finished between the cache lookup and here has already
+	// cached its answer: use it rather than ask again.
+	if info, ok := v.active.get(key); ok {
+		call := &introspection{done: make(chan struct{}), info: info, active: true}
+		close(call.done)
+		return call, false
+	}
+	if _, ok := v.inactive.get(key); ok {
+		call := &introspection{done: make(chan struct{})}
+		close(call.done)
+		return call, false
+	}
+	call := &introspection{done: make(chan struct{})}
+	v.pending[key] = call
+	return call, true
+}
+
+// run makes the request of call, caches its answer, and only then removes
+// call from pending and wakes the waiters, so that no caller can miss both.
+func (v *IntrospectionVerifier) run(ctx context.Context, key cacheKey, token string, call *introspection) {
+	call.info, call.active, call.err = v.introspect(ctx, token)
+	if call.err == nil {
+		now := v.now()
+		switch {
+		case !call.active && v.inactiveTTL > 0:
+			v.inactive.put(key, struct{}{}, now.Add(v.inactiveTTL))
+		case call.active && v.activeTTL > 0:
+			until := now.Add(v.activeTTL)
+			if !call.info.ExpiresAt.IsZero() && call.info.ExpiresAt.Before(until) {
+				until = call.info.ExpiresAt
+			}
+			v.active.put(key, call.info.clone(), until)
+		}
+	}
+	v.pendingMu.Lock()
+	delete(v.pending, key)
+	v.pendingMu.Unlock()
+	close(call.done)
 }
 
 // errInactive is the error for a token the endpoint did not call active.
