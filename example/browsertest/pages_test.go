@@ -194,12 +194,14 @@ func endSessionEndpoint(t *testing.T, s *site) string {
 // the consent page, the error page of an authorization request from an
 // unknown client, the form_post page (with scripts off, so it stays on
 // screen and shows its noscript button) and, when the demo serves the
-// end_session_endpoint, the logout confirmation page. Each page must
+// end_session_endpoint, the logout confirmation page and, after it, the
+// signed-out page. Each page must
 // declare its language in <html lang>, give every visible control an
 // accessible name and not scroll sideways at 320 px; a screenshot of each
 // goes to $KUNCI_ARTIFACTS. At 320 px the consent page is also used with
 // the keyboard alone: Tab reaches Allow and Enter submits it; on the
-// form_post page, Tab and Enter on its button post the response.
+// form_post page, Tab and Enter on its button post the response, and on
+// the logout page they sign out.
 func TestPagesInBothLanguages(t *testing.T) {
 	dir := artifactDir(t)
 	for _, lang := range []string{"en", "id"} {
@@ -272,6 +274,12 @@ func TestPagesInBothLanguages(t *testing.T) {
 					chromedp.WaitVisible(id("logout")),
 				))
 				checkPage(t, ctx, dir, "logout", lang, true)
+				// Signing out by the keyboard shows the signed-out page
+				// (no post_logout_redirect_uri was sent).
+				if assert.Positive(t, tabTo(t, ctx, "#logout"), "Tab never reached the logout button") {
+					require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(id("signed-out"))))
+					checkPage(t, ctx, dir, "signed_out", lang, false)
+				}
 			}
 			assertOnlyLoopback(t, s, requests())
 		})
