@@ -280,6 +280,11 @@ func (s *Server) authorizeRequest(client store.Client, params url.Values, rt Res
 			return nil, e
 		}
 	}
+	if rt.parts().token && (client.DPoPBoundAccessTokens || s.cfg.DPoP.Required) {
+		// The authorization endpoint hands out bearer tokens: no proof
+		// reaches it (RFC 9449 §5).
+		return nil, oauthError(CodeUnauthorizedClient, "response_type "+string(rt)+" returns a bearer access token, and this client's access tokens must be DPoP-bound")
+	}
 	requested, ok := policy.ParseScope(params.Get("scope"))
 	if !ok {
 		return nil, oauthError(CodeInvalidScope, "malformed scope")

@@ -19,7 +19,12 @@ type DPoP struct {
 	// Enabled accepts DPoP proofs at the token endpoint (RFC 9449 §5): a
 	// token request with a valid proof gets an access token bound to the
 	// proof's key (token_type "DPoP", cnf.jkt), and a public client's
-	// refresh token is bound to it too. It also accepts dpop_jkt at the
+	// refresh token is bound to it too (§5). A public client's grant is
+	// bound when it is made: by dpop_jkt at the authorization endpoint
+	// (§10), which such a client should send. A code of a grant made
+	// without one, redeemed with a proof, gets a DPoP access token but no
+	// refresh token, and a refresh token of such a grant refreshes only
+	// without a proof (invalid_dpop_proof otherwise). It also accepts dpop_jkt at the
 	// authorization endpoint (§10), DPoP-bound tokens at UserInfo, and
 	// publishes dpop_signing_alg_values_supported.
 	Enabled bool
@@ -69,8 +74,11 @@ func (c *Config) checkDPoP(p *problems) {
 	if d.Window < 0 || d.Window > dpop.MaxWindow {
 		p.add("DPoP.Window", "must be between 0 and %v", dpop.MaxWindow)
 	}
-	if d.NonceLifetime < 0 {
-		p.add("DPoP.NonceLifetime", "must not be negative")
+	if d.Window != 0 && d.Window < time.Second {
+		p.add("DPoP.Window", "must be at least one second: iat has second precision")
+	}
+	if d.NonceLifetime < 0 || d.NonceLifetime != 0 && (d.NonceLifetime < time.Second || d.NonceLifetime > 24*time.Hour) {
+		p.add("DPoP.NonceLifetime", "must be between one second and 24 hours")
 	}
 	if d.NonceKey != nil && len(d.NonceKey) < 32 {
 		p.add("DPoP.NonceKey", "must be at least 32 bytes")

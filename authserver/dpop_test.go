@@ -326,6 +326,9 @@ func TestDPoPConfigErrors(t *testing.T) {
 		{"HS256", authserver.DPoP{Enabled: true, Algorithms: []jose.SignatureAlgorithm{jose.HS256}}, "DPoP.Algorithms"},
 		{"an empty algorithm list", authserver.DPoP{Enabled: true, Algorithms: []jose.SignatureAlgorithm{}}, "DPoP.Algorithms"},
 		{"a window of an hour", authserver.DPoP{Enabled: true, Window: time.Hour}, "DPoP.Window"},
+		{"a window under a second", authserver.DPoP{Enabled: true, Window: time.Millisecond}, "DPoP.Window"},
+		{"a nonce lifetime of a nanosecond", authserver.DPoP{Enabled: true, Nonce: true, NonceLifetime: time.Nanosecond}, "DPoP.NonceLifetime"},
+		{"a nonce lifetime of a year", authserver.DPoP{Enabled: true, Nonce: true, NonceLifetime: 365 * 24 * time.Hour}, "DPoP.NonceLifetime"},
 		{"a short nonce key", authserver.DPoP{Enabled: true, Nonce: true, NonceKey: []byte("short")}, "DPoP.NonceKey"},
 		{"a nonce key without Nonce", authserver.DPoP{Enabled: true, NonceKey: []byte(strings.Repeat("k", 32))}, "DPoP.Nonce"},
 	}
@@ -352,6 +355,15 @@ func TestDPoPPublicClientWithoutDPoPJKTGetsNoUnboundRefreshToken(t *testing.T) {
 	code = issueCode(t, st, codeSpec{clientID: publicID, redirectURI: testRedirect, challenge: s256(testVerifier), scopes: []string{"basic_info"}})
 	body = tokenOK(t, postForm(t, srv, "/oauth/token", publicCodeForm(code), ""))
 	assert.NotEmpty(t, body["refresh_token"])
+
+	// That unbound refresh token cannot answer a proof (§5), and the
+	// refused request does not use it up.
+	form := refreshForm(str(body, "refresh_token"))
+	form.Set("client_id", publicID)
+	rec := postDPoP(t, srv, form, "", tokenProof(t, k))
+	assertOAuthError(t, rec, http.StatusBadRequest, "invalid_dpop_proof")
+	assert.Equal(t, "the refresh token is not bound to a DPoP key: refresh without a proof, or authorize again with one", decodeJSON(t, rec)["error_description"])
+	tokenOK(t, postForm(t, srv, "/oauth/token", form, ""))
 }
 
 func TestDPoPConfidentialClientRefreshIsNotKeyBound(t *testing.T) {
@@ -379,4 +391,27 @@ func TestDPoPAtARefreshAlias(t *testing.T) {
 	assertOAuthError(t, postDPoPTo(t, srv, "/oauth/refresh", form, auth, tokenProof(t, k)), http.StatusBadRequest, "invalid_dpop_proof")
 	aliasProof := k.Proof(t, dpoptest.Claims{HTM: http.MethodPost, HTU: testIssuer + "/oauth/refresh"})
 	dpopTokenOK(t, postDPoPTo(t, srv, "/oauth/refresh", form, auth, aliasProof))
+}
+
+// The authorization endpoint hands out bearer tokens, which no proof
+// reaches: with DPoP required server-wide, response_type=token is refused
+// in the fragment (RFC 9449 §5).
+func TestDPoPRequiredRefusesImplicitTokens(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.DPoP = authserver.DPoP{Enabled: true, Required: true}
+		c.Grants = append(c.Grants, authserver.GrantImplicit)
+	})
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/oauth/authorize?"+authorizeQuery(url.Values{
+		"client_id": {publicID}, "response_type": {"token"}}), nil)
+	req.AddCookie(&http.Cookie{Name: "user", Value: "user-alice"})
+	rec := serve(srv, req)
+	require.Equal(t, http.StatusFound, rec.Code, rec.Body.String())
+	u, err := url.Parse(rec.Header().Get("Location"))
+	require.NoError(t, err)
+	assert.Empty(t, u.RawQuery)
+	frag, err := url.ParseQuery(u.Fragment)
+	require.NoError(t, err)
+	assert.Equal(t, "unauthorized_client", frag.Get("error"))
+	assert.Equal(t, "response_type token returns a bearer access token, and this client's access tokens must be DPoP-bound", frag.Get("error_description"))
+	assert.Empty(t, frag.Get("access_token"))
 }

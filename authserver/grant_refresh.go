@@ -51,6 +51,13 @@ func (s *Server) grantRefresh(ctx context.Context, client store.Client, f form, 
 	if e := proofKeyIs(g.JKT, jkt); e != nil {
 		return IssuedToken{}, e
 	}
+	if g.JKT == "" && jkt != "" && client.Public() {
+		// A public client's refresh token answering a proof must be bound
+		// to its key (§5), and a grant made without one cannot be bound
+		// afterwards: the client refreshes without a proof, or signs in
+		// again with one.
+		return IssuedToken{}, oauthError(CodeInvalidDPoPProof, "the refresh token is not bound to a DPoP key: refresh without a proof, or authorize again with one")
+	}
 	// The new access token may carry fewer scopes; the refresh token keeps
 	// the grant's scopes (RFC 6749 §6).
 	scopes := g.Scopes
