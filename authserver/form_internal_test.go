@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 
@@ -35,25 +34,25 @@ func TestParseParamsCountsBeforeParsing(t *testing.T) {
 	assert.Equal(t, "too many parameters", e.Description)
 }
 
-// TestSingleValuesKeepsEachResourceWhole: each resource parameter is one
+// TestParseSingleValuesKeepsEachResourceWhole: each resource parameter is one
 // resource indicator (RFC 8707 §2), spaces included, so one parameter never
 // becomes many; a single empty one is none.
-func TestSingleValuesKeepsEachResourceWhole(t *testing.T) {
+func TestParseSingleValuesKeepsEachResourceWhole(t *testing.T) {
 	tests := []struct {
 		name string
-		vals url.Values
+		body string
 		want []string
 	}{
-		{"none", url.Values{"grant_type": {"x"}}, nil},
-		{"a single empty one", url.Values{"resource": {""}}, nil},
-		{"one", url.Values{"resource": {"https://a.example/"}}, []string{"https://a.example/"}},
-		{"two", url.Values{"resource": {"https://a.example/", "https://b.example/"}}, []string{"https://a.example/", "https://b.example/"}},
-		{"one with a space", url.Values{"resource": {"https://a.example/ https://b.example/"}}, []string{"https://a.example/ https://b.example/"}},
-		{"two empty ones", url.Values{"resource": {"", ""}}, []string{"", ""}},
+		{"none", "grant_type=x", nil},
+		{"a single empty one", "resource=", nil},
+		{"one", "resource=https%3A%2F%2Fa.example%2F", []string{"https://a.example/"}},
+		{"two", "resource=https://a.example/&resource=https://b.example/", []string{"https://a.example/", "https://b.example/"}},
+		{"one with a space", "resource=https://a.example/+https://b.example/", []string{"https://a.example/ https://b.example/"}},
+		{"two empty ones", "resource=&resource=", []string{"", ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, e := singleValues(tc.vals)
+			f, _, e := parseSingleValues(tc.body)
 			require.Nil(t, e)
 			assert.Equal(t, tc.want, f.resources())
 			assert.False(t, f.has("resource"))

@@ -11,8 +11,21 @@ import (
 // noStore sets the headers that keep token responses out of caches
 // (RFC 6749 §5.1, §5.2).
 func noStore(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	// One backing array for both values instead of one slice per Set
+	// (BenchmarkTokenClientCredentials); each slice's capacity ends at its
+	// value, so an append to one cannot overwrite the other.
+	v := [...]string{"no-store", "no-cache"}
+	h["Cache-Control"] = v[0:1:1]
+	h["Pragma"] = v[1:2:2]
+}
+
+// jsonNoStore sets the Content-Type of a JSON response and the headers of
+// noStore, with one allocation for the three.
+func jsonNoStore(h http.Header) {
+	v := [...]string{"application/json;charset=UTF-8", "no-store", "no-cache"}
+	h["Content-Type"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Pragma"] = v[2:3:3]
 }
 
 // writeJSON writes v as a JSON response with no-store caching headers.
@@ -22,9 +35,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// Only our own response types reach here; they always marshal.
 		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	noStore(h)
+	jsonNoStore(w.Header())
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -82,10 +93,10 @@ func (s *Server) postEndpoint(run func(r *http.Request, f form) ([]byte, error))
 			s.writeError(ctx, w, err)
 			return
 		}
-		h := w.Header()
-		noStore(h)
 		if body != nil {
-			h.Set("Content-Type", "application/json;charset=UTF-8")
+			jsonNoStore(w.Header())
+		} else {
+			noStore(w.Header())
 		}
 		w.WriteHeader(http.StatusOK)
 		w.Write(body)

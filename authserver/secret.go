@@ -124,8 +124,18 @@ func isBase64URL(s string) bool {
 // store: SHA-256, base64url without padding. The inputs are high-entropy, so
 // a fast unsalted hash is enough to make a leaked store useless.
 func hashToken(token string) string {
-	// Copying into a stack buffer keeps the hot path to one allocation,
-	// the returned string.
+	var out [hashLen]byte
+	hashInto(&out, token)
+	return string(out[:])
+}
+
+// hashLen is the length of hashToken's result:
+// base64.RawURLEncoding.EncodedLen(sha256.Size).
+const hashLen = 43
+
+// hashInto writes hashToken(token) to out without allocating: the input is
+// copied into a stack buffer when it fits.
+func hashInto(out *[hashLen]byte, token string) {
 	var in [256]byte
 	var sum [sha256.Size]byte
 	if len(token) <= len(in) {
@@ -133,16 +143,15 @@ func hashToken(token string) string {
 	} else {
 		sum = sha256.Sum256([]byte(token))
 	}
-	var out [43]byte // base64.RawURLEncoding.EncodedLen(sha256.Size)
 	b64.Encode(out[:], sum[:])
-	return string(out[:])
 }
 
 // secretMatches compares a presented secret with a stored hash in constant
 // time.
 func secretMatches(presented, storedHash string) bool {
-	h := hashToken(presented)
-	return subtle.ConstantTimeCompare([]byte(h), []byte(storedHash)) == 1
+	var h [hashLen]byte
+	hashInto(&h, presented)
+	return subtle.ConstantTimeCompare(h[:], []byte(storedHash)) == 1
 }
 
 // Refresh tokens are authenticated: their 256 random-looking bits are a
