@@ -20,6 +20,10 @@ type authRedirect struct {
 	state    string
 	fragment bool // a token or ID Token is returned: parameters go in the fragment (RFC 6749 §4.2.2, Multiple Response Types §3)
 	formPost bool // response_mode form_post: posted by a page (Form Post Response Mode §2)
+	// uiLocales are the stored request's ui_locales, for the language of
+	// the form_post page; nil for a request not yet stored (the query's
+	// are used).
+	uiLocales []string
 }
 
 // newAuthRedirect returns the redirect to uri for a request of rt in mode
@@ -35,7 +39,9 @@ func redirectFor(req store.AuthRequest, client store.Client) *authRedirect {
 	if uri == "" && len(client.RedirectURIs) > 0 {
 		uri = client.RedirectURIs[0]
 	}
-	return newAuthRedirect(uri, req.State, ResponseType(req.ResponseType), req.ResponseMode)
+	to := newAuthRedirect(uri, req.State, ResponseType(req.ResponseType), req.ResponseMode)
+	to.uiLocales = req.UILocales
+	return to
 }
 
 // redirect sends the browser to the client with params plus state and iss
@@ -47,7 +53,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to *authRedire
 	}
 	params.Set("iss", s.cfg.Issuer)
 	if to.formPost {
-		s.formPost(w, r, to.uri, params)
+		s.formPost(w, r, to, params)
 		return
 	}
 	pageHeaders(w.Header())

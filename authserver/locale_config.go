@@ -104,10 +104,13 @@ func scopeDescriptions(p *problems, sc Scope, texts map[string]PageTexts) map[st
 }
 
 // description returns sc's text in lang, a key of Browser.Texts:
-// Descriptions[lang], or else Description.
+// Descriptions[lang], else that of its shorter forms ("id" for "id-ID",
+// as RFC 4647 §3.4 Lookup truncates), or else Description.
 func (sc Scope) description(lang string) string {
-	if d, ok := sc.Descriptions[lang]; ok {
-		return d
+	for tag := lang; tag != ""; tag = truncateTag(tag) {
+		if d, ok := sc.Descriptions[tag]; ok {
+			return d
+		}
 	}
 	return sc.Description
 }

@@ -580,3 +580,41 @@ func TestPagesMarkupRules(t *testing.T) {
 		assert.Equal(t, 1, len(checkboxRe.FindAllString(pages["consent"], -1)), "phone; basic_info is required")
 	}
 }
+
+// The form_post page after the consent page speaks the stored request's
+// ui_locales, as the consent page did: the POST that leads to it carries
+// none.
+func TestFormPostPageLanguageAfterConsent(t *testing.T) {
+	srv, _ := newTestServer(t, nil)
+	c := newLangClient(t, srv, "")
+	c.signIn("user-alice")
+	rec := c.do(http.MethodGet, "/oauth/authorize?"+with("response_mode", "form_post", "ui_locales", "id"), nil)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assertLanguage(t, rec, "id")
+	form := consentForm(t, rec.Body.String())
+	form.Set("decision", "approve")
+	rec = c.do(http.MethodPost, "/oauth/consent", form)
+	fields, _ := formPost(t, rec, testRedirect)
+	assert.NotEmpty(t, fields.Get("code"))
+	assertLanguage(t, rec, "id")
+	assert.Contains(t, rec.Body.String(), "<title>Kembali ke aplikasi</title>")
+}
+
+// A host language that refines a built-in one ("id-ID") takes a scope's
+// text of the shorter tag when it has none of its own (RFC 4647 §3.4).
+func TestConsentPageScopeDescriptionOfThePrimaryLanguage(t *testing.T) {
+	srv, _ := newTestServer(t, func(c *authserver.Config) {
+		c.Browser.Texts = map[string]authserver.PageTexts{"id-ID": {Allow: "Setuju"}}
+		c.Scopes = []authserver.Scope{
+			{Name: "basic_info", Description: "Read your name", Descriptions: map[string]string{"id": "Mengakses info nama"}},
+			{Name: "phone", Description: "Read your phone number", Descriptions: map[string]string{"id": "Mengakses nomor telepon", "id-ID": "Nomor telepon Anda"}},
+			{Name: "keys_op"}, {Name: "update_basic_info"},
+		}
+	})
+	rec := consentPageFor(t, srv, "id-ID")
+	assertLanguage(t, rec, "id-ID")
+	page := rec.Body.String()
+	assert.Contains(t, page, `value="basic_info" checked> Mengakses info nama <code>basic_info</code>`)
+	assert.Contains(t, page, `value="phone" checked> Nomor telepon Anda <code>phone</code>`)
+	assert.Contains(t, page, `>Setuju</button>`)
+}

@@ -93,7 +93,8 @@ type formField struct{ Name, Value string }
 // the POST with too, and would stop a client that redirects after reading
 // the code. Like every page it is never cached, framed or sent as a
 // Referer.
-func (s *Server) formPost(w http.ResponseWriter, r *http.Request, uri string, params url.Values) {
+func (s *Server) formPost(w http.ResponseWriter, r *http.Request, to *authRedirect, params url.Values) {
+	uri := to.uri
 	if u, err := url.Parse(uri); err != nil || codeScheme(u.Scheme) {
 		// A record stored by other means than RegisterClient.
 		s.errorPage(w, r, oauthError(CodeInvalidRequest, "redirect_uri cannot receive a form post"))
@@ -103,7 +104,11 @@ func (s *Server) formPost(w http.ResponseWriter, r *http.Request, uri string, pa
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		page.Fields = append(page.Fields, formField{Name: k, Value: params.Get(k)})
 	}
-	page.Lang, page.Texts = s.pageLocale(r, queryUILocales(r))
+	locales := to.uiLocales
+	if locales == nil {
+		locales = queryUILocales(r)
+	}
+	page.Lang, page.Texts = s.pageLocale(r, locales)
 	setLanguageHeaders(w.Header(), page.Lang)
 	csp := "default-src 'none'; script-src 'nonce-" + page.Nonce + "'; base-uri 'none'; frame-ancestors 'none'"
 	s.writePage(w, r, http.StatusOK, s.formPostTmpl, page, csp)
