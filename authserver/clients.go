@@ -256,6 +256,7 @@ func (s *Server) clientRecord(c Client) (store.Client, error) {
 			p.add("RedirectURIs", "%q: %v", u, err)
 		}
 	}
+	s.checkFrontChannelRedirects(&p, c, responseTypes)
 	for _, u := range c.LoginURIs {
 		if err := s.checkRedirectURI(u); err != nil {
 			p.add("LoginURIs", "%q: %v", u, err)
@@ -355,6 +356,25 @@ func (s *Server) checkClientOpenID(p *problems, c Client) {
 	}
 	if c.RefreshWithoutOfflineAccess && !slices.Contains(c.GrantTypes, GrantRefreshToken) {
 		p.add("RefreshWithoutOfflineAccess", "needs the refresh_token grant in GrantTypes")
+	}
+}
+
+// checkFrontChannelRedirects refuses plain http redirect URIs, loopback
+// ones included, for a web client registered for the OpenID Connect
+// implicit or hybrid flows (OpenID Connect Registration §2,
+// application_type: such a web client registers only https URIs and not
+// localhost); a native client may use loopback as RFC 8252 §7.3 lets it.
+// The OAuth 2.0 implicit grant (response_type token) keeps RFC 6749's
+// rules, which the seed APIs rely on.
+func (s *Server) checkFrontChannelRedirects(p *problems, c Client, responseTypes []ResponseType) {
+	if c.ApplicationType == ApplicationNative || s.cfg.Development.AllowHTTPRedirectURIs ||
+		!slices.ContainsFunc(responseTypes, func(rt ResponseType) bool { return rt != ResponseToken && rt.frontChannel() }) {
+		return
+	}
+	for _, u := range c.RedirectURIs {
+		if pu, err := url.Parse(u); err == nil && pu.Scheme == "http" {
+			p.add("RedirectURIs", "%q: a web client that gets tokens from the authorization endpoint registers only https redirect URIs (OpenID Connect Registration §2)", u)
+		}
 	}
 }
 

@@ -323,6 +323,9 @@ func TestRegisterClientOpenIDResponseTypes(t *testing.T) {
 		{"without openid", func(c *authserver.Client) {
 			c.GrantTypes, c.ResponseTypes, c.Scopes = grants("implicit"), []authserver.ResponseType{"id_token"}, nil
 		}, `authserver: client "c": ResponseTypes: id_token needs the openid scope in Scopes: its requests are OpenID Connect ones`},
+		{"a web client on a loopback http URI", func(c *authserver.Client) {
+			c.GrantTypes, c.ResponseTypes, c.RedirectURIs = grants("implicit"), []authserver.ResponseType{"id_token"}, []string{"http://127.0.0.1:8080/cb"}
+		}, `authserver: client "c": RedirectURIs: "http://127.0.0.1:8080/cb": a web client that gets tokens from the authorization endpoint registers only https redirect URIs (OpenID Connect Registration §2)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := base
