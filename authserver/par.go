@@ -164,8 +164,11 @@ func (s *Server) allowPush(ctx context.Context, r *http.Request, client store.Cl
 // client_id of the query must be the client that pushed it, and every
 // other parameter of the query is ignored (RFC 9101 §6.3: "the
 // authorization server MUST only use the parameters in the Request
-// Object", which a pushed request stands for, RFC 9126 §4), including a
-// second request_id, state or redirect_uri. A missing client_id is
+// Object", which a pushed request stands for, RFC 9126 §4), such as a
+// state or redirect_uri. A request_id is not ignored: the authorization
+// endpoint looks at it before any request_uri, and resuming a pending
+// request allows no other parameter, so a request_id beside a request_uri
+// is invalid_request on an error page. A missing client_id is
 // invalid_request; a request_uri that names no live request pushed by
 // that client (unknown, expired, used, another client's) is
 // invalid_request_uri, which the client cannot tell apart. Both are shown

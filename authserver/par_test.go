@@ -257,3 +257,13 @@ func TestPushedAuthenticatedClientNotAnonymous(t *testing.T) {
 		assertOAuthError(t, postForm(t, srv, "/oauth/par", q, ""), http.StatusTooManyRequests, "temporarily_unavailable")
 	})
 }
+
+// A request_id beside a pushed request_uri is invalid_request on an error
+// page, and leaves the pushed request unused.
+func TestPushedRequestIDBesideRequestURI(t *testing.T) {
+	srv, c := signedInServer(t, nil)
+	uri := pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
+	rec := c.authorize(byReference(confidentialID, uri, url.Values{"request_id": {strings.Repeat("A", 43)}}))
+	assertPage(t, rec, http.StatusBadRequest, "invalid_request", "unexpected parameter with request_id")
+	assert.Equal(t, http.StatusOK, c.authorize(byReference(confidentialID, uri, nil)).Code)
+}
