@@ -196,7 +196,7 @@ func (s *Server) checkAssertionSignature(ctx context.Context, client store.Clien
 	var set *jose.JSONWebKeySet
 	switch {
 	case len(client.JWKS) > 0:
-		set, _ = parseClientJWKS(client.JWKS)
+		set, _ = s.clientKeys.inlineKeys(client.JWKS)
 	case client.JWKSURI != "":
 		set, _ = s.clientKeys.keys(ctx, client.JWKSURI, kid)
 	default:

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,7 @@ type jwksFetcher struct {
 
 	mu      sync.Mutex // guards entries and every entry's fields
 	entries map[string]*jwksEntry
+	inline  map[[sha256.Size]byte]*jose.JSONWebKeySet // parsed inline JWKS by content
 }
 
 // jwksEntry is one cached document.
@@ -50,7 +52,7 @@ type jwksEntry struct {
 }
 
 func newJWKSFetcher(cfg ClientAssertions, now func() time.Time, log *slog.Logger) *jwksFetcher {
-	return &jwksFetcher{cfg: cfg, now: now, log: log, entries: make(map[string]*jwksEntry)}
+	return &jwksFetcher{cfg: cfg, now: now, log: log, entries: make(map[string]*jwksEntry), inline: make(map[[sha256.Size]byte]*jose.JSONWebKeySet)}
 }
 
 // keys returns the key set at uri, fetching it when none is cached, when
@@ -174,23 +176,73 @@ func (j *jwksFetcher) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySe
 }
 
 // parseClientJWKS parses a client's JWK Set (RFC 7517 §5): at most
-// maxClientKeys keys, each a public key. A private key in the set is an
-// error: the client published what it must keep.
+// maxClientKeys members, each parsed alone. A member the server cannot use
+// (an unknown kty or crv, an X25519 encryption key) is skipped, as RFC
+// 7517 §5 says: "Implementations SHOULD ignore JWKs within a JWK Set that
+// use "kty" (key type) values that are not understood by them". A private
+// or symmetric key, parsed or not, is an error: the client published what
+// it must keep. A set with no usable key is an error too.
 func parseClientJWKS(raw []byte) (*jose.JSONWebKeySet, error) {
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &set); err != nil {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("authserver: malformed JWK Set: %w", err)
 	}
-	if len(set.Keys) == 0 {
-		return nil, errors.New("authserver: JWK Set has no keys")
-	}
-	if len(set.Keys) > maxClientKeys {
+	if len(doc.Keys) > maxClientKeys {
 		return nil, fmt.Errorf("authserver: JWK Set has more than %d keys", maxClientKeys)
 	}
-	for _, k := range set.Keys {
+	set := &jose.JSONWebKeySet{}
+	for _, member := range doc.Keys {
+		var secret struct {
+			Kty string `json:"kty"`
+			D   any    `json:"d"`
+			K   any    `json:"k"`
+		}
+		if err := json.Unmarshal(member, &secret); err != nil {
+			return nil, fmt.Errorf("authserver: malformed JWK Set: %w", err)
+		}
+		if secret.Kty == "oct" || secret.D != nil || secret.K != nil {
+			return nil, errors.New("authserver: JWK Set holds a private or symmetric key")
+		}
+		var k jose.JSONWebKey
+		if err := json.Unmarshal(member, &k); err != nil {
+			continue
+		}
 		if !k.IsPublic() {
 			return nil, errors.New("authserver: JWK Set holds a private or symmetric key")
 		}
+		set.Keys = append(set.Keys, k)
 	}
-	return &set, nil
+	if len(set.Keys) == 0 {
+		return nil, errors.New("authserver: JWK Set has no keys the server can use")
+	}
+	return set, nil
+}
+
+// inlineKeys returns the parsed JWK Set of a client's inline JWKS, parsed
+// once per content and kept in a bounded cache (maxCachedJWKS sets; when
+// it is full, one is dropped), so an assertion does not parse it again.
+func (j *jwksFetcher) inlineKeys(raw []byte) (*jose.JSONWebKeySet, error) {
+	sum := sha256.Sum256(raw)
+	j.mu.Lock()
+	set, ok := j.inline[sum]
+	j.mu.Unlock()
+	if ok {
+		return set, nil
+	}
+	set, err := parseClientJWKS(raw)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.inline) >= maxCachedJWKS {
+		for k := range j.inline {
+			delete(j.inline, k)
+			break
+		}
+	}
+	j.inline[sum] = set
+	return set, nil
 }

@@ -135,3 +135,40 @@ func newKeyClientServer(t *testing.T, cfg authserver.Config, extra authserver.Cl
 	require.NoError(t, srv.RegisterClient(t.Context(), extra))
 	return srv
 }
+
+// RFC 7517 §5: members of a JWK Set the server cannot use (an unknown kty,
+// an X25519 encryption key) are ignored, inline and fetched; private and
+// symmetric keys still refuse the set, and an inline set is bounded by
+// MaxJWKSBytes as a fetched one is.
+func TestJWKSUnusableMembersIgnored(t *testing.T) {
+	key := newClientKey(t, "k1")
+	good := strings.TrimSuffix(string(jwks(t, key)), "]}")
+	x25519 := `,{"kty":"OKP","crv":"X25519","use":"enc","kid":"enc1","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}]}`
+	unknown := `,{"kty":"AKP","alg":"ML-DSA-44","kid":"pq","pub":"AAAA"}]}`
+	for name, set := range map[string]string{"an X25519 key": good + x25519, "an unknown kty": good + unknown} {
+		t.Run("inline, beside "+name, func(t *testing.T) {
+			srv := newKeyClientServer(t, testConfig(), authserver.Client{JWKS: []byte(set)})
+			tokenOK(t, ccWith(t, srv, key))
+		})
+		t.Run("fetched, beside "+name, func(t *testing.T) {
+			host := &jwksHost{doc: []byte(set)}
+			srv := newURIKeyServer(t, "https://app.example.com/jwks", &http.Client{Transport: host}, nil)
+			tokenOK(t, ccWith(t, srv, key))
+		})
+	}
+	srv, err := authserver.New(testConfig(), store.NewMemoryWithCleanup(0))
+	require.NoError(t, err)
+	for _, tc := range []struct{ name, set, want string }{
+		{"only unusable keys", `{"keys":[` + strings.TrimPrefix(unknown, ","), "JWKS: JWK Set has no keys the server can use"},
+		{"a symmetric key", good + `,{"kty":"oct","k":"c2VjcmV0"}]}`, "JWKS: JWK Set holds a private or symmetric key"},
+		{"an unparsable private key", good + `,{"kty":"AKP","pub":"AAAA","priv":"AAAA","d":"AAAA"}]}`, "JWKS: JWK Set holds a private or symmetric key"},
+		{"over MaxJWKSBytes", good + `],"pad":"` + strings.Repeat("p", 64<<10) + `"}`, "JWKS: is larger than ClientAssertions.MaxJWKSBytes (65536)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := srv.RegisterClient(t.Context(), authserver.Client{ID: keyClientID, AuthMethod: authserver.AuthMethodPrivateKeyJWT, JWKS: []byte(tc.set), GrantTypes: grants("client_credentials")})
+			var fe *authserver.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tc.want, fe.Field+": "+fe.Problem)
+		})
+	}
+}
