@@ -3,9 +3,9 @@ package authserver
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -105,11 +105,31 @@ func parseClientAssertion(raw string) (*clientAssertion, error) {
 	if len(tok.Headers) != 1 {
 		return nil, errors.New("authserver: client assertion must have one signature")
 	}
+	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); !assertionTypeOK(typ) {
+		return nil, errors.New("authserver: client assertion has the typ of another kind of JWT")
+	}
 	a := &clientAssertion{token: tok}
 	if err := tok.UnsafeClaimsWithoutVerification(&a.claims); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// assertionTypeOK reports whether typ may be the typ header of a client
+// assertion: absent, "JWT" (RFC 7519 §5.1), the explicit
+// "client-authentication+jwt" of draft-ietf-oauth-rfc7523bis, or another
+// value that is not the type of another kind of JWT. A token made for one
+// purpose must not pass as one made for another (RFC 8725 §3.11): a DPoP
+// proof (RFC 9449), an access token (RFC 9068), a request object (RFC
+// 9101), a logout token (OpenID Connect Back-Channel Logout) or a security
+// event token (RFC 8417). Types compare without case and without the
+// "application/" prefix (RFC 7515 §4.1.9).
+func assertionTypeOK(typ string) bool {
+	switch strings.TrimPrefix(strings.ToLower(typ), "application/") {
+	case "dpop+jwt", "at+jwt", "oauth-authz-req+jwt", "logout+jwt", "secevent+jwt":
+		return false
+	}
+	return true
 }
 
 // verifyClientAssertion checks a private_key_jwt assertion of client
@@ -174,18 +194,16 @@ func (s *Server) verifyClientAssertion(ctx context.Context, client store.Client,
 func (s *Server) checkAssertionSignature(ctx context.Context, client store.Client, tok *jwt.JSONWebToken, alg jose.SignatureAlgorithm, c *jwt.Claims) string {
 	kid := tok.Headers[0].KeyID
 	var set *jose.JSONWebKeySet
-	var err error
 	switch {
 	case len(client.JWKS) > 0:
-		set, err = parseClientJWKS(client.JWKS)
+		set, _ = s.clientKeys.inlineKeys(client.JWKS)
 	case client.JWKSURI != "":
-		set, err = s.clientKeys.keys(ctx, client.JWKSURI, kid)
+		set, _ = s.clientKeys.keys(ctx, client.JWKSURI, kid)
 	default:
 		return refusedAssertionKeys
 	}
-	if err != nil {
-		s.log.WarnContext(ctx, "authserver: keys of a private_key_jwt client", slog.String("client_id", client.ID), slog.Any("error", err))
-	}
+	// A fetch failure was logged by the fetcher, once; a cached set
+	// outlives it.
 	if set == nil {
 		return refusedAssertionKeys
 	}

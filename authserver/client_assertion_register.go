@@ -27,6 +27,8 @@ func (s *Server) checkClientHighSecurity(p *problems, c Client, method AuthMetho
 			p.add("JWKSURI", "must not be set beside JWKS (RFC 7591 §2)")
 		case c.JWKS == nil && c.JWKSURI == "":
 			p.add("JWKS", "or JWKSURI is required for AuthMethod private_key_jwt")
+		case c.JWKS != nil && int64(len(c.JWKS)) > s.cfg.ClientAssertions.MaxJWKSBytes:
+			p.add("JWKS", "is larger than ClientAssertions.MaxJWKSBytes (%d)", s.cfg.ClientAssertions.MaxJWKSBytes)
 		case c.JWKS != nil:
 			if _, err := parseClientJWKS(c.JWKS); err != nil {
 				p.add("JWKS", "%v", strings.TrimPrefix(err.Error(), "authserver: "))

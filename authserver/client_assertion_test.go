@@ -254,3 +254,36 @@ func TestClientAssertionRegistration(t *testing.T) {
 		})
 	}
 }
+
+// A client assertion's typ header may be absent, "JWT" or
+// "client-authentication+jwt"; a JWT made for another purpose is refused
+// (RFC 8725 §3.11).
+func TestClientAssertionTyp(t *testing.T) {
+	key := newClientKey(t, "k1")
+	srv := newKeyClientServer(t, testConfig(), authserver.Client{JWKS: jwks(t, key)})
+	for _, tc := range []struct {
+		typ string
+		ok  bool
+	}{
+		{"", true}, {"JWT", true}, {"client-authentication+jwt", true}, {"application/client-authentication+jwt", true},
+		{"dpop+jwt", false}, {"at+jwt", false}, {"application/at+JWT", false}, {"oauth-authz-req+jwt", false},
+		{"logout+jwt", false}, {"secevent+jwt", false},
+	} {
+		t.Run("typ "+tc.typ, func(t *testing.T) {
+			opts := (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), key.kid)
+			if tc.typ != "" {
+				opts = opts.WithType(jose.ContentType(tc.typ))
+			}
+			signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: key.priv}, opts)
+			require.NoError(t, err)
+			raw, err := jwt.Signed(signer).Claims(assertionClaims(keyClientID)).Serialize()
+			require.NoError(t, err)
+			rec := postForm(t, srv, "/oauth/token", withAssertion(ccForm(), raw), "")
+			if tc.ok {
+				tokenOK(t, rec)
+			} else {
+				assertOAuthError(t, rec, http.StatusUnauthorized, "invalid_client")
+			}
+		})
+	}
+}

@@ -203,7 +203,12 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, f form
 		}
 	}
 	if reason != "" {
-		s.countFailure(ctx, throttleID, addr)
+		// Keys that could not be had are the server's trouble, or the
+		// client's host's, not a failed attempt of that client: counting
+		// them would let anyone who names the client throttle it.
+		if reason != refusedAssertionKeys {
+			s.countFailure(ctx, throttleID, addr)
+		}
 		return s.clientAuthFailed(ctx, client.ID, reason)
 	}
 	return client, nil

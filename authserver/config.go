@@ -496,14 +496,17 @@ type Limits struct {
 	// AuthorizeRateLimit is how many authorization requests one source
 	// address may start per minute. Each one is kept in the store until it
 	// is decided or Lifetimes.AuthRequest passes, so anonymous traffic must
-	// not start them without bound. Zero means 300; negative turns the limit
+	// not start them without bound. Pushed requests (RFC 9126) of public
+	// clients count as well; those of clients that authenticated do not
+	// (see PushedAuthorization). Zero means 300; negative turns the limit
 	// off.
 	AuthorizeRateLimit int
 	// MaxPendingAuthRequests caps, server wide, the authorization requests
 	// that anonymous traffic (no Browser.Session) may start within one
 	// Lifetimes.AuthRequest, so that traffic from many addresses together
-	// cannot fill the store either; signed-in users are not counted, so a
-	// flood cannot lock them out. When it is
+	// cannot fill the store either; signed-in users, and pushed requests of
+	// clients that authenticated, are not counted, so a flood cannot lock
+	// them out. When it is
 	// reached, new requests get an error page with status 503 and
 	// Retry-After. Zero means 50,000; negative turns the cap off.
 	MaxPendingAuthRequests int

@@ -47,7 +47,9 @@ type pushedResponse struct {
 // with invalid_request and the other codes of the authorization endpoint,
 // 401 invalid_client, 429 or 503 with Retry-After when the bounds of
 // pending requests (Limits.AuthorizeRateLimit, counted per source
-// address, and Limits.MaxPendingAuthRequests) are reached. A pushed request
+// address, and Limits.MaxPendingAuthRequests) are reached. Only a public
+// client's pushes meet those bounds; a client that authenticated is bounded
+// by its authentication and the failure throttle instead. A pushed request
 // is counted once, here, and not again when the browser brings it to the
 // authorization endpoint.
 //
@@ -107,7 +109,7 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	if e != nil {
 		return nil, e
 	}
-	if e := s.allowPush(ctx, r); e != nil {
+	if e := s.allowPush(ctx, r, client); e != nil {
 		return nil, e
 	}
 	now := time.Now()
@@ -123,11 +125,20 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	}, nil
 }
 
-// allowPush counts a pushed request about to be kept under the bounds of
-// pending requests, as allowStart counts one at the authorization endpoint:
-// nobody is signed in at a client's direct request, so it is anonymous
-// traffic and meets the server-wide cap.
-func (s *Server) allowPush(ctx context.Context, r *http.Request) *Error {
+// allowPush counts a pushed request of client about to be kept under the
+// bounds of pending requests, as allowStart counts one at the
+// authorization endpoint: nobody is signed in at a client's direct
+// request, so a public client's push is anonymous traffic from its source
+// address and meets the server-wide cap. A push by a client that
+// authenticated (a secret or private_key_jwt) is neither counted nor
+// refused here: it is bounded by its authentication and the failure
+// throttle, and its backend, one address for all its users, must not be
+// held to the per-address limit of a browser, nor locked out by anonymous
+// traffic.
+func (s *Server) allowPush(ctx context.Context, r *http.Request, client store.Client) *Error {
+	if !client.Public() {
+		return nil
+	}
 	wait, refusal, err := s.limits.start(ctx, s.sourceIP(r), true)
 	switch {
 	case err != nil:
@@ -153,8 +164,11 @@ func (s *Server) allowPush(ctx context.Context, r *http.Request) *Error {
 // client_id of the query must be the client that pushed it, and every
 // other parameter of the query is ignored (RFC 9101 §6.3: "the
 // authorization server MUST only use the parameters in the Request
-// Object", which a pushed request stands for, RFC 9126 §4), including a
-// second request_id, state or redirect_uri. A missing client_id is
+// Object", which a pushed request stands for, RFC 9126 §4), such as a
+// state or redirect_uri. A request_id is not ignored: the authorization
+// endpoint looks at it before any request_uri, and resuming a pending
+// request allows no other parameter, so a request_id beside a request_uri
+// is invalid_request on an error page. A missing client_id is
 // invalid_request; a request_uri that names no live request pushed by
 // that client (unknown, expired, used, another client's) is
 // invalid_request_uri, which the client cannot tell apart. Both are shown

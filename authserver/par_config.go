@@ -13,6 +13,14 @@ const (
 // which the server accepts at Paths.PushedAuthorization whenever the
 // browser side is configured. The zero value accepts them from every
 // client without requiring them.
+//
+// A push by a client that authenticated (client_secret_basic,
+// client_secret_post, private_key_jwt) is bounded by that authentication
+// and the failure throttle (Limits.FailureLimit), not by
+// Limits.AuthorizeRateLimit or Limits.MaxPendingAuthRequests: its backend
+// speaks for all its users from one address, and anonymous traffic must
+// not lock it out. A public client's push is anonymous traffic and meets
+// both limits.
 type PushedAuthorization struct {
 	// Required makes every client push its authorization requests (RFC
 	// 9126 §5, require_pushed_authorization_requests): the authorization

@@ -163,15 +163,17 @@ func TestPushedAuthorizationErrors(t *testing.T) {
 	})
 }
 
-// Pushed requests are pending requests: they meet the same bounds
-// (Limits.AuthorizeRateLimit), counted once, when pushed.
+// Pushed requests of public clients are pending requests of anonymous
+// traffic: they meet the same bounds (Limits.AuthorizeRateLimit), counted
+// once, when pushed.
 func TestPushedAuthorizationRateLimit(t *testing.T) {
 	srv, c := signedInServer(t, func(cfg *authserver.Config) { cfg.Limits.AuthorizeRateLimit = 1 })
-	uri := pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
-	assertThrottled(t, postForm(t, srv, "/oauth/par", pushedQuery(t, nil), basic(confidentialID, confidentialPass)), 60)
+	public := pushedQuery(t, url.Values{"client_id": {publicID}})
+	uri := pushOK(t, srv, public, "")
+	assertThrottled(t, postForm(t, srv, "/oauth/par", public, ""), 60)
 	// Bringing the pushed request to the authorization endpoint counts
 	// nothing more.
-	assert.Equal(t, http.StatusOK, c.authorize(byReference(confidentialID, uri, nil)).Code)
+	assert.Equal(t, http.StatusOK, c.authorize(byReference(publicID, uri, nil)).Code)
 }
 
 // RFC 9126 §4, §5, §6: a client or the server that requires pushed
@@ -228,4 +230,40 @@ func TestPushedAuthorizationConfig(t *testing.T) {
 			assert.Equal(t, tc.field, fieldErrors(err)[0].Field)
 		})
 	}
+}
+
+// A push by an authenticated client meets neither the server-wide cap of
+// anonymous traffic nor the per-address start limit; a public client's
+// push meets both.
+func TestPushedAuthenticatedClientNotAnonymous(t *testing.T) {
+	t.Run("server-wide cap", func(t *testing.T) {
+		srv, _ := signedInServer(t, func(cfg *authserver.Config) { cfg.Limits.MaxPendingAuthRequests = 1 })
+		q, err := url.ParseQuery(authorizeQuery(url.Values{"client_id": {publicID}}))
+		require.NoError(t, err)
+		rec := postFormFrom(t, srv, "/oauth/par", q, "", "198.51.100.7:1")
+		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+		assertOAuthError(t, postFormFrom(t, srv, "/oauth/par", q, "", "198.51.100.8:1"), http.StatusServiceUnavailable, "temporarily_unavailable")
+		pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
+	})
+	t.Run("per-address limit", func(t *testing.T) {
+		srv, _ := signedInServer(t, func(cfg *authserver.Config) { cfg.Limits.AuthorizeRateLimit = 1 })
+		for range 3 {
+			pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
+		}
+		q, err := url.ParseQuery(authorizeQuery(url.Values{"client_id": {publicID}}))
+		require.NoError(t, err)
+		rec := postForm(t, srv, "/oauth/par", q, "")
+		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+		assertOAuthError(t, postForm(t, srv, "/oauth/par", q, ""), http.StatusTooManyRequests, "temporarily_unavailable")
+	})
+}
+
+// A request_id beside a pushed request_uri is invalid_request on an error
+// page, and leaves the pushed request unused.
+func TestPushedRequestIDBesideRequestURI(t *testing.T) {
+	srv, c := signedInServer(t, nil)
+	uri := pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
+	rec := c.authorize(byReference(confidentialID, uri, url.Values{"request_id": {strings.Repeat("A", 43)}}))
+	assertPage(t, rec, http.StatusBadRequest, "invalid_request", "unexpected parameter with request_id")
+	assert.Equal(t, http.StatusOK, c.authorize(byReference(confidentialID, uri, nil)).Code)
 }

@@ -120,7 +120,7 @@ func New(config Config, st store.Store) (*Server, error) {
 	}
 	s.logoutKey = newLogoutKey(s.refreshKey)
 	s.cors = newCORSOrigins(cfg.CORS)
-	s.clientKeys = newJWKSFetcher(cfg.ClientAssertions, time.Now)
+	s.clientKeys = newJWKSFetcher(cfg.ClientAssertions, time.Now, s.log)
 	s.mux = s.routes()
 	return s, nil
 }

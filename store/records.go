@@ -27,7 +27,8 @@ type Client struct {
 	// Scopes lists the scopes the client may request. Empty means none.
 	Scopes []string
 	// AuthMethod is the registered token endpoint authentication method
-	// (RFC 7591 §2): "client_secret_basic", "client_secret_post" or "none".
+	// (RFC 7591 §2): "client_secret_basic", "client_secret_post", "none"
+	// or "private_key_jwt" (RFC 7523 §2.2, OpenID Connect Core §9).
 	AuthMethod string
 	// ApplicationType is "web" or "native" (OpenID Connect Registration §2);
 	// only native clients may use loopback redirect URIs with any port
@@ -241,7 +242,8 @@ type AccessToken struct {
 //
 // A pushed authorization request (RFC 9126) is an AuthRequest too, with
 // Pushed set: the client sent its parameters to the pushed authorization
-// request endpoint after authenticating, and the server answered with a
+// request endpoint (after authenticating, or identified by its client_id
+// alone for a public client), and the server answered with a
 // request_uri that names this record (§2.2). The authorization endpoint
 // then reads it by that ID instead of from the query.
 type AuthRequest struct {
@@ -303,8 +305,10 @@ type AuthRequest struct {
 	// thumbprint of the DPoP key the code must be redeemed with; empty
 	// when none.
 	JKT string
-	// Pushed reports a request pushed by an authenticated client (RFC 9126
-	// §2.1), addressed by its request_uri. Only the client that pushed it may
+	// Pushed reports a request pushed to the pushed authorization request
+	// endpoint (RFC 9126 §2.1) by its client, authenticated or, for a
+	// public client, identified by its client_id; it is addressed by its
+	// request_uri. Only the client that pushed it may
 	// use it, and only once (§2.2, §4).
 	Pushed bool
 	// CreatedAt and ExpiresAt bound the request's life.
