@@ -58,9 +58,11 @@ type pushedResponse struct {
 // ("urn:ietf:params:oauth:request_uri:..."), and expires_in
 // (PushedAuthorization.Lifetime), with Cache-Control: no-store. A
 // request_uri parameter in the pushed request itself is invalid_request
-// (§2.1).
+// (§2.1). With Config.DPoP a DPoP proof may come with it and binds the
+// code to its key (RFC 9449 §10.1); the DPoP-Nonce header is sent as at
+// the token endpoint.
 func (s *Server) PushedAuthorizationHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.withDPoPNonce(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !requirePost(w, r) {
 			return
 		}
@@ -76,7 +78,7 @@ func (s *Server) PushedAuthorizationHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusCreated, body)
-	})
+	}))
 }
 
 // push authenticates, validates and keeps one pushed request.
@@ -108,6 +110,9 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	req, _, _, e := s.parseAuthorize(ctx, params, false)
 	if e != nil {
 		return nil, e
+	}
+	if err := s.pushProof(ctx, r, req); err != nil {
+		return nil, err
 	}
 	if e := s.allowPush(ctx, r, client); e != nil {
 		return nil, e
