@@ -166,12 +166,12 @@ type Proof struct {
 
 // claims are the proof claims of RFC 9449 §4.2.
 type claims struct {
-	JTI   string      `json:"jti"`
-	HTM   string      `json:"htm"`
-	HTU   string      `json:"htu"`
-	IAT   json.Number `json:"iat"`
-	ATH   string      `json:"ath"`
-	Nonce *string     `json:"nonce"`
+	JTI   string          `json:"jti"`
+	HTM   string          `json:"htm"`
+	HTU   string          `json:"htu"`
+	IAT   json.RawMessage `json:"iat"`
+	ATH   string          `json:"ath"`
+	Nonce *string         `json:"nonce"`
 }
 
 // Verify checks proof against req as RFC 9449 §4.3 lists, then records its
@@ -331,7 +331,12 @@ func IsThumbprint(s string) bool {
 
 // numericDate reads an RFC 7519 §2 NumericDate, whole or fractional, as
 // whole seconds; ok is false for anything else or one beyond year 9999.
-func numericDate(n json.Number) (int64, bool) {
+func numericDate(raw json.RawMessage) (int64, bool) {
+	if len(raw) == 0 || raw[0] == '"' {
+		// A NumericDate is a JSON number (RFC 7519 §2), never a string.
+		return 0, false
+	}
+	n := json.Number(raw)
 	if i, err := n.Int64(); err == nil {
 		return i, i >= 0 && i < 253402300800
 	}

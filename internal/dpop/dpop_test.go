@@ -292,3 +292,20 @@ func TestCheckRecordsNothingUseRecordsOnce(t *testing.T) {
 	_, err = v.Verify(t.Context(), proof, req)
 	assertRefused(t, err, dpop.CodeInvalidProof, "DPoP proof jti was used before")
 }
+
+// A NumericDate is a JSON number (RFC 7519 §2): an iat given as a string
+// is refused, though it spells a valid time.
+func TestVerifyRefusesStringIAT(t *testing.T) {
+	c := &clock{time.Unix(1_800_000_000, 0)}
+	k := dpoptest.NewKey(t, jose.ES256)
+	payload := []byte(`{"jti":"s-1","htm":"POST","htu":"` + tokenURL + `","iat":"1800000000"}`)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: k.Private},
+		&jose.SignerOptions{ExtraHeaders: map[jose.HeaderKey]any{jose.HeaderType: "dpop+jwt", "jwk": k.JWK}})
+	require.NoError(t, err)
+	sig, err := signer.Sign(payload)
+	require.NoError(t, err)
+	proof, err := sig.CompactSerialize()
+	require.NoError(t, err)
+	_, err = newVerifier(t, nil, c, nil).Verify(t.Context(), proof, dpop.Request{Method: "POST", URL: tokenURL})
+	assertRefused(t, err, dpop.CodeInvalidProof, "DPoP proof iat is missing or not a NumericDate")
+}
