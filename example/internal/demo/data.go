@@ -123,6 +123,20 @@ type ClientSpec struct {
 	// authorization requests must come through the pushed authorization
 	// request endpoint.
 	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// RequireAuthTime is require_auth_time (OpenID Connect Registration
+	// §2): the client's ID Tokens always carry auth_time.
+	RequireAuthTime bool `json:"require_auth_time,omitempty"`
+	// LogoURI, ClientURI, PolicyURI and TOSURI are logo_uri, client_uri,
+	// policy_uri and tos_uri (RFC 7591 §2): the client's logo, home page,
+	// privacy policy and terms of service, absolute http(s) URLs.
+	LogoURI   string `json:"logo_uri,omitempty"`
+	ClientURI string `json:"client_uri,omitempty"`
+	PolicyURI string `json:"policy_uri,omitempty"`
+	TOSURI    string `json:"tos_uri,omitempty"`
+	// DPoPBoundAccessTokens is dpop_bound_access_tokens (RFC 9449 §5.2):
+	// every token request of the client must carry a DPoP proof, so its
+	// access tokens are bound to the proof's key.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // User is a demo resource owner.
@@ -434,6 +448,12 @@ func (c ClientSpec) Client() authserver.Client {
 		JWKSURI:                            c.JWKSURI,
 		AuthSigningAlg:                     jose.SignatureAlgorithm(c.TokenEndpointAuthSigningAlg),
 		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		RequireAuthTime:                    c.RequireAuthTime,
+		LogoURI:                            c.LogoURI,
+		ClientURI:                          c.ClientURI,
+		PolicyURI:                          c.PolicyURI,
+		TOSURI:                             c.TOSURI,
+		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
 	}
 }
 

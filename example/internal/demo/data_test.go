@@ -101,8 +101,8 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			`demo: clients file: users[1]: duplicate username "u"`},
 		// Registration metadata the demo does not take yet is an unknown
 		// field, never silently ignored.
-		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"require_auth_time":true}]}`,
-			`demo: clients file: json: unknown field "require_auth_time"`},
+		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"software_id":"x"}]}`,
+			`demo: clients file: json: unknown field "software_id"`},
 		{"an unknown user field", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","given_name":"G"}]}`,
 			`demo: clients file: json: unknown field "given_name"`},
 		{"a negative default_max_age", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":-1}]}`,
