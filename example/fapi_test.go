@@ -139,7 +139,8 @@ func TestFAPIClientFlow(t *testing.T) {
 	access, ok := tok["access_token"].(string)
 	require.True(t, ok, body)
 	resp, body = e.bearer("/api/me", access)
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a DPoP-bound token as Bearer (RFC 9449 §7.1)")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body, "a DPoP-bound token as Bearer (RFC 9449 §7.1)")
+	assert.Equal(t, "invalid_token\n", body)
 	assert.Contains(t, resp.Header.Values("WWW-Authenticate"), `DPoP algs="ES256 ES384 ES512 EdDSA RS256 PS256"`)
 
 	proof, err = demo.DPoPProof(key, http.MethodGet, e.base+"/api/me", access, time.Now())
