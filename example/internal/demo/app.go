@@ -137,8 +137,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		OpenID: authserver.OpenID{Enabled: true, Claims: a.userClaims,
 			EndSession: a.endSession, PairwiseKey: pairwiseKey,
 			// The hybrid flow (OpenID Connect Core §3.3) for clients
-			// that register "code id_token".
-			ResponseTypes: []authserver.ResponseType{authserver.ResponseCodeIDToken}},
+			// that register its response types, as nuid-web does.
+			ResponseTypes: []authserver.ResponseType{authserver.ResponseCodeIDToken,
+				authserver.ResponseCodeToken, authserver.ResponseCodeIDTokenToken}},
 		// DPoP (RFC 9449) for clients that ask for it with a proof, and
 		// required of those with dpop_bound_access_tokens.
 		DPoP:        authserver.DPoP{Enabled: true},

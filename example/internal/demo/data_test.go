@@ -88,7 +88,15 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 		{"post_logout_redirect_uris not a list", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"post_logout_redirect_uris":"https://a/out"}]}`,
 			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.post_logout_redirect_uris of type []string"},
 		{"an unknown response type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
-			`demo: clients file: clients[0]: unsupported response_type "id_token"`},
+			`demo: clients file: clients[0]: unsupported response_type "id_token" (code, token, code id_token, code token, code id_token token)`},
+		{"a hybrid response type spelled in another order", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["authorization_code"],"response_types":["id_token code"],"scope":"openid","redirect_uris":["https://a/cb"]}]}`,
+			`demo: clients file: clients[0]: unsupported response_type "id_token code" (code, token, code id_token, code token, code id_token token)`},
+		{"a hybrid response type without the code grant", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["implicit"],"response_types":["code id_token"],"scope":"openid","redirect_uris":["https://a/cb"]}]}`,
+			"demo: clients file: clients[0]: response_type code id_token needs grant_type authorization_code"},
+		{"a hybrid response type without scope openid", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["authorization_code"],"response_types":["code id_token"],"scope":"basic_info","redirect_uris":["https://a/cb"]}]}`,
+			"demo: clients file: clients[0]: response_type code id_token needs scope openid (OpenID Connect Core §3.3)"},
+		{"dpop_bound_access_tokens that is not a boolean", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"dpop_bound_access_tokens":"yes"}]}`,
+			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.dpop_bound_access_tokens of type bool"},
 		{"response type code without the grant", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
 			"demo: clients file: clients[0]: response_type code needs grant_type authorization_code"},
 		{"code without redirect_uris", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"]}]}`,
@@ -166,6 +174,23 @@ func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
 	assert.Equal(t, "fapi.example", got.SectorIdentifier)
 	assert.Equal(t, []string{"https://fapi.example/out"}, got.PostLogoutRedirectURIs)
 	assert.False(t, fapi.Public())
+
+	// The OpenID Connect Registration, RFC 7591 and RFC 9449 names of this
+	// round map onto their fields; a hybrid response type adds implicit.
+	rp := demo.ClientSpec{
+		ClientID: "rp", GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code", "code id_token"},
+		RequireAuthTime: true, LogoURI: "https://rp.example/logo.png", ClientURI: "https://rp.example/",
+		PolicyURI: "https://rp.example/privacy", TOSURI: "https://rp.example/tos", DPoPBoundAccessTokens: true,
+	}
+	got = rp.Client()
+	assert.True(t, got.RequireAuthTime)
+	assert.Equal(t, "https://rp.example/logo.png", got.LogoURI)
+	assert.Equal(t, "https://rp.example/", got.ClientURI)
+	assert.Equal(t, "https://rp.example/privacy", got.PolicyURI)
+	assert.Equal(t, "https://rp.example/tos", got.TOSURI)
+	assert.True(t, got.DPoPBoundAccessTokens)
+	assert.Equal(t, []authserver.ResponseType{"code", authserver.ResponseCodeIDToken}, got.ResponseTypes)
+	assert.Equal(t, []authserver.GrantType{"authorization_code", "implicit"}, got.GrantTypes)
 
 	// "implicit" named directly in grant_types is kept once.
 	spec.GrantTypes = []string{"implicit"}
