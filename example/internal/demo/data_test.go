@@ -233,3 +233,25 @@ func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
 	_, err = demo.New(t.Context(), demo.Config{Issuer: "http://auth.example.com"})
 	require.Error(t, err, "http is for loopback only")
 }
+
+// TestNewRegistersThisRoundsMetadata: a clients file client with
+// require_auth_time, the four URIs, dpop_bound_access_tokens and
+// "code id_token" registers with the demo server, and a bad logo_uri is
+// refused by name.
+func TestNewRegistersThisRoundsMetadata(t *testing.T) {
+	const base = "http://127.0.0.1:8080"
+	d, err := demo.ParseData(strings.NewReader(`{"clients":[{"client_id":"rp","client_secret":"rp-secret-0123456789",
+		"redirect_uris":["` + base + `/callback"],"grant_types":["authorization_code"],"response_types":["code","code id_token"],
+		"scope":"openid basic_info","require_auth_time":true,"logo_uri":"https://rp.example/logo.png","client_uri":"https://rp.example/",
+		"policy_uri":"https://rp.example/privacy","tos_uri":"https://rp.example/tos","dpop_bound_access_tokens":true}],
+		"users":[{"username":"u","password":"p","name":"N","email":"e@x"}]}`))
+	require.NoError(t, err)
+	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &d})
+	require.NoError(t, err)
+	assert.NoError(t, app.Close())
+
+	d.Clients[0].LogoURI = "javascript:alert(1)"
+	_, err = demo.New(t.Context(), demo.Config{Issuer: base, Data: &d})
+	require.Error(t, err)
+	assert.EqualError(t, err, `demo: registering clients: authserver: client "rp": LogoURI: must be an absolute https URL`)
+}
