@@ -69,7 +69,9 @@ func withForm(a, b url.Values) url.Values {
 // section against the demo: a request that was not pushed is refused
 // on the error page (RFC 9126 §6), the pushed one answers 201 with a request_uri (§2.2) that
 // signs budi in, and the code exchanges, with a new assertion, for an ID
-// Token whose sub is pairwise (OpenID Connect Core §8.1). An assertion
+// Token whose sub is pairwise (OpenID Connect Core §8.1) and a DPoP-bound
+// access token (RFC 9449 §5) that /api/me takes only with the DPoP scheme
+// and a fresh proof (§7.1). An assertion
 // used twice is invalid_client (RFC 7523 §3, jti).
 func TestFAPIClientFlow(t *testing.T) {
 	e, keyFile := newFAPIEnv(t)
@@ -110,10 +112,20 @@ func TestFAPIClientFlow(t *testing.T) {
 	code := cb.Query().Get("code")
 	require.NotEmpty(t, code, cb.String())
 
-	resp, body = e.post("/oauth/token", withForm(e.assertionAuth(keyFile), url.Values{
+	exchange := url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.base + "/callback"}, "code_verifier": {verifier},
-	}))
+	}
+	resp, body = e.post("/oauth/token", withForm(e.assertionAuth(keyFile), exchange))
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+	assert.Contains(t, body, `"error":"invalid_dpop_proof"`, "fapi-client's tokens must be DPoP-bound (RFC 9449 §5.2)")
+
+	key, err := demo.ReadClientKey(keyFile)
+	require.NoError(t, err)
+	proof, err := demo.DPoPProof(key, http.MethodPost, e.base+"/oauth/token", "", time.Now())
+	require.NoError(t, err)
+	resp, body = e.do(http.MethodPost, "/oauth/token", withForm(e.assertionAuth(keyFile), exchange), http.Header{"Dpop": {proof}})
 	tok := tokenResponse(t, resp, body)
+	assert.Equal(t, "DPoP", tok["token_type"], body)
 	raw, ok := tok["id_token"].(string)
 	require.True(t, ok, body)
 	parsed, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
@@ -124,7 +136,21 @@ func TestFAPIClientFlow(t *testing.T) {
 	assert.NotEmpty(t, claims.Subject)
 	assert.NotEqual(t, userName, claims.Subject, "fapi-client gets a pairwise sub")
 
-	resp, body = e.bearer("/api/me", tok["access_token"].(string))
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	access, ok := tok["access_token"].(string)
+	require.True(t, ok, body)
+	resp, body = e.bearer("/api/me", access)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body, "a DPoP-bound token as Bearer (RFC 9449 §7.1)")
+	assert.Equal(t, "invalid_token\n", body)
+	assert.Contains(t, resp.Header.Values("WWW-Authenticate"), `DPoP algs="ES256 ES384 ES512 EdDSA RS256 PS256"`)
+
+	proof, err = demo.DPoPProof(key, http.MethodGet, e.base+"/api/me", access, time.Now())
+	require.NoError(t, err)
+	dpopHeader := http.Header{"Authorization": {"DPoP " + access}, "Dpop": {proof}}
+	resp, body = e.do(http.MethodGet, "/api/me", nil, dpopHeader)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.JSONEq(t, `{"sub":"budi","name":"Budi Santoso","email":"budi@example.id"}`, body, "the API sees the local subject")
+
+	resp, body = e.do(http.MethodGet, "/api/me", nil, dpopHeader)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
+	assert.Contains(t, resp.Header.Values("WWW-Authenticate"), `DPoP algs="ES256 ES384 ES512 EdDSA RS256 PS256", error="invalid_dpop_proof", error_description="DPoP proof jti was used before"`, "the proof's jti was used")
 }

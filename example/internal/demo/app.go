@@ -135,7 +135,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Resources:   []string{APIResource(issuer)},
 		},
 		OpenID: authserver.OpenID{Enabled: true, Claims: a.userClaims,
-			EndSession: a.endSession, PairwiseKey: pairwiseKey},
+			EndSession: a.endSession, PairwiseKey: pairwiseKey,
+			// The hybrid flow (OpenID Connect Core §3.3) for clients
+			// that register its response types, as nuid-web does.
+			ResponseTypes: []authserver.ResponseType{authserver.ResponseCodeIDToken,
+				authserver.ResponseCodeToken, authserver.ResponseCodeIDTokenToken}},
+		// DPoP (RFC 9449) for clients that ask for it with a proof, and
+		// required of those with dpop_bound_access_tokens.
+		DPoP:        authserver.DPoP{Enabled: true},
 		Compat:      cfg.Compat,
 		Development: authserver.Development{AllowHTTPIssuer: u.Scheme == "http"},
 		Logger:      log,
@@ -206,7 +213,11 @@ func (a *App) routes(jwtVerifier middleware.Verifier) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, err
 	}
-	authLocal, err := middleware.Authenticate(a.server, middleware.Options{Logger: a.log})
+	// /api/me takes DPoP-bound tokens with a proof whose htu is the
+	// app's external URL (RFC 9449 §7.1), and bearer tokens of other
+	// clients.
+	authLocal, err := middleware.Authenticate(a.server, middleware.Options{Logger: a.log,
+		DPoP: &middleware.DPoPOptions{ExternalURL: a.issuer, Replay: a.store}})
 	if err != nil {
 		return nil, err
 	}

@@ -57,8 +57,11 @@ type ClientSpec struct {
 	RedirectURIs []string `json:"redirect_uris,omitempty"`
 	// GrantTypes are the grant_types (RFC 7591 §2). Required.
 	GrantTypes []string `json:"grant_types"`
-	// ResponseTypes are the response_types (RFC 7591 §2): "code" and
-	// "token"; "token" enables the implicit grant (RFC 6749 §4.2).
+	// ResponseTypes are the response_types (RFC 7591 §2): "code",
+	// "token" (the implicit grant, RFC 6749 §4.2) and the hybrid flow's
+	// "code id_token", "code token" and "code id_token token" (OpenID
+	// Connect Core §3.3), which need scope openid; all but "code" enable
+	// the implicit grant.
 	ResponseTypes []string `json:"response_types,omitempty"`
 	// Scope is the space-separated list of scopes the client may request
 	// (RFC 7591 §2, RFC 6749 §3.3).
@@ -123,6 +126,20 @@ type ClientSpec struct {
 	// authorization requests must come through the pushed authorization
 	// request endpoint.
 	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// RequireAuthTime is require_auth_time (OpenID Connect Registration
+	// §2): the client's ID Tokens always carry auth_time.
+	RequireAuthTime bool `json:"require_auth_time,omitempty"`
+	// LogoURI, ClientURI, PolicyURI and TOSURI are logo_uri, client_uri,
+	// policy_uri and tos_uri (RFC 7591 §2): the client's logo, home page,
+	// privacy policy and terms of service, absolute http(s) URLs.
+	LogoURI   string `json:"logo_uri,omitempty"`
+	ClientURI string `json:"client_uri,omitempty"`
+	PolicyURI string `json:"policy_uri,omitempty"`
+	TOSURI    string `json:"tos_uri,omitempty"`
+	// DPoPBoundAccessTokens is dpop_bound_access_tokens (RFC 9449 §5.2):
+	// every token request of the client must carry a DPoP proof, so its
+	// access tokens are bound to the proof's key.
+	DPoPBoundAccessTokens bool `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // User is a demo resource owner.
@@ -301,12 +318,14 @@ func (d Data) Validate() error {
 			bad("%s: unknown token_endpoint_auth_method %q", at, c.TokenEndpointAuthMethod)
 		}
 		for _, rt := range c.ResponseTypes {
-			if rt != "code" && rt != "token" {
-				bad("%s: unsupported response_type %q", at, rt)
+			switch {
+			case !slices.Contains(responseTypes(), rt):
+				bad("%s: unsupported response_type %q (code, token, %s)", at, rt, strings.Join(hybridTypes(), ", "))
+			case strings.HasPrefix(rt, "code") && !slices.Contains(c.GrantTypes, string(authserver.GrantAuthorizationCode)):
+				bad("%s: response_type %s needs grant_type authorization_code", at, rt)
+			case rt != "code" && rt != "token" && !slices.Contains(strings.Fields(c.Scope), "openid"):
+				bad("%s: response_type %s needs scope openid (OpenID Connect Core §3.3)", at, rt)
 			}
-		}
-		if slices.Contains(c.ResponseTypes, "code") && !slices.Contains(c.GrantTypes, string(authserver.GrantAuthorizationCode)) {
-			bad("%s: response_type code needs grant_type authorization_code", at)
 		}
 		c.checkKeys(bad, at)
 		c.checkSubject(bad, at)
@@ -379,11 +398,23 @@ func (c ClientSpec) checkSubject(bad func(string, ...any), at string) {
 	}
 }
 
-// grants returns the grant types with "implicit" added when the response
-// types include "token" (RFC 7591 §2.1 pairs them).
+// hybridTypes are the response types of OpenID Connect's hybrid flow
+// (Core §3.3) that the demo server offers (OpenID.ResponseTypes).
+func hybridTypes() []string {
+	return []string{string(authserver.ResponseCodeIDToken), string(authserver.ResponseCodeToken),
+		string(authserver.ResponseCodeIDTokenToken)}
+}
+
+// responseTypes are the response_types a clients file may name, exactly as
+// spelled here.
+func responseTypes() []string { return append([]string{"code", "token"}, hybridTypes()...) }
+
+// grants returns the grant types with "implicit" added when a response
+// type returns a token or an ID Token from the authorization endpoint
+// (RFC 7591 §2.1, OpenID Connect Registration §2 pair them).
 func (c ClientSpec) grants() []string {
 	g := slices.Clone(c.GrantTypes)
-	if slices.Contains(c.ResponseTypes, "token") && !slices.Contains(g, string(authserver.GrantImplicit)) {
+	if slices.ContainsFunc(c.ResponseTypes, func(rt string) bool { return rt != "code" }) && !slices.Contains(g, string(authserver.GrantImplicit)) {
 		g = append(g, string(authserver.GrantImplicit))
 	}
 	return g
@@ -434,6 +465,12 @@ func (c ClientSpec) Client() authserver.Client {
 		JWKSURI:                            c.JWKSURI,
 		AuthSigningAlg:                     jose.SignatureAlgorithm(c.TokenEndpointAuthSigningAlg),
 		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		RequireAuthTime:                    c.RequireAuthTime,
+		LogoURI:                            c.LogoURI,
+		ClientURI:                          c.ClientURI,
+		PolicyURI:                          c.PolicyURI,
+		TOSURI:                             c.TOSURI,
+		DPoPBoundAccessTokens:              c.DPoPBoundAccessTokens,
 	}
 }
 
@@ -493,7 +530,7 @@ func DefaultData(issuer string) Data {
 				ClientName:               "NU.ID Portal",
 				RedirectURIs:             []string{callback},
 				GrantTypes:               []string{"authorization_code", "refresh_token", "password"},
-				ResponseTypes:            []string{"code"},
+				ResponseTypes:            []string{"code", string(authserver.ResponseCodeIDToken)},
 				Scope:                    "basic_info phone keys_op update_basic_info openid profile email address offline_access",
 				TokenEndpointAuthMethod:  string(authserver.AuthMethodBasic),
 				Resources:                []string{APIResource(base)},

@@ -88,7 +88,15 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 		{"post_logout_redirect_uris not a list", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"post_logout_redirect_uris":"https://a/out"}]}`,
 			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.post_logout_redirect_uris of type []string"},
 		{"an unknown response type", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"],"response_types":["id_token"],"redirect_uris":["https://a/cb"]}]}`,
-			`demo: clients file: clients[0]: unsupported response_type "id_token"`},
+			`demo: clients file: clients[0]: unsupported response_type "id_token" (code, token, code id_token, code token, code id_token token)`},
+		{"a hybrid response type spelled in another order", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["authorization_code"],"response_types":["id_token code"],"scope":"openid","redirect_uris":["https://a/cb"]}]}`,
+			`demo: clients file: clients[0]: unsupported response_type "id_token code" (code, token, code id_token, code token, code id_token token)`},
+		{"a hybrid response type without the code grant", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["implicit"],"response_types":["code id_token"],"scope":"openid","redirect_uris":["https://a/cb"]}]}`,
+			"demo: clients file: clients[0]: response_type code id_token needs grant_type authorization_code"},
+		{"a hybrid response type without scope openid", `{"clients":[{"client_id":"a","client_secret":"0123456789abcdef","grant_types":["authorization_code"],"response_types":["code id_token"],"scope":"basic_info","redirect_uris":["https://a/cb"]}]}`,
+			"demo: clients file: clients[0]: response_type code id_token needs scope openid (OpenID Connect Core §3.3)"},
+		{"dpop_bound_access_tokens that is not a boolean", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"dpop_bound_access_tokens":"yes"}]}`,
+			"demo: clients file: json: cannot unmarshal string into Go struct field ClientSpec.clients.dpop_bound_access_tokens of type bool"},
 		{"response type code without the grant", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"response_types":["code"],"redirect_uris":["https://a/cb"]}]}`,
 			"demo: clients file: clients[0]: response_type code needs grant_type authorization_code"},
 		{"code without redirect_uris", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["authorization_code"]}]}`,
@@ -101,8 +109,8 @@ func TestParseDataRejectsMalformedFiles(t *testing.T) {
 			`demo: clients file: users[1]: duplicate username "u"`},
 		// Registration metadata the demo does not take yet is an unknown
 		// field, never silently ignored.
-		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"require_auth_time":true}]}`,
-			`demo: clients file: json: unknown field "require_auth_time"`},
+		{"a registration field the demo does not take", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"software_id":"x"}]}`,
+			`demo: clients file: json: unknown field "software_id"`},
 		{"an unknown user field", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"]}],"users":[{"username":"u","password":"p","name":"N","email":"e@x","given_name":"G"}]}`,
 			`demo: clients file: json: unknown field "given_name"`},
 		{"a negative default_max_age", `{"clients":[{"token_endpoint_auth_method":"none","client_id":"a","grant_types":["password"],"default_max_age":-1}]}`,
@@ -167,6 +175,23 @@ func TestClientSpecMapsRFC7591Metadata(t *testing.T) {
 	assert.Equal(t, []string{"https://fapi.example/out"}, got.PostLogoutRedirectURIs)
 	assert.False(t, fapi.Public())
 
+	// The OpenID Connect Registration, RFC 7591 and RFC 9449 names of this
+	// round map onto their fields; a hybrid response type adds implicit.
+	rp := demo.ClientSpec{
+		ClientID: "rp", GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code", "code id_token"},
+		RequireAuthTime: true, LogoURI: "https://rp.example/logo.png", ClientURI: "https://rp.example/",
+		PolicyURI: "https://rp.example/privacy", TOSURI: "https://rp.example/tos", DPoPBoundAccessTokens: true,
+	}
+	got = rp.Client()
+	assert.True(t, got.RequireAuthTime)
+	assert.Equal(t, "https://rp.example/logo.png", got.LogoURI)
+	assert.Equal(t, "https://rp.example/", got.ClientURI)
+	assert.Equal(t, "https://rp.example/privacy", got.PolicyURI)
+	assert.Equal(t, "https://rp.example/tos", got.TOSURI)
+	assert.True(t, got.DPoPBoundAccessTokens)
+	assert.Equal(t, []authserver.ResponseType{"code", authserver.ResponseCodeIDToken}, got.ResponseTypes)
+	assert.Equal(t, []authserver.GrantType{"authorization_code", "implicit"}, got.GrantTypes)
+
 	// "implicit" named directly in grant_types is kept once.
 	spec.GrantTypes = []string{"implicit"}
 	spec.ResponseTypes = []string{"token"}
@@ -207,4 +232,26 @@ func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
 	assert.EqualError(t, err, `demo: issuer "ftp://127.0.0.1" is not an absolute http(s) URL`)
 	_, err = demo.New(t.Context(), demo.Config{Issuer: "http://auth.example.com"})
 	require.Error(t, err, "http is for loopback only")
+}
+
+// TestNewRegistersThisRoundsMetadata: a clients file client with
+// require_auth_time, the four URIs, dpop_bound_access_tokens and
+// "code id_token" registers with the demo server, and a bad logo_uri is
+// refused by name.
+func TestNewRegistersThisRoundsMetadata(t *testing.T) {
+	const base = "http://127.0.0.1:8080"
+	d, err := demo.ParseData(strings.NewReader(`{"clients":[{"client_id":"rp","client_secret":"rp-secret-0123456789",
+		"redirect_uris":["` + base + `/callback"],"grant_types":["authorization_code"],"response_types":["code","code id_token"],
+		"scope":"openid basic_info","require_auth_time":true,"logo_uri":"https://rp.example/logo.png","client_uri":"https://rp.example/",
+		"policy_uri":"https://rp.example/privacy","tos_uri":"https://rp.example/tos","dpop_bound_access_tokens":true}],
+		"users":[{"username":"u","password":"p","name":"N","email":"e@x"}]}`))
+	require.NoError(t, err)
+	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &d})
+	require.NoError(t, err)
+	assert.NoError(t, app.Close())
+
+	d.Clients[0].LogoURI = "javascript:alert(1)"
+	_, err = demo.New(t.Context(), demo.Config{Issuer: base, Data: &d})
+	require.Error(t, err)
+	assert.EqualError(t, err, `demo: registering clients: authserver: client "rp": LogoURI: must be an absolute https URL`)
 }

@@ -66,7 +66,8 @@ func NewClientKey() (jose.JSONWebKey, error) {
 // with token_endpoint_auth_signing_alg ES256, that must use pushed
 // authorization requests, gets pairwise subjects (OpenID Connect Core
 // §8.1) for the sector fapi.demo.example (its loopback redirect URI names
-// no sector of its own) and may be signed out to /signed-out.
+// no sector of its own), may be signed out to /signed-out and gets only
+// DPoP-bound access tokens (RFC 9449 §5.2).
 func FAPIClient(issuer string, key jose.JSONWebKey) (ClientSpec, error) {
 	if key.IsPublic() || !key.Valid() {
 		return ClientSpec{}, errors.New("demo: FAPI client: the key must be a valid private key")
@@ -90,6 +91,7 @@ func FAPIClient(issuer string, key jose.JSONWebKey) (ClientSpec, error) {
 		SubjectType:                        string(authserver.SubjectPairwise),
 		SectorIdentifier:                   fapiSector,
 		PostLogoutRedirectURIs:             []string{base + "/signed-out"},
+		DPoPBoundAccessTokens:              true,
 	}, nil
 }
 

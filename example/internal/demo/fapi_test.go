@@ -107,7 +107,7 @@ func TestWalkthroughFAPISection(t *testing.T) {
 	assert.Contains(t, section, "   http://127.0.0.1:8080/oauth/authorize?client_id=fapi-client&request_uri=REQUEST_URI\n")
 
 	cmds := curlRe.FindAllString(section, -1)
-	require.Len(t, cmds, 2, section)
+	require.Len(t, cmds, 3, section)
 	auth := url.Values{"client_id": {"fapi-client"}, "client_assertion_type": {demo.ClientAssertionType}, "client_assertion": {"ASSERTION"}}
 	par := formSent(t, "A=ASSERTION\n"+cmds[0])
 	challenge := par.Get("code_challenge")
@@ -126,6 +126,10 @@ func TestWalkthroughFAPISection(t *testing.T) {
 	}), token)
 	assert.Contains(t, cmds[1], "curl -s http://127.0.0.1:8080/oauth/token ")
 	assert.Contains(t, section, "Its ID Token's sub is pairwise")
+	assert.Contains(t, cmds[1], `-H "DPoP: $P"`)
+	assert.Contains(t, section, "   P=$(go run ./example/cmd/dpopproof -key '/tmp/my key.json' -htm POST -htu http://127.0.0.1:8080/oauth/token)\n")
+	assert.Contains(t, section, "   P=$(go run ./example/cmd/dpopproof -key '/tmp/my key.json' -htm GET -htu http://127.0.0.1:8080/api/me -ath ACCESS_TOKEN)\n")
+	assert.Equal(t, `   curl -s http://127.0.0.1:8080/api/me -H "Authorization: DPoP ACCESS_TOKEN" -H "DPoP: $P"`, cmds[2])
 
 	// A clients file's private_key_jwt client has no key file to name.
 	out.Reset()

@@ -193,8 +193,6 @@ func writeFAPI(p *printer, base string, c ClientSpec, keyFile, challenge, verifi
 	auth := clientAuth(c)
 	p.f("%s", assertion)
 	p.f("1. Push the authorization request; the answer is 201 with request_uri and expires_in:\n")
-	// DPoP (RFC 9449 §10) goes here: the pushed request adds dpop_jkt,
-	// the thumbprint of the client's DPoP key, to bind the code to it.
 	p.f("   curl -s %s %s \\\n"+
 		"     -d response_type=code %s %s \\\n"+
 		"     -d state=fapi-state -d nonce=fapi-nonce -d code_challenge=%s -d code_challenge_method=S256\n",
@@ -204,12 +202,13 @@ func writeFAPI(p *printer, base string, c ClientSpec, keyFile, challenge, verifi
 	p.f("   %s/oauth/authorize?client_id=%s&request_uri=REQUEST_URI\n", base, url.QueryEscape(c.ClientID))
 	p.f("3. Exchange the code with a new assertion:\n")
 	p.f("%s", assertion)
-	// DPoP (RFC 9449 §5) goes here: the token request adds a DPoP header,
-	// a proof for POST to the token endpoint, and the answer is a token of
-	// type DPoP that /api/me accepts with a proof of its own.
-	p.f("   curl -s %s %s \\\n"+
-		"     -d grant_type=authorization_code -d code=CODE %s -d code_verifier=%s\n",
-		endpoint(base, "/oauth/token"), auth, field("redirect_uri", c.RedirectURIs[0]), verifier)
+	if !c.DPoPBoundAccessTokens {
+		p.f("   curl -s %s %s \\\n"+
+			"     -d grant_type=authorization_code -d code=CODE %s -d code_verifier=%s\n",
+			endpoint(base, "/oauth/token"), auth, field("redirect_uri", c.RedirectURIs[0]), verifier)
+	} else {
+		writeDPoP(p, base, c, key, auth, verifier)
+	}
 	if authserver.SubjectType(c.SubjectType) == authserver.SubjectPairwise {
 		p.f("   Its ID Token's sub is pairwise (OpenID Connect Core §8.1): not the username.\n")
 	}
