@@ -530,7 +530,7 @@ func DefaultData(issuer string) Data {
 				ClientName:               "NU.ID Portal",
 				RedirectURIs:             []string{callback},
 				GrantTypes:               []string{"authorization_code", "refresh_token", "password"},
-				ResponseTypes:            []string{"code", string(authserver.ResponseCodeIDToken)},
+				ResponseTypes:            []string{"code"},
 				Scope:                    "basic_info phone keys_op update_basic_info openid profile email address offline_access",
 				TokenEndpointAuthMethod:  string(authserver.AuthMethodBasic),
 				Resources:                []string{APIResource(base)},

@@ -241,7 +241,7 @@ func TestNewRejectsClientsTheServerRefuses(t *testing.T) {
 func TestNewRegistersThisRoundsMetadata(t *testing.T) {
 	const base = "http://127.0.0.1:8080"
 	d, err := demo.ParseData(strings.NewReader(`{"clients":[{"client_id":"rp","client_secret":"rp-secret-0123456789",
-		"redirect_uris":["` + base + `/callback"],"grant_types":["authorization_code"],"response_types":["code","code id_token"],
+		"redirect_uris":["` + base + `/callback"],"application_type":"native","grant_types":["authorization_code"],"response_types":["code","code id_token"],
 		"scope":"openid basic_info","require_auth_time":true,"logo_uri":"https://rp.example/logo.png","client_uri":"https://rp.example/",
 		"policy_uri":"https://rp.example/privacy","tos_uri":"https://rp.example/tos","dpop_bound_access_tokens":true}],
 		"users":[{"username":"u","password":"p","name":"N","email":"e@x"}]}`))
