@@ -34,8 +34,10 @@ import (
 
 const (
 	clientID = "browser-app"
-	userName = "budi"
-	password = "budi-password"
+	// hybridClientID is the test client of the hybrid flow.
+	hybridClientID = "browser-hybrid"
+	userName       = "budi"
+	password       = "budi-password"
 	// watchdog bounds a whole browser session, so a stuck page fails the
 	// test instead of hanging it. It is never waited out on success.
 	watchdog = 2 * time.Minute
@@ -138,6 +140,18 @@ func newSite(t *testing.T) *site {
 		Scope:                   "basic_info phone openid",
 		TokenEndpointAuthMethod: "none",
 		PostLogoutRedirectURIs:  []string{base + "/test/loggedout"},
+	}, demo.ClientSpec{
+		// The hybrid flow's client: native, since a web client of that
+		// flow may register only https redirect URIs (OpenID Connect
+		// Registration §2), and this site is plain http on loopback.
+		ClientID:                hybridClientID,
+		ClientName:              "Browser Test Hybrid App",
+		ApplicationType:         "native",
+		RedirectURIs:            []string{base + "/test/cb"},
+		GrantTypes:              []string{"authorization_code"},
+		ResponseTypes:           []string{"code id_token"},
+		Scope:                   "openid",
+		TokenEndpointAuthMethod: "none",
 	})
 	app, err := demo.New(t.Context(), demo.Config{Issuer: base, Data: &data})
 	require.NoError(t, err)
@@ -208,9 +222,15 @@ type tokenResponse struct {
 // does (RFC 6749 §4.1.3, RFC 7636 §4.5).
 func (s *site) exchange(t *testing.T, code, verifier string) tokenResponse {
 	t.Helper()
+	return s.exchangeAs(t, clientID, code, verifier)
+}
+
+// exchangeAs is exchange for the public test client client.
+func (s *site) exchangeAs(t *testing.T, client, code, verifier string) tokenResponse {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.base+"/oauth/token", strings.NewReader(url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {s.redirect},
-		"client_id": {clientID}, "code_verifier": {verifier},
+		"client_id": {client}, "code_verifier": {verifier},
 	}.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -410,6 +430,70 @@ func TestSignInThroughFormPost(t *testing.T) {
 	info, err := provider.UserInfo(t.Context(), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: tok.AccessToken}))
 	require.NoError(t, err)
 	assert.Equal(t, userName, info.Subject)
+}
+
+// TestHybridFormPostSignIn runs the hybrid flow (OpenID Connect Core §3.3)
+// with response_type "code id_token" and response_mode form_post: the
+// site's POST callback receives the code, an ID Token and the state, never
+// in a URL. go-oidc checks the ID Token (signature from the JWKS that
+// discovery names, iss, aud, nonce); c_hash is computed here from the
+// code (Core §3.3.2.11); the code exchanges for tokens whose ID Token has
+// the same sub.
+func TestHybridFormPostSignIn(t *testing.T) {
+	s := newSite(t)
+	ctx, requests := newBrowser(t)
+	verifier := rand.Text() + rand.Text()
+	nonce := rand.Text()
+
+	id := func(s string) chromedp.ID { return chromedp.ID(s) }
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(s.authorizeURLWith("hybrid-state", verifier, url.Values{
+			"client_id": {hybridClientID}, "response_type": {"code id_token"}, "scope": {"openid"},
+			"response_mode": {"form_post"}, "nonce": {nonce},
+		})),
+		chromedp.WaitVisible(id("username")),
+		chromedp.SendKeys(id("username"), userName),
+		chromedp.SendKeys(id("password"), password),
+		chromedp.Click(id("sign-in")),
+		chromedp.WaitVisible(id("approve")),
+		chromedp.Click(id("approve")),
+		chromedp.WaitVisible(id("done")),
+	))
+	location, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, s.redirect, location, "the response is in the posted form, not in the URL")
+
+	posts := s.posted()
+	require.Len(t, posts, 1, "the form_post page submits itself once")
+	got := posts[0]
+	assert.Equal(t, []string{"code", "id_token", "iss", "state"}, slices.Sorted(maps.Keys(got)))
+	assert.Equal(t, "hybrid-state", got.Get("state"))
+	code, raw := got.Get("code"), got.Get("id_token")
+	require.NotEmpty(t, code)
+	for _, u := range requests() {
+		assert.NotContains(t, u, code, "the code was in a URL")
+	}
+
+	provider, err := oidc.NewProvider(t.Context(), s.base)
+	require.NoError(t, err)
+	verify := provider.Verifier(&oidc.Config{ClientID: hybridClientID})
+	front, err := verify.Verify(t.Context(), raw)
+	require.NoError(t, err)
+	assert.Equal(t, s.base, front.Issuer)
+	assert.Equal(t, nonce, front.Nonce)
+	var claims struct {
+		CHash string `json:"c_hash"`
+	}
+	require.NoError(t, front.Claims(&claims))
+	sum := sha256.Sum256([]byte(code)) // the ID Token is RS256: the left half of SHA-256
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2]), claims.CHash, "c_hash")
+
+	tok := s.exchangeAs(t, hybridClientID, code, verifier)
+	require.NotEmpty(t, tok.IDToken)
+	back, err := verify.Verify(t.Context(), tok.IDToken)
+	require.NoError(t, err)
+	assert.Equal(t, front.Subject, back.Subject, "the code's ID Token has the same sub")
+	assert.Equal(t, userName, back.Subject)
 }
 
 // TestLogout signs in with OpenID Connect, then sends the browser to the
