@@ -224,6 +224,11 @@ func TestPagesInBothLanguages(t *testing.T) {
 				chromedp.WaitVisible(id("approve")),
 			))
 			checkPage(t, ctx, dir, "consent", lang, true)
+			// The demo's scopes carry NU.ID's own Indonesian texts.
+			wantScope := map[string]string{"en": "Read your name and email address", "id": "Mengakses info nama dan alamat email (read-only)"}[lang]
+			page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			require.NoError(t, err)
+			assert.Contains(t, page, wantScope)
 			// The keyboard alone, from the top of the page (nothing on it
 			// has had the focus yet).
 			presses := tabTo(t, ctx, "#approve")

@@ -488,17 +488,19 @@ func (c ClientSpec) Public() bool {
 // profile and address release the standard claims of Core §5.4. The
 // server adds openid and offline_access itself.
 func Scopes() []authserver.Scope {
+	id := func(text string) map[string]string { return map[string]string{authserver.LanguageIndonesian: text} }
 	return []authserver.Scope{
-		{Name: "basic_info", Description: "Read your name and email address", Claims: []string{"name", "email"}},
-		{Name: "phone", Description: "Read your phone number"},
-		{Name: "keys_op", Description: "Add and remove your key pairs", Claims: []string{}},
-		{Name: "update_basic_info", Description: "Change your name and photo", Claims: []string{}},
-		{Name: "name", Description: "Your name", Claims: []string{"name"}},
-		{Name: "email", Description: "Your email address"},
-		{Name: "prakerjaid", Description: "Your Prakerja ID", Claims: []string{}},
-		{Name: "notelp", Description: "Your phone number (Prakerja)", Claims: []string{"phone_number"}},
-		{Name: "profile", Description: "Read your profile: name, picture and the like"},
-		{Name: "address", Description: "Read your postal address"},
+		// NU.ID's scope table is in Indonesian; those are its texts.
+		{Name: "basic_info", Description: "Read your name and email address", Descriptions: id("Mengakses info nama dan alamat email (read-only)"), Claims: []string{"name", "email"}},
+		{Name: "phone", Description: "Read your phone number", Descriptions: id("Mengakses nomor telepon (read-only)")},
+		{Name: "keys_op", Description: "Add and remove your key pairs", Descriptions: id("Menambahkan/mengurangi pasangan kunci (write-only)"), Claims: []string{}},
+		{Name: "update_basic_info", Description: "Change your name and photo", Descriptions: id("Mengubah info dasar pengguna di antaranya: nama dan foto (write-only)"), Claims: []string{}},
+		{Name: "name", Description: "Your name", Descriptions: id("Nama Anda"), Claims: []string{"name"}},
+		{Name: "email", Description: "Your email address", Descriptions: id("Alamat email Anda")},
+		{Name: "prakerjaid", Description: "Your Prakerja ID", Descriptions: id("ID Prakerja Anda"), Claims: []string{}},
+		{Name: "notelp", Description: "Your phone number (Prakerja)", Descriptions: id("Nomor telepon Anda (Prakerja)"), Claims: []string{"phone_number"}},
+		{Name: "profile", Description: "Read your profile: name, picture and the like", Descriptions: id("Mengakses profil Anda: nama, foto, dan sejenisnya")},
+		{Name: "address", Description: "Read your postal address", Descriptions: id("Mengakses alamat pos Anda")},
 	}
 }
 
