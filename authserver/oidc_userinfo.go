@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,11 +124,12 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 // userInfoBody returns the UserInfo response for a token of grant g: sub,
 // and the claims its scopes release and its grant's claims request asks
 // for in the userinfo member, that the host has values for (Core §5.3.2,
-// §5.5).
+// §5.5). Members are written in sorted order, as json.Marshal writes a
+// map, without building one.
 func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Grant) ([]byte, error) {
 	names := s.scopeClaims(info.Scopes)
 	var requests map[string]*claimRequest
-	if g != nil {
+	if g != nil && g.Claims != nil {
 		requests = storedClaimsRequest(g.Claims).UserInfo
 		for _, name := range s.requestedClaims(requests, info.Scopes, g.Scopes) {
 			if !slices.Contains(names, name) {
@@ -135,7 +137,7 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 			}
 		}
 	}
-	claims := map[string]any{}
+	var claims map[string]any
 	if len(names) > 0 {
 		got, err := s.hostClaims(ctx, info.Subject, names, requests)
 		if err != nil {
@@ -147,10 +149,60 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 	if e != nil {
 		return nil, e
 	}
-	claims["sub"] = sub
-	body, err := json.Marshal(claims)
+	body, err := userInfoJSON(names, claims, sub)
 	if err != nil {
 		return nil, serverError(fmt.Errorf("OpenID.Claims: a value does not marshal: %w", err))
 	}
 	return body, nil
+}
+
+// userInfoJSON writes the JSON object of claims, the ones of names the
+// host gave, and sub, with its members in sorted order and each value as
+// json.Marshal writes it. A claim named sub is never the host's. names
+// is sorted in place.
+func userInfoJSON(names []string, claims map[string]any, sub string) ([]byte, error) {
+	slices.Sort(names)
+	var buf bytes.Buffer
+	buf.Grow(64 + 48*len(claims))
+	enc := json.NewEncoder(&buf)
+	// member writes "name":value; Encode adds a newline, which is cut.
+	member := func(name string, v any) error {
+		if buf.Len() > 1 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(name); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1)
+		buf.WriteByte(':')
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1)
+		return nil
+	}
+	buf.WriteByte('{')
+	subDone := false
+	for _, name := range names {
+		v, ok := claims[name]
+		if !ok || name == "sub" {
+			continue
+		}
+		if !subDone && name > "sub" {
+			if err := member("sub", sub); err != nil {
+				return nil, err
+			}
+			subDone = true
+		}
+		if err := member(name, v); err != nil {
+			return nil, err
+		}
+	}
+	if !subDone {
+		if err := member("sub", sub); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
 }
