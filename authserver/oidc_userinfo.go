@@ -1,13 +1,13 @@
 package authserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
@@ -157,52 +157,88 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 }
 
 // userInfoJSON writes the JSON object of claims, the ones of names the
-// host gave, and sub, with its members in sorted order and each value as
-// json.Marshal writes it. A claim named sub is never the host's. names
-// is sorted in place.
+// host gave, and sub, with its members in sorted order and each name and
+// value as json.Marshal writes it. A claim named sub is never the host's.
+// names is sorted in place.
 func userInfoJSON(names []string, claims map[string]any, sub string) ([]byte, error) {
 	slices.Sort(names)
-	var buf bytes.Buffer
-	buf.Grow(64 + 48*len(claims))
-	enc := json.NewEncoder(&buf)
-	// member writes "name":value; Encode adds a newline, which is cut.
-	member := func(name string, v any) error {
-		if buf.Len() > 1 {
-			buf.WriteByte(',')
+	size := len(sub) + 16
+	for _, name := range names {
+		size += len(name) + 8
+		if v, ok := claims[name].(string); ok {
+			size += len(v)
 		}
-		if err := enc.Encode(name); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1)
-		buf.WriteByte(':')
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1)
-		return nil
 	}
-	buf.WriteByte('{')
+	out := make([]byte, 0, size)
+	out = append(out, '{')
 	subDone := false
+	var err error
 	for _, name := range names {
 		v, ok := claims[name]
 		if !ok || name == "sub" {
 			continue
 		}
 		if !subDone && name > "sub" {
-			if err := member("sub", sub); err != nil {
+			if out, err = appendMember(out, "sub", sub); err != nil {
 				return nil, err
 			}
 			subDone = true
 		}
-		if err := member(name, v); err != nil {
+		if out, err = appendMember(out, name, v); err != nil {
 			return nil, err
 		}
 	}
 	if !subDone {
-		if err := member("sub", sub); err != nil {
+		if out, err = appendMember(out, "sub", sub); err != nil {
 			return nil, err
 		}
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(out, '}'), nil
+}
+
+// appendMember appends "name":value to the members of a JSON object in
+// out, as json.Marshal writes them.
+func appendMember(out []byte, name string, v any) ([]byte, error) {
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out, err := appendJSON(out, name)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, ':')
+	return appendJSON(out, v)
+}
+
+// appendJSON appends v as json.Marshal writes it. Strings that need no
+// escaping and booleans, the usual claim values, are written directly.
+func appendJSON(out []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		if plainJSONString(v) {
+			out = append(out, '"')
+			out = append(out, v...)
+			return append(out, '"'), nil
+		}
+	case bool:
+		return strconv.AppendBool(out, v), nil
+	}
+	p, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, p...), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s between quotes
+// unchanged: printable ASCII without a quote, a backslash, or the <, >
+// and & it escapes for HTML.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
