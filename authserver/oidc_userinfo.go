@@ -85,7 +85,7 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	}
 	h := authenticate(needOpenID(http.HandlerFunc(s.serveUserInfo)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), userInfoGrant{}, new(store.Grant)))
+		r = r.WithContext(&grantContext{Context: r.Context()})
 		switch r.Method {
 		case http.MethodGet:
 		case http.MethodPost:
@@ -102,6 +102,21 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 // userInfoGrant is the context key of the grant of a UserInfo request's
 // token: a *store.Grant that the endpoint's verifier fills in.
 type userInfoGrant struct{}
+
+// grantContext is the context of a UserInfo request: its parent, and the
+// grant its key userInfoGrant holds, in one allocation.
+type grantContext struct {
+	context.Context
+	grant store.Grant
+}
+
+// Value returns the grant for userInfoGrant, else the parent's value.
+func (c *grantContext) Value(key any) any {
+	if _, ok := key.(userInfoGrant); ok {
+		return &c.grant
+	}
+	return c.Context.Value(key)
+}
 
 // serveUserInfo answers a request whose token the middleware verified and
 // found to hold openid.
