@@ -223,6 +223,9 @@ func (s *Server) approvedClaims(req store.AuthRequest, client store.Client, scop
 // only while it keeps such a scope; a claim the consent page listed beyond
 // the scopes stays released.
 func (s *Server) requestedClaims(member map[string]*claimRequest, tokenScopes, grantScopes []string) []string {
+	if len(member) == 0 {
+		return nil
+	}
 	inToken, inGrant := s.scopeClaims(tokenScopes), s.scopeClaims(grantScopes)
 	var names []string
 	for _, name := range slices.Sorted(maps.Keys(member)) {

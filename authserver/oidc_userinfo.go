@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
@@ -84,7 +85,7 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	}
 	h := authenticate(needOpenID(http.HandlerFunc(s.serveUserInfo)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), userInfoGrant{}, new(store.Grant)))
+		r = r.WithContext(&grantContext{Context: r.Context()})
 		switch r.Method {
 		case http.MethodGet:
 		case http.MethodPost:
@@ -101,6 +102,21 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 // userInfoGrant is the context key of the grant of a UserInfo request's
 // token: a *store.Grant that the endpoint's verifier fills in.
 type userInfoGrant struct{}
+
+// grantContext is the context of a UserInfo request: its parent, and the
+// grant its key userInfoGrant holds, in one allocation.
+type grantContext struct {
+	context.Context
+	grant store.Grant
+}
+
+// Value returns the grant for userInfoGrant, else the parent's value.
+func (c *grantContext) Value(key any) any {
+	if _, ok := key.(userInfoGrant); ok {
+		return &c.grant
+	}
+	return c.Context.Value(key)
+}
 
 // serveUserInfo answers a request whose token the middleware verified and
 // found to hold openid.
@@ -123,11 +139,12 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 // userInfoBody returns the UserInfo response for a token of grant g: sub,
 // and the claims its scopes release and its grant's claims request asks
 // for in the userinfo member, that the host has values for (Core §5.3.2,
-// §5.5).
+// §5.5). Members are written in sorted order, as json.Marshal writes a
+// map, without building one.
 func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Grant) ([]byte, error) {
 	names := s.scopeClaims(info.Scopes)
 	var requests map[string]*claimRequest
-	if g != nil {
+	if g != nil && g.Claims != nil {
 		requests = storedClaimsRequest(g.Claims).UserInfo
 		for _, name := range s.requestedClaims(requests, info.Scopes, g.Scopes) {
 			if !slices.Contains(names, name) {
@@ -135,7 +152,7 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 			}
 		}
 	}
-	claims := map[string]any{}
+	var claims map[string]any
 	if len(names) > 0 {
 		got, err := s.hostClaims(ctx, info.Subject, names, requests)
 		if err != nil {
@@ -147,10 +164,96 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 	if e != nil {
 		return nil, e
 	}
-	claims["sub"] = sub
-	body, err := json.Marshal(claims)
+	body, err := userInfoJSON(names, claims, sub)
 	if err != nil {
 		return nil, serverError(fmt.Errorf("OpenID.Claims: a value does not marshal: %w", err))
 	}
 	return body, nil
+}
+
+// userInfoJSON writes the JSON object of claims, the ones of names the
+// host gave, and sub, with its members in sorted order and each name and
+// value as json.Marshal writes it. A claim named sub is never the host's.
+// names is sorted in place.
+func userInfoJSON(names []string, claims map[string]any, sub string) ([]byte, error) {
+	slices.Sort(names)
+	size := len(sub) + 16
+	for _, name := range names {
+		size += len(name) + 8
+		if v, ok := claims[name].(string); ok {
+			size += len(v)
+		}
+	}
+	out := make([]byte, 0, size)
+	out = append(out, '{')
+	subDone := false
+	var err error
+	for _, name := range names {
+		v, ok := claims[name]
+		if !ok || name == "sub" {
+			continue
+		}
+		if !subDone && name > "sub" {
+			if out, err = appendMember(out, "sub", sub); err != nil {
+				return nil, err
+			}
+			subDone = true
+		}
+		if out, err = appendMember(out, name, v); err != nil {
+			return nil, err
+		}
+	}
+	if !subDone {
+		if out, err = appendMember(out, "sub", sub); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, '}'), nil
+}
+
+// appendMember appends "name":value to the members of a JSON object in
+// out, as json.Marshal writes them.
+func appendMember(out []byte, name string, v any) ([]byte, error) {
+	if len(out) > 1 {
+		out = append(out, ',')
+	}
+	out, err := appendJSON(out, name)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, ':')
+	return appendJSON(out, v)
+}
+
+// appendJSON appends v as json.Marshal writes it. Strings that need no
+// escaping and booleans, the usual claim values, are written directly.
+func appendJSON(out []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		if plainJSONString(v) {
+			out = append(out, '"')
+			out = append(out, v...)
+			return append(out, '"'), nil
+		}
+	case bool:
+		return strconv.AppendBool(out, v), nil
+	}
+	p, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, p...), nil
+}
+
+// plainJSONString reports whether json.Marshal writes s between quotes
+// unchanged: printable ASCII without a quote, a backslash, or the <, >
+// and & it escapes for HTML.
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
