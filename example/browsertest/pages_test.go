@@ -218,6 +218,10 @@ func TestPagesInBothLanguages(t *testing.T) {
 					"scope": {"openid basic_info"}, "response_mode": {"form_post"}, "nonce": {rand.Text()},
 				})),
 				chromedp.WaitVisible(id("username")),
+			))
+			// The demo's sign-in page speaks the language too.
+			checkPage(t, ctx, dir, "signin", lang, true)
+			require.NoError(t, chromedp.Do(ctx,
 				chromedp.SendKeys(id("username"), userName),
 				chromedp.SendKeys(id("password"), password),
 				chromedp.Click(id("sign-in")),

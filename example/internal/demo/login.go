@@ -22,6 +22,22 @@ type loginPage struct {
 	CSRFToken string
 	Username  string
 	Error     string
+	// Lang is the page's language and T its words; UILocales are the
+	// ui_locales it was opened with, posted back so that an error page
+	// keeps the language.
+	Lang      string
+	T         loginTexts
+	UILocales string
+}
+
+// newLoginPage returns the sign-in page in the language of uiLocales and
+// r's Accept-Language.
+func newLoginPage(r *http.Request, uiLocales string) loginPage {
+	if len(uiLocales) > maxLanguageInput {
+		uiLocales = ""
+	}
+	lang := pageLanguage(uiLocales, r.Header.Get("Accept-Language"))
+	return loginPage{Lang: lang, T: loginTextsByLang[lang], UILocales: uiLocales}
 }
 
 // localPath returns p when it is a path on this site: it starts with one
@@ -135,11 +151,10 @@ func (a *App) serveLoginForm(w http.ResponseWriter, r *http.Request) {
 		nonce, value = a.newPreSession()
 		http.SetCookie(w, a.cookie(loginCookie, value, 3600))
 	}
-	a.render(w, http.StatusOK, "login.html", loginPage{
-		ReturnTo:  localPath(q.Get("return_to")),
-		CancelTo:  localPath(q.Get("cancel_to")),
-		CSRFToken: a.csrfToken(nonce),
-	})
+	page := newLoginPage(r, q.Get("ui_locales"))
+	page.ReturnTo, page.CancelTo = localPath(q.Get("return_to")), localPath(q.Get("cancel_to"))
+	page.CSRFToken = a.csrfToken(nonce)
+	a.render(w, http.StatusOK, "login.html", page)
 }
 
 // serveLogin checks the form and, on success, starts a session and sends
@@ -156,17 +171,14 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	page := loginPage{
-		ReturnTo:  localPath(f.Get("return_to")),
-		CancelTo:  localPath(f.Get("cancel_to")),
-		CSRFToken: f.Get("csrf_token"),
-		Username:  f.Get("username"),
-	}
+	page := newLoginPage(r, f.Get("ui_locales"))
+	page.ReturnTo, page.CancelTo = localPath(f.Get("return_to")), localPath(f.Get("cancel_to"))
+	page.CSRFToken, page.Username = f.Get("csrf_token"), f.Get("username")
 	addr, throttleID := remoteHost(r), "u:"+f.Get("username")
 	if wait, blocked := a.logins.Blocked(throttleID, addr); blocked {
 		a.log.WarnContext(r.Context(), "demo: sign-in throttled")
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		page.Error = "Too many failed sign-ins. Wait a minute and try again."
+		page.Error = page.T.TooMany
 		a.render(w, http.StatusTooManyRequests, "login.html", page)
 		return
 	}
@@ -174,7 +186,7 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		a.logins.Fail(throttleID, addr)
 		a.log.WarnContext(r.Context(), "demo: failed sign-in")
-		page.Error = "Wrong username or password."
+		page.Error = page.T.Wrong
 		// 200, not 401: a 401 must carry a WWW-Authenticate challenge
 		// (RFC 9110 §15.5.2), and a sign-in form is none.
 		a.render(w, http.StatusOK, "login.html", page)
