@@ -111,11 +111,13 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	if e != nil {
 		return nil, e
 	}
-	if err := s.pushProof(ctx, r, req); err != nil {
-		return nil, err
-	}
+	// The start limits first: a public client's push is anonymous, and a
+	// valid DPoP proof records its jti in the store.
 	if e := s.allowPush(ctx, r, client); e != nil {
 		return nil, e
+	}
+	if err := s.pushProof(ctx, r, req); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	req.ID = pushedIDPrefix + newToken("")
