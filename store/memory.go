@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -205,18 +204,6 @@ func (m *Memory) SaveClient(_ context.Context, c Client) error {
 	m.clients[c.ID] = c
 	m.clientsMu.Unlock()
 	return nil
-}
-
-func cloneClient(c Client) Client {
-	c.RedirectURIs = slices.Clone(c.RedirectURIs)
-	c.LoginURIs = slices.Clone(c.LoginURIs)
-	c.GrantTypes = slices.Clone(c.GrantTypes)
-	c.ResponseTypes = slices.Clone(c.ResponseTypes)
-	c.Scopes = slices.Clone(c.Scopes)
-	c.Resources = slices.Clone(c.Resources)
-	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
-	c.JWKS = slices.Clone(c.JWKS)
-	return c
 }
 
 var _ Store = (*Memory)(nil)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -128,12 +127,4 @@ func (m *Memory) RevokeGrant(_ context.Context, id string) error {
 	}
 	s.c.Set(id, &grantEntry{g: Grant{ID: id, ExpiresAt: e.g.ExpiresAt}, revoked: true}, d)
 	return nil
-}
-
-func cloneGrant(g Grant) Grant {
-	g.Scopes = slices.Clone(g.Scopes)
-	g.Audience = slices.Clone(g.Audience)
-	g.AMR = slices.Clone(g.AMR)
-	g.Claims = slices.Clone(g.Claims)
-	return g
 }
