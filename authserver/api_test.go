@@ -148,8 +148,8 @@ func TestTokenStoreFailureIs503(t *testing.T) {
 			}
 		})
 	}
-	t.Run("client_credentials/SaveGrant", func(t *testing.T) {
-		srv, fs := newFailingServer(t, "SaveGrant")
+	t.Run("client_credentials/SaveAccessToken", func(t *testing.T) {
+		srv, fs := newFailingServer(t, "SaveAccessToken")
 		fs.broken.Store(true)
 		rec := postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass))
 		assertOAuthError(t, rec, 503, "temporarily_unavailable")

@@ -8,9 +8,10 @@ import (
 )
 
 // grantClientCredentials issues an access token to a confidential client
-// acting for itself (RFC 6749 §4.4). No refresh token is issued (§4.4.3).
-// Each token gets a grant of its own that ends with it, so that it is
-// revoked and expires like every other token.
+// acting for itself (RFC 6749 §4.4). No refresh token is issued (§4.4.3),
+// and the token belongs to no grant: nobody approved anything that later
+// tokens could come from, so the token is all there is to revoke or expire,
+// and issuing it costs one store write, verifying it one read.
 func (s *Server) grantClientCredentials(ctx context.Context, client store.Client, requested, resources []string, jkt string) (IssuedToken, error) {
 	if client.Public() {
 		return IssuedToken{}, oauthError(CodeUnauthorizedClient, "client_credentials needs a confidential client")
@@ -26,15 +27,14 @@ func (s *Server) grantClientCredentials(ctx context.Context, client store.Client
 		return IssuedToken{}, oauthError(CodeInvalidTarget, "resource not allowed")
 	}
 	now := time.Now()
-	g := newGrant(client, Session{}, scopes, resources, now, s.grantEnd(now, GrantClientCredentials, false))
 	return s.mint(ctx, issueRequest{
 		client:    client,
 		grantType: GrantClientCredentials,
-		grant:     g,
-		unsaved:   true,
-		scopes:    scopes,
-		audience:  resources,
-		now:       now,
-		jkt:       jkt,
+		grant: store.Grant{ClientID: client.ID, Scopes: scopes, Audience: resources,
+			CreatedAt: now, ExpiresAt: s.grantEnd(now, GrantClientCredentials, false)},
+		scopes:   scopes,
+		audience: resources,
+		now:      now,
+		jkt:      jkt,
 	})
 }

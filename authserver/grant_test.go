@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kunci/kunci/authserver"
+	"github.com/kunci/kunci/middleware"
 	"github.com/kunci/kunci/store"
 )
 
@@ -87,10 +88,10 @@ func TestGrantRecordsTheApproval(t *testing.T) {
 	assert.Equal(t, []string{"https://api.example.com/"}, info.Audience)
 }
 
-// Every grant type saves a grant. One that may get refresh tokens lives
-// Lifetimes.Grant; one that cannot ends with its access token, so a
-// client_credentials or implicit token leaves nothing behind once it
-// expires.
+// Every grant type but client_credentials saves a grant. One that may get
+// refresh tokens lives Lifetimes.Grant; one that cannot ends with its
+// access token, so an implicit token leaves nothing behind once it expires.
+// A client_credentials token belongs to no grant: it is the one record.
 func TestGrantOfEveryGrantType(t *testing.T) {
 	srv, st := newTestServer(t, nil)
 	lookup := func(t *testing.T, token string) store.Grant {
@@ -110,15 +111,22 @@ func TestGrantOfEveryGrantType(t *testing.T) {
 		assert.Equal(t, hashOf(str(body, "refresh_token")), g.RefreshHash)
 	})
 	t.Run("client_credentials", func(t *testing.T) {
+		before := time.Now()
 		body := tokenOK(t, postForm(t, srv, "/oauth/token", withValue(ccForm(), "scope", "keys_op"), basic(serviceID, servicePass)))
-		g := lookup(t, str(body, "access_token"))
-		assert.Equal(t, serviceID, g.ClientID)
-		assert.Empty(t, g.Subject)
-		assert.Equal(t, []string{"keys_op"}, g.Scopes)
-		assert.Equal(t, defaultTTL, g.ExpiresAt.Sub(g.CreatedAt), "the grant ends with its one access token")
-		assert.Empty(t, g.RefreshHash)
-		other := tokenOK(t, postForm(t, srv, "/oauth/token", ccForm(), basic(serviceID, servicePass)))
-		assert.NotEqual(t, g.ID, accessGrant(t, st, str(other, "access_token")), "each token has a grant of its own")
+		rec, err := st.AccessToken(t.Context(), hashOf(str(body, "access_token")))
+		require.NoError(t, err)
+		assert.Empty(t, rec.GrantID, "a client_credentials token belongs to no grant")
+		assert.Equal(t, serviceID, rec.ClientID)
+		assert.Empty(t, rec.Subject)
+		assert.Equal(t, []string{"keys_op"}, rec.Scopes)
+		assert.Equal(t, defaultTTL, rec.ExpiresAt.Sub(rec.IssuedAt))
+		assert.WithinRange(t, rec.IssuedAt, before, time.Now())
+		info, err := srv.VerifyAccessToken(t.Context(), str(body, "access_token"))
+		require.NoError(t, err)
+		assert.Equal(t, serviceID, info.ClientID)
+		require.NoError(t, srv.RevokeToken(t.Context(), str(body, "access_token")))
+		_, err = srv.VerifyAccessToken(t.Context(), str(body, "access_token"))
+		assert.ErrorIs(t, err, middleware.ErrInvalidToken, "revoking the token is all it takes")
 	})
 	t.Run("implicit", func(t *testing.T) {
 		b := newBrowser(t, srv)

@@ -31,7 +31,8 @@ type IssuedToken struct {
 	ClientName string
 	// Subject is the resource owner, empty for client_credentials.
 	Subject string
-	// GrantID names the grant the tokens belong to.
+	// GrantID names the grant the tokens belong to; it is empty for a
+	// client_credentials token, which belongs to no grant.
 	GrantID string
 	// GrantType is how the tokens were obtained.
 	GrantType GrantType
@@ -54,7 +55,9 @@ type issueRequest struct {
 	grantType GrantType
 	// grant is the grant the tokens belong to; the tokens take its
 	// subject and auth time, and expire by its ExpiresAt. It is live
-	// already, unless unsaved says otherwise.
+	// already, unless unsaved says otherwise. A grant without an ID is
+	// none: it only bounds the lifetime of a token that belongs to no grant
+	// (client_credentials), and is never stored.
 	grant store.Grant
 	// unsaved says the grant is new and not stored yet: create stores it
 	// first, holding the first refresh token when refresh asks for one, so

@@ -213,9 +213,9 @@ type AuthCode struct {
 type AccessToken struct {
 	// Hash is the hash of the token.
 	Hash string
-	// GrantID names the token's grant. It may be empty for a token that
+	// GrantID names the token's grant. It is empty for a token that
 	// belongs to no grant, which only DeleteAccessToken and its expiry
-	// remove; the server gives every token a grant.
+	// remove: the server issues client_credentials tokens so.
 	GrantID string
 	// ClientID is the client the token was issued to.
 	ClientID string

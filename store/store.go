@@ -125,9 +125,9 @@ type AccessTokenStore interface {
 	// [ErrExpired]; a GrantID that names no live grant gives [ErrNotFound];
 	// an ExpiresAt after the grant's gives [ErrInvalid]; a hash a live
 	// access token holds gives [ErrAlreadyExists] (an expired or deleted
-	// token's hash is free). A token without a GrantID needs no grant; the
-	// server gives every token it issues a grant, client_credentials
-	// included, so that none outlives a grant.
+	// token's hash is free). A token without a GrantID needs no grant: the
+	// server issues client_credentials tokens so, as nothing but the token
+	// is there to revoke; every other token it issues has a grant.
 	SaveAccessToken(ctx context.Context, t AccessToken) error
 
 	// AccessToken returns the live access token with the given hash, or
