@@ -53,7 +53,7 @@ func FuzzParseClientAssertion(f *testing.F) {
 				t.Fatalf("accepted algorithm %q", alg)
 			}
 		}
-		fm := form{values: map[string]string{"client_assertion_type": clientAssertionTypeJWT, "client_assertion": raw}}
+		fm := form{params: []param{{"client_assertion_type", clientAssertionTypeJWT}, {"client_assertion", raw}}}
 		creds, e := readAssertion(fm)
 		if e == nil && (err != nil || creds.id == "" || creds.id != a.claims.Subject || creds.method != AuthMethodPrivateKeyJWT) {
 			t.Fatalf("readAssertion(%q) = %+v with parse error %v", raw, creds, err)

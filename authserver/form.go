@@ -25,14 +25,34 @@ const maxParams = 128
 // (RFC 6749 §3.1, §3.2: "Request and response parameters MUST NOT be
 // included more than once"), except resource, which RFC 8707 §2 lets a
 // request repeat.
+//
+// The parameters are a list, not a map: a request has a handful, so a scan
+// is cheaper than hashing, and maxParams bounds the duplicate check
+// (BenchmarkTokenClientCredentials, BenchmarkTokenRequestWorstCase).
 type form struct {
-	values   map[string]string
+	params   []param
 	resource []string
 }
 
+// param is one parameter of a form.
+type param struct{ key, value string }
+
 // get returns the value of key, or "". The resource parameter is not here;
 // see resources.
-func (f form) get(key string) string { return f.values[key] }
+func (f form) get(key string) string {
+	v, _ := f.lookup(key)
+	return v
+}
+
+// lookup returns the value of key and whether it was sent.
+func (f form) lookup(key string) (string, bool) {
+	for _, p := range f.params {
+		if p.key == key {
+			return p.value, true
+		}
+	}
+	return "", false
+}
 
 // resources returns the RFC 8707 resource parameters as sent, one element
 // per parameter; a single empty one is none. At most maxParams.
@@ -40,7 +60,7 @@ func (f form) resources() []string { return f.resource }
 
 // has reports whether key was sent, even with an empty value.
 func (f form) has(key string) bool {
-	_, ok := f.values[key]
+	_, ok := f.lookup(key)
 	return ok
 }
 
@@ -199,7 +219,7 @@ func parseSingleValues(raw string) (f form, resourceSent bool, e *Error) {
 	if n >= maxParams {
 		return form{}, false, oauthError(CodeInvalidRequest, "too many parameters")
 	}
-	f.values = make(map[string]string, n+1)
+	f.params = make([]param, 0, n+1)
 	var malformed, repeated, badUTF8 bool
 	for rest := raw; rest != ""; {
 		var pair string
@@ -226,11 +246,11 @@ func parseSingleValues(raw string) (f form, resourceSent bool, e *Error) {
 			f.resource = append(f.resource, v)
 			continue
 		}
-		if _, dup := f.values[k]; dup {
+		if f.has(k) {
 			repeated = true
 			continue
 		}
-		f.values[k] = v
+		f.params = append(f.params, param{k, v})
 	}
 	switch {
 	case malformed:

@@ -90,9 +90,9 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	if f.has("request_uri") {
 		return nil, oauthError(CodeInvalidRequest, "a pushed request must not carry request_uri (RFC 9126 §2.1)")
 	}
-	params := make(url.Values, len(f.values)+1)
-	for k, v := range f.values {
-		params[k] = []string{v}
+	params := make(url.Values, len(f.params)+1)
+	for _, p := range f.params {
+		params[p.key] = []string{p.value}
 	}
 	if len(f.resources()) > 0 {
 		params["resource"] = f.resources()
