@@ -25,7 +25,7 @@ type row struct {
 	what  string
 }
 
-// result is one benchmark's figures.
+// result is one benchmark's figures from one round.
 type result struct {
 	nsPerOp     float64
 	allocsPerOp float64
@@ -99,11 +99,13 @@ func benchNames(rows []row, pkg string) []string {
 	return out
 }
 
-// parseOutput reads go test -bench output. Names lose the -GOMAXPROCS
-// suffix and are prefixed by pkg and a space when pkg is not empty, so
-// that two packages may have benchmarks of the same name.
-func parseOutput(out, pkg string) map[string]result {
-	res := map[string]result{}
+// parseOutput reads go test -bench output, which may hold several rounds:
+// the k-th line of a benchmark is its result in round k, so the output of
+// several go test runs may simply be concatenated. Names lose the
+// -GOMAXPROCS suffix and are prefixed by pkg and a space when pkg is not
+// empty, so that two packages may have benchmarks of the same name.
+func parseOutput(out, pkg string) map[string][]result {
+	res := map[string][]result{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -133,7 +135,8 @@ func parseOutput(out, pkg string) map[string]result {
 			}
 		}
 		if ok {
-			res[key(pkg, name)] = r
+			k := key(pkg, name)
+			res[k] = append(res[k], r)
 		}
 	}
 	return res
@@ -146,55 +149,81 @@ func key(pkg, name string) string {
 	return pkg + " " + name
 }
 
-// lookup finds a result by package and name, also in output read without
-// package names.
-func lookup(results map[string]result, pkg, name string) (result, bool) {
-	if r, ok := results[key(pkg, name)]; ok {
-		return r, true
+// lookup finds a benchmark's results, one per round, by package and name,
+// also in output read without package names.
+func lookup(samples map[string][]result, pkg, name string) []result {
+	if rs, ok := samples[key(pkg, name)]; ok {
+		return rs
 	}
-	r, ok := results[name]
-	return r, ok
+	return samples[name]
 }
 
-// render writes the Markdown section: the table, then the commands that
-// produced it.
-func render(rows []row, results map[string]result, commands []string, goVersion string) string {
+// render writes the Markdown section: the table, then how it was measured
+// and, when the benchmarks ran rather than being read from a file, the
+// commands of one round. A row measured in fewer rounds than the others
+// says so beside its ratio.
+func render(rows []row, samples map[string][]result, commands []string, goVersion string) string {
+	ms := make([]measurement, len(rows))
+	oks := make([]bool, len(rows))
+	rounds := 0
+	for i, r := range rows {
+		ms[i], oks[i] = measure(r, samples)
+		rounds = max(rounds, ms[i].rounds)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| What | Benchmark | ns/op | allocs | Floor | ns/op | allocs | Ratio | Goal |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---:|---|---:|---:|---:|---|\n")
-	for _, r := range rows {
-		got, ok := lookup(results, r.pkg, r.bench)
-		var floor result
-		for _, f := range r.floor {
-			fr, found := lookup(results, r.pkg, f)
-			ok = ok && found
-			floor.nsPerOp += fr.nsPerOp
-			floor.allocsPerOp += fr.allocsPerOp
-		}
+	for i, r := range rows {
+		m := ms[i]
 		goal := "-"
 		if r.goal > 0 {
 			goal = fmt.Sprintf("≤ %.2fx", r.goal)
 		}
-		if !ok || floor.nsPerOp == 0 {
+		if !oks[i] {
 			fmt.Fprintf(&b, "| %s | %s | missing | | %s | | | | %s |\n", r.what, r.bench, strings.Join(r.floor, " + "), goal)
 			continue
 		}
-		ratio := got.nsPerOp / floor.nsPerOp
 		if r.goal > 0 {
-			if ratio <= r.goal {
+			if m.ratio <= r.goal {
 				goal += " met"
 			} else {
 				goal += " missed"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.0f | %.2fx | %s |\n",
-			r.what, r.bench, formatNs(got.nsPerOp), got.allocsPerOp,
-			strings.Join(r.floor, " + "), formatNs(floor.nsPerOp), floor.allocsPerOp, ratio, goal)
+		ratio := fmt.Sprintf("%.2fx", m.ratio)
+		if m.rounds < rounds {
+			ratio += fmt.Sprintf(" (%d of %d rounds)", m.rounds, rounds)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %.0f | %s | %s |\n",
+			r.what, r.bench, formatNs(m.bench.nsPerOp), m.bench.allocsPerOp,
+			strings.Join(r.floor, " + "), formatNs(m.floor.nsPerOp), m.floor.allocsPerOp, ratio, goal)
 	}
+	if rounds == 0 {
+		return b.String()
+	}
+	b.WriteString("\n")
 	if len(commands) > 0 {
-		fmt.Fprintf(&b, "\nMeasured with %s by `.ci/bench`, which ran:\n\n```\n%s\n```\n", goVersion, strings.Join(commands, "\n"))
+		fmt.Fprintf(&b, "Measured with %s by `.ci/bench`, median of %s. ", goVersion, roundsText(rounds))
+	} else {
+		fmt.Fprintf(&b, "Median of %s. ", roundsText(rounds))
+	}
+	b.WriteString("Each ratio is the median of the per-round ratios, a benchmark's ns/op over the sum of its floor's ns/op " +
+		"in the same round; ns/op and allocs are medians of the rounds too (of an even number, the mean of the middle two), " +
+		"so a ratio need not equal the quotient of the two ns/op shown.")
+	if len(commands) > 0 {
+		fmt.Fprintf(&b, " Each round ran these once, in this order, so a benchmark and its floor alternate between rounds:\n\n```\n%s\n```\n",
+			strings.Join(commands, "\n"))
+	} else {
+		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+func roundsText(n int) string {
+	if n == 1 {
+		return "1 round"
+	}
+	return strconv.Itoa(n) + " rounds"
 }
 
 func formatNs(ns float64) string {
