@@ -40,15 +40,20 @@ func benchRequest(b *testing.B, token string) *http.Request {
 // BenchmarkPlainHandler is the floor: a handler that checks the
 // Authorization header against a constant itself.
 func BenchmarkPlainHandler(b *testing.B) {
-	const want = "Bearer " + benchToken
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveLoop(b, plainHandler(benchToken), benchRequest(b, benchToken))
+}
+
+// plainHandler is the floors' handler: it checks the Authorization header
+// against "Bearer " + token itself and answers as benchOK.
+func plainHandler(token string) http.Handler {
+	want := "Bearer " + token
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != want {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		benchOK(w, r)
 	})
-	serveLoop(b, h, benchRequest(b, benchToken))
 }
 
 // BenchmarkPlainHandlerJWT is the floor of BenchmarkJWT: the plain handler
@@ -59,15 +64,7 @@ func BenchmarkPlainHandlerJWT(b *testing.B) {
 	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.RS256} {
 		b.Run(string(alg), func(b *testing.B) {
 			tok := sign(b, testSigningKeys()[alg], "at+jwt", testClaims(time.Now()))
-			want := "Bearer " + tok
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Header.Get("Authorization") != want {
-					w.WriteHeader(http.StatusUnauthorized)
-					return
-				}
-				benchOK(w, r)
-			})
-			serveLoop(b, h, benchRequest(b, tok))
+			serveLoop(b, plainHandler(tok), benchRequest(b, tok))
 		})
 	}
 }
@@ -124,13 +121,7 @@ func BenchmarkJWTLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	want := "Bearer " + tok
-	plain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != want {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		benchOK(w, r)
-	})
+	plain := plainHandler(tok)
 	for _, tc := range []struct {
 		name string
 		h    http.Handler
