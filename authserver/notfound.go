@@ -15,14 +15,14 @@ const maxLoggedPath = 256
 // host that mounted the server under another prefix, or a client set up with
 // a wrong path, can see why. Paths already hold "/" when one of Config.Paths
 // is "/"; then there is no other path and nothing is registered.
-func (s *Server) handleNotFound(mux *http.ServeMux) {
+func (s *Server) handleNotFound(mux *router) {
 	var mounted []string
 	for _, rp := range s.cfg.routePaths() {
-		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: rp.path}}); pattern == rp.path {
+		if _, pattern := mux.mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: rp.path}}); pattern == rp.path {
 			mounted = append(mounted, rp.path)
 		}
 	}
-	if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}); pattern == "/" {
+	if _, pattern := mux.mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}}); pattern == "/" {
 		return
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

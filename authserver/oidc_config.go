@@ -142,7 +142,14 @@ func (c *Config) checkOpenIDIgnored(p *problems) {
 // scopeClaims returns the claims that scopes release, each once, in the
 // order of scopes and of each scope's Claims.
 func (s *Server) scopeClaims(scopes []string) []string {
-	var names []string
+	n := 0
+	for _, sc := range scopes {
+		n += len(s.scopes[sc].Claims)
+	}
+	if n == 0 {
+		return nil
+	}
+	names := make([]string, 0, n)
 	for _, sc := range scopes {
 		for _, name := range s.scopes[sc].Claims {
 			if !slices.Contains(names, name) {

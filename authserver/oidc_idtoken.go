@@ -189,25 +189,45 @@ func (s *Server) idTokenUserClaims(ctx context.Context, req issueRequest, scopes
 	if len(names) == 0 {
 		return nil, nil
 	}
-	return s.hostClaims(ctx, req.grant.Subject, names, requests)
-}
-
-// hostClaims asks the host's OpenID.Claims for the claims names of
-// subject and returns the ones it has values for, leaving out those whose
-// value a claims request in requests does not accept (releasedValue) and
-// any name it was not asked for.
-func (s *Server) hostClaims(ctx context.Context, subject string, names []string, requests map[string]*claimRequest) (map[string]any, error) {
-	got, err := s.cfg.OpenID.Claims(ctx, subject, names)
+	values, err := s.hostClaims(ctx, req.grant.Subject, names, requests)
 	if err != nil {
-		return nil, fmt.Errorf("OpenID.Claims: %w", err)
+		return nil, err
 	}
 	out := make(map[string]any, len(names))
 	for _, name := range names {
-		if v, ok := got[name]; ok && releasedValue(requests[name], v) {
+		if v, ok := values.get(name); ok {
 			out[name] = v
 		}
 	}
 	return out, nil
+}
+
+// hostClaims asks the host's OpenID.Claims for the claims names of
+// subject. Only the values its get releases may be sent.
+func (s *Server) hostClaims(ctx context.Context, subject string, names []string, requests map[string]*claimRequest) (hostValues, error) {
+	got, err := s.cfg.OpenID.Claims(ctx, subject, names)
+	if err != nil {
+		return hostValues{}, fmt.Errorf("OpenID.Claims: %w", err)
+	}
+	return hostValues{got: got, requests: requests}, nil
+}
+
+// hostValues are the claims the host gave for a request, and the claims
+// request (Core §5.5) they answer; the host's map is read, never changed.
+type hostValues struct {
+	got      map[string]any
+	requests map[string]*claimRequest
+}
+
+// get returns the host's value of the claim name when it may be released:
+// the host has one, and a claims request for name accepts it
+// (releasedValue). The caller asks only for names it asked the host for.
+func (h hostValues) get(name string) (any, bool) {
+	v, ok := h.got[name]
+	if !ok || !releasedValue(h.requests[name], v) {
+		return nil, false
+	}
+	return v, true
 }
 
 // tokenHash returns the at_hash (Core §3.1.3.6) or c_hash (Core §3.3.2.11)

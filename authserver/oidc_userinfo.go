@@ -152,35 +152,35 @@ func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Gran
 			}
 		}
 	}
-	var claims map[string]any
+	var values hostValues
 	if len(names) > 0 {
 		got, err := s.hostClaims(ctx, info.Subject, names, requests)
 		if err != nil {
 			return nil, serverError(err)
 		}
-		claims = got
+		values = got
 	}
 	sub, e := s.userInfoSubject(ctx, info)
 	if e != nil {
 		return nil, e
 	}
-	body, err := userInfoJSON(names, claims, sub)
+	body, err := userInfoJSON(names, values, sub)
 	if err != nil {
 		return nil, serverError(fmt.Errorf("OpenID.Claims: a value does not marshal: %w", err))
 	}
 	return body, nil
 }
 
-// userInfoJSON writes the JSON object of claims, the ones of names the
-// host gave, and sub, with its members in sorted order and each name and
+// userInfoJSON writes the JSON object of sub and the claims of names that
+// values releases, with its members in sorted order and each name and
 // value as json.Marshal writes it. A claim named sub is never the host's.
 // names is sorted in place.
-func userInfoJSON(names []string, claims map[string]any, sub string) ([]byte, error) {
+func userInfoJSON(names []string, values hostValues, sub string) ([]byte, error) {
 	slices.Sort(names)
 	size := len(sub) + 16
 	for _, name := range names {
 		size += len(name) + 8
-		if v, ok := claims[name].(string); ok {
+		if v, ok := values.got[name].(string); ok {
 			size += len(v)
 		}
 	}
@@ -189,52 +189,42 @@ func userInfoJSON(names []string, claims map[string]any, sub string) ([]byte, er
 	subDone := false
 	var err error
 	for _, name := range names {
-		v, ok := claims[name]
-		if !ok || name == "sub" {
+		if name == "sub" {
+			continue
+		}
+		v, ok := values.get(name)
+		if !ok {
 			continue
 		}
 		if !subDone && name > "sub" {
-			if out, err = appendMember(out, "sub", sub); err != nil {
-				return nil, err
-			}
+			out = appendString(appendName(out, "sub"), sub)
 			subDone = true
 		}
-		if out, err = appendMember(out, name, v); err != nil {
+		if out, err = appendJSON(appendName(out, name), v); err != nil {
 			return nil, err
 		}
 	}
 	if !subDone {
-		if out, err = appendMember(out, "sub", sub); err != nil {
-			return nil, err
-		}
+		out = appendString(appendName(out, "sub"), sub)
 	}
 	return append(out, '}'), nil
 }
 
-// appendMember appends "name":value to the members of a JSON object in
-// out, as json.Marshal writes them.
-func appendMember(out []byte, name string, v any) ([]byte, error) {
+// appendName appends the name of a member to the members of a JSON
+// object in out, with the comma before it and the colon after it.
+func appendName(out []byte, name string) []byte {
 	if len(out) > 1 {
 		out = append(out, ',')
 	}
-	out, err := appendJSON(out, name)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, ':')
-	return appendJSON(out, v)
+	return append(appendString(out, name), ':')
 }
 
-// appendJSON appends v as json.Marshal writes it. Strings that need no
-// escaping and booleans, the usual claim values, are written directly.
+// appendJSON appends v as json.Marshal writes it. Strings and booleans,
+// the usual claim values, are written without reflection.
 func appendJSON(out []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		if plainJSONString(v) {
-			out = append(out, '"')
-			out = append(out, v...)
-			return append(out, '"'), nil
-		}
+		return appendString(out, v), nil
 	case bool:
 		return strconv.AppendBool(out, v), nil
 	}
@@ -243,6 +233,17 @@ func appendJSON(out []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(out, p...), nil
+}
+
+// appendString appends s as json.Marshal writes a string.
+func appendString(out []byte, s string) []byte {
+	if plainJSONString(s) {
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
+	p, _ := json.Marshal(s) // a string always marshals
+	return append(out, p...)
 }
 
 // plainJSONString reports whether json.Marshal writes s between quotes

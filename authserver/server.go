@@ -43,7 +43,7 @@ type Server struct {
 	refreshKey      []byte
 	dpop            *dpop.Verifier
 
-	mux *http.ServeMux
+	mux *router
 
 	// logoutTmpl and signedOutTmpl are the logout pages, and logoutKey
 	// the key of the logout form's CSRF tokens (logout_form.go).
@@ -126,8 +126,8 @@ func New(config Config, st store.Store) (*Server, error) {
 }
 
 // routes builds the server's own mux from Config.Paths.
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+func (s *Server) routes() *router {
+	mux := newRouter()
 	p := s.cfg.Paths
 	mux.Handle(p.Token, s.corsToken(s.TokenHandler()))
 	if !s.cfg.Compat.NoRefreshAliases {
