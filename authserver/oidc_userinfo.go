@@ -64,8 +64,8 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 		case err != nil:
 			return TokenInfo{}, err
 		}
-		if held, ok := ctx.Value(userInfoGrant{}).(*store.Grant); ok {
-			*held = g
+		if held, ok := ctx.Value(userInfoGrant{}).(*grantClaims); ok {
+			*held = grantClaims{request: g.Claims, scopes: g.Scopes}
 		}
 		return accessInfo(rec), nil
 	})
@@ -99,18 +99,27 @@ func (s *Server) newUserInfoHandler() (http.Handler, error) {
 	}), nil
 }
 
-// userInfoGrant is the context key of the grant of a UserInfo request's
-// token: a *store.Grant that the endpoint's verifier fills in.
+// userInfoGrant is the context key of what serveUserInfo needs of the
+// grant of a UserInfo request's token: a *grantClaims that the endpoint's
+// verifier fills in.
 type userInfoGrant struct{}
 
-// grantContext is the context of a UserInfo request: its parent, and the
-// grant its key userInfoGrant holds, in one allocation.
-type grantContext struct {
-	context.Context
-	grant store.Grant
+// grantClaims is what a UserInfo response needs of a token's grant: its
+// claims request (store.Grant.Claims) and its scopes.
+type grantClaims struct {
+	request []byte
+	scopes  []string
 }
 
-// Value returns the grant for userInfoGrant, else the parent's value.
+// grantContext is the context of a UserInfo request: its parent, and the
+// grantClaims its key userInfoGrant holds, in one allocation.
+type grantContext struct {
+	context.Context
+	grant grantClaims
+}
+
+// Value returns the grantClaims for userInfoGrant, else the parent's
+// value.
 func (c *grantContext) Value(key any) any {
 	if _, ok := key.(userInfoGrant); ok {
 		return &c.grant
@@ -123,15 +132,16 @@ func (c *grantContext) Value(key any) any {
 func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	info, _ := middleware.TokenInfoFromContext(ctx)
-	g, _ := ctx.Value(userInfoGrant{}).(*store.Grant)
+	var g grantClaims
+	if held, ok := ctx.Value(userInfoGrant{}).(*grantClaims); ok {
+		g = *held
+	}
 	body, err := s.userInfoBody(ctx, info, g)
 	if err != nil {
 		s.writeError(ctx, w, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	noStore(h)
+	jsonNoStore(w.Header())
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
@@ -141,12 +151,12 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 // for in the userinfo member, that the host has values for (Core §5.3.2,
 // §5.5). Members are written in sorted order, as json.Marshal writes a
 // map, without building one.
-func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g *store.Grant) ([]byte, error) {
+func (s *Server) userInfoBody(ctx context.Context, info TokenInfo, g grantClaims) ([]byte, error) {
 	names := s.scopeClaims(info.Scopes)
 	var requests map[string]*claimRequest
-	if g != nil && g.Claims != nil {
-		requests = storedClaimsRequest(g.Claims).UserInfo
-		for _, name := range s.requestedClaims(requests, info.Scopes, g.Scopes) {
+	if g.request != nil {
+		requests = storedClaimsRequest(g.request).UserInfo
+		for _, name := range s.requestedClaims(requests, info.Scopes, g.scopes) {
 			if !slices.Contains(names, name) {
 				names = append(names, name)
 			}
