@@ -141,13 +141,11 @@ func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
 		grantLen:   uint16(len(t.GrantID)),
 		jktLen:     uint16(len(t.JKT)),
 	}
-	s := m.access.shard(t.Hash)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v, ok := s.c.Get(t.Hash); ok && now.UnixMicro() < v.(*accessEntry).expiresAt {
+	// go-cache's Add is the check and the write under its one lock; an
+	// entry it has expired counts as absent, as it does for AccessToken.
+	if err := m.access.shard(t.Hash).c.Add(t.Hash, e, d); err != nil {
 		return ErrAlreadyExists
 	}
-	s.c.Set(t.Hash, e, d)
 	return nil
 }
 
@@ -183,9 +181,6 @@ func (m *Memory) AccessToken(_ context.Context, hash string) (AccessToken, error
 
 // DeleteAccessToken implements [AccessTokenStore].
 func (m *Memory) DeleteAccessToken(_ context.Context, hash string) error {
-	s := m.access.shard(hash)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.c.Delete(hash)
+	m.access.shard(hash).c.Delete(hash)
 	return nil
 }
