@@ -81,22 +81,20 @@ func isB64token(s string) bool {
 	return true
 }
 
-// b64charsLo and b64charsHi are bitmaps of the b64token characters other
-// than "=": bit c of b64charsLo for c < 64, bit c-64 of b64charsHi for
-// 64 <= c < 128. They are constants so the check is branch-light and there is
-// no lookup table to keep in a package variable.
-const (
-	b64charsLo uint64 = 0x03ffe80000000000 // "+", "-", ".", "/", "0"-"9"
-	b64charsHi uint64 = 0x47fffffe87fffffe // "A"-"Z", "_", "a"-"z", "~"
-)
+// b64chars holds, at index c, '1' when the byte c is one of the b64token
+// characters other than the trailing "=" padding (ALPHA / DIGIT / "-" /
+// "." / "_" / "~" / "+" / "/") and '0' otherwise: a lookup in a constant,
+// with no branch a token's mix of letters and punctuation could
+// mispredict, and no table kept in a package variable.
+const b64chars = "0000000000000000000000000000000000000000000101111111111111000000" + // 0x00-0x3f: "+", "-", ".", "/", "0"-"9"
+	"0111111111111111111111111110000101111111111111111111111111100010" + // 0x40-0x7f: "A"-"Z", "_", "a"-"z", "~"
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
 // isB64char reports whether c is one of the b64token characters other than
-// the trailing "=" padding: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
+// the trailing "=" padding.
 func isB64char(c byte) bool {
-	if c < 64 {
-		return b64charsLo&(1<<c) != 0
-	}
-	return c < 128 && b64charsHi&(1<<(c-64)) != 0
+	return b64chars[c] == '1'
 }
 
 // isTchar reports whether c may appear in an RFC 9110 §5.6.2 token, the

@@ -93,7 +93,7 @@ func FuzzParseBearer(f *testing.F) {
 	})
 }
 
-// TestIsB64charMatchesGrammar checks the bitmaps against the RFC 6750 §2.1
+// TestIsB64charMatchesGrammar checks the b64chars table against the RFC 6750 §2.1
 // character list for every byte.
 func TestIsB64charMatchesGrammar(t *testing.T) {
 	t.Parallel()
