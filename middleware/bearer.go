@@ -34,7 +34,7 @@ func parseBearer(header string) (string, bearerResult) {
 // scheme 1*SP b64token, as parseBearer does for Bearer; RFC 9449 §7.1 gives
 // the DPoP scheme the same syntax.
 func parseCredentials(header, scheme string) (string, bearerResult) {
-	h := strings.Trim(header, " \t")
+	h := trimOWS(header)
 	if h == "" {
 		return "", bearerAbsent
 	}
@@ -97,12 +97,27 @@ func isB64char(c byte) bool {
 	return b64chars[c] == '1'
 }
 
-// isTchar reports whether c may appear in an RFC 9110 §5.6.2 token, the
-// syntax of an auth-scheme.
+// tchars holds, at index c, '1' when the byte c may appear in an RFC 9110
+// §5.6.2 token, the syntax of an auth-scheme: ALPHA / DIGIT and
+// "!#$%&'*+-.^_`|~"; '0' otherwise, as b64chars does for b64token.
+const tchars = "0000000000000000000000000000000001011111001101101111111111000000" + // 0x00-0x3f
+	"0111111111111111111111111110001111111111111111111111111111101010" + // 0x40-0x7f
+	"0000000000000000000000000000000000000000000000000000000000000000" +
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+// isTchar reports whether c may appear in an RFC 9110 §5.6.2 token.
 func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+	return tchars[c] == '1'
+}
+
+// trimOWS returns s without the spaces and tabs (RFC 9110 §5.6.3 OWS)
+// around it.
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -103,3 +103,14 @@ func TestIsB64charMatchesGrammar(t *testing.T) {
 		assert.Equal(t, want, isB64char(byte(c)), "byte %#x", c)
 	}
 }
+
+// TestIsTcharMatchesGrammar checks the tchars table against the RFC 9110
+// §5.6.2 tchar list for every byte.
+func TestIsTcharMatchesGrammar(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		want := ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') ||
+			strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c))
+		assert.Equal(t, want, isTchar(byte(c)), "byte %#x", c)
+	}
+}
