@@ -1,8 +1,9 @@
 package authserver
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
+
+	"github.com/kunci/kunci/internal/digest"
 )
 
 // validPKCEValue reports whether v is a code_verifier or S256 code_challenge
@@ -33,7 +34,7 @@ func verifyPKCE(verifier, challenge string, method PKCEMethod) bool {
 	var want string
 	switch method {
 	case PKCEMethodS256:
-		sum := sha256.Sum256([]byte(verifier))
+		sum := digest.SHA256(verifier)
 		want = b64.EncodeToString(sum[:])
 	case PKCEMethodPlain:
 		want = verifier

@@ -7,6 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"strings"
+
+	"github.com/kunci/kunci/internal/digest"
 )
 
 // Token kinds are told apart by a prefix, so that secret scanners and the
@@ -133,16 +135,9 @@ func hashToken(token string) string {
 // base64.RawURLEncoding.EncodedLen(sha256.Size).
 const hashLen = 43
 
-// hashInto writes hashToken(token) to out without allocating: the input is
-// copied into a stack buffer when it fits.
+// hashInto writes hashToken(token) to out without allocating.
 func hashInto(out *[hashLen]byte, token string) {
-	var in [256]byte
-	var sum [sha256.Size]byte
-	if len(token) <= len(in) {
-		sum = sha256.Sum256(append(in[:0], token...))
-	} else {
-		sum = sha256.Sum256([]byte(token))
-	}
+	sum := digest.SHA256(token)
 	b64.Encode(out[:], sum[:])
 }
 

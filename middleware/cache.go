@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/kunci/kunci/internal/digest"
 )
 
 // defaultCacheEntries bounds each verified-token cache when a config leaves
@@ -19,7 +21,7 @@ const evictionSample = 8
 type cacheKey [sha256.Size]byte
 
 func keyOf(token string) cacheKey {
-	return sha256.Sum256([]byte(token))
+	return digest.SHA256(token)
 }
 
 // tokenCache remembers verification results of type V for a short while.

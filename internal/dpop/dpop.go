@@ -14,6 +14,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/kunci/kunci/internal/digest"
 	"github.com/kunci/kunci/internal/policy"
 	"github.com/kunci/kunci/store"
 )
@@ -305,7 +306,7 @@ func (v *Verifier) checkClaims(c claims, req Request, now time.Time) *Error {
 // ATH returns the ath of an access token: the base64url SHA-256 of its
 // ASCII value (RFC 9449 §4.2).
 func ATH(accessToken string) string {
-	sum := sha256.Sum256([]byte(accessToken))
+	sum := digest.SHA256(accessToken)
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
