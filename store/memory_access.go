@@ -141,11 +141,17 @@ func (m *Memory) SaveAccessToken(_ context.Context, t AccessToken) error {
 		grantLen:   uint16(len(t.GrantID)),
 		jktLen:     uint16(len(t.JKT)),
 	}
-	// go-cache's Add is the check and the write under its one lock; an
-	// entry it has expired counts as absent, as it does for AccessToken.
-	if err := m.access.shard(t.Hash).c.Add(t.Hash, e, d); err != nil {
+	// The check and the write are under the shard's lock. The check is
+	// AccessToken's, against this call's start, not go-cache's own
+	// deadline, which its Add would take from a later clock reading: a
+	// hash AccessToken already reports gone must be free here.
+	s := m.access.shard(t.Hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.c.Get(t.Hash); ok && now.UnixMicro() < v.(*accessEntry).expiresAt {
 		return ErrAlreadyExists
 	}
+	s.c.Set(t.Hash, e, d)
 	return nil
 }
 

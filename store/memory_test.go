@@ -18,6 +18,36 @@ func TestMemory(t *testing.T) {
 	})
 }
 
+// TestMemoryAccessHashFreeOnceReadAsGone shows that an access token's hash
+// is free to save again as soon as AccessToken reports the token gone
+// (store.AccessTokenStore: "an expired or deleted token's hash is free"),
+// also in the part of a microsecond that the store's expiry rounds away and
+// go-cache's own deadline still covers. The bubble's clock stands still
+// while the store works, so the moment is exact.
+func TestMemoryAccessHashFreeOnceReadAsGone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := store.NewMemoryWithCleanup(0)
+		t.Cleanup(func() { _ = m.Close() })
+		ctx := t.Context()
+		exp := time.Now().Add(time.Millisecond + 500*time.Nanosecond)
+		if err := m.SaveAccessToken(ctx, store.AccessToken{Hash: "h", ClientID: "app", ExpiresAt: exp}); err != nil {
+			t.Fatalf("SaveAccessToken: %v", err)
+		}
+		time.Sleep(time.Millisecond + 200*time.Nanosecond) // before exp, within its last microsecond
+		if _, err := m.AccessToken(ctx, "h"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("AccessToken in the expired microsecond: %v, want ErrNotFound", err)
+		}
+		again := store.AccessToken{Hash: "h", ClientID: "other", ExpiresAt: time.Now().Add(time.Hour)}
+		if err := m.SaveAccessToken(ctx, again); err != nil {
+			t.Fatalf("SaveAccessToken under a hash AccessToken reports gone: %v, want nil", err)
+		}
+		got, err := m.AccessToken(ctx, "h")
+		if err != nil || got.ClientID != "other" {
+			t.Fatalf("AccessToken after the new save = %+v, %v; want the new token", got, err)
+		}
+	})
+}
+
 // TestMemoryJanitorReclaimsExpired shows that expired records are unreadable
 // at once but hold memory until the janitor's pass reaches their shard,
 // which happens within one cleanup interval of their expiry and reclaims
