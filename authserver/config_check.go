@@ -378,9 +378,11 @@ func checkPaths(p *problems, paths []routePath) {
 	seen := make(map[string]string, len(paths))
 	for _, rp := range paths {
 		// Paths are matched literally: no ServeMux wildcards, methods or
-		// hosts, and nothing path.Clean would change.
-		if !isAbsPath(rp.path) || rp.path != gopath.Clean(rp.path) || strings.ContainsAny(rp.path, "{} \t\n\r") {
-			p.add(rp.field, "%q must be a clean absolute path without wildcards or spaces", rp.path)
+		// hosts, nothing path.Clean would change, and no "%", which the
+		// mux would read as an escape in the pattern but the router's map
+		// as itself.
+		if !isAbsPath(rp.path) || rp.path != gopath.Clean(rp.path) || strings.ContainsAny(rp.path, "{}% \t\n\r") {
+			p.add(rp.field, "%q must be a clean absolute path without wildcards, spaces or %%", rp.path)
 			continue
 		}
 		if first, ok := seen[rp.path]; ok {

@@ -19,17 +19,19 @@ func newRouter() *router {
 }
 
 // Handle serves the exact path with h. Paths are never patterns with
-// wildcards, methods or hosts: Config.Paths and the issuer give them.
+// wildcards, methods or hosts, and hold no "%": Config.Paths and the
+// issuer give them, and checkPaths has refused any other.
 func (rt *router) Handle(path string, h http.Handler) {
 	rt.mux.Handle(path, h)
 	rt.exact[path] = h
 }
 
-// ServeHTTP serves r.
+// ServeHTTP serves r. On the map's path it sets r.Pattern, as the mux
+// does, but leaves the path values an outer ServeMux may have set, which
+// the mux would clear: no kunci handler reads path values, since none of
+// its paths has wildcards.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h, ok := rt.exact[r.URL.Path]; ok && r.URL.RawPath == "" && r.Method != http.MethodConnect {
-		// What the mux would record of its match; no path here has
-		// wildcards, so there are no path values.
 		r.Pattern = r.URL.Path
 		h.ServeHTTP(w, r)
 		return
