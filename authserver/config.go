@@ -149,7 +149,9 @@ type Scope struct {
 }
 
 // Paths are the paths the server answers on, relative to where it is mounted.
-// Every empty field takes its default. To mount under a prefix such as /api,
+// Every empty field takes its default. Each is matched literally: [New]
+// refuses one that is not clean and absolute or holds a ServeMux wildcard,
+// a space or a "%", and one used twice. To mount under a prefix such as /api,
 // wrap the server in [http.StripPrefix]. The paths of the compatibility
 // routes are in [Compat].
 type Paths struct {
