@@ -104,6 +104,27 @@ func TestIsB64charMatchesGrammar(t *testing.T) {
 	}
 }
 
+// TestIsB64tokenMatchesGrammar checks isB64token against b64tokenRE for
+// every string of up to two bytes and for padding in every place.
+func TestIsB64tokenMatchesGrammar(t *testing.T) {
+	t.Parallel()
+	check := func(s string) {
+		if got, want := isB64token(s), b64tokenRE.MatchString(s); got != want {
+			t.Errorf("isB64token(%q) = %v, want %v", s, got, want)
+		}
+	}
+	check("")
+	for a := range 256 {
+		check(string([]byte{byte(a)}))
+		for b := range 256 {
+			check(string([]byte{byte(a), byte(b)}))
+		}
+	}
+	for _, s := range []string{"=", "==", "a=", "a==", "=a", "a=b", "a=b=", "ab==c", "a b=", "a=\x00", strings.Repeat("x", 600) + "=", strings.Repeat("x", 599) + "\xff"} {
+		check(s)
+	}
+}
+
 // TestIsTcharMatchesGrammar checks the tchars table against the RFC 9110
 // §5.6.2 tchar list for every byte.
 func TestIsTcharMatchesGrammar(t *testing.T) {
