@@ -29,11 +29,12 @@ func TestMemoryAccessHashFreeOnceReadAsGone(t *testing.T) {
 		m := store.NewMemoryWithCleanup(0)
 		t.Cleanup(func() { _ = m.Close() })
 		ctx := t.Context()
-		exp := time.Now().Add(time.Millisecond + 500*time.Nanosecond)
+		// 500 ns past a whole microsecond, whatever the bubble's epoch.
+		exp := time.Now().Truncate(time.Microsecond).Add(2*time.Millisecond + 500*time.Nanosecond)
 		if err := m.SaveAccessToken(ctx, store.AccessToken{Hash: "h", ClientID: "app", ExpiresAt: exp}); err != nil {
 			t.Fatalf("SaveAccessToken: %v", err)
 		}
-		time.Sleep(time.Millisecond + 200*time.Nanosecond) // before exp, within its last microsecond
+		time.Sleep(time.Until(exp) - 300*time.Nanosecond) // before exp, within its last microsecond
 		if _, err := m.AccessToken(ctx, "h"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("AccessToken in the expired microsecond: %v, want ErrNotFound", err)
 		}
