@@ -52,6 +52,12 @@ func Parse(token string) (*Token, error) {
 	if !ok || strings.IndexByte(sig, '.') >= 0 || head == "" || sig == "" {
 		return nil, ErrMalformed
 	}
+	// The standard library's decoder skips CR and LF even in strict mode;
+	// a compact JWS has neither (RFC 7515 §7.1), and a token read past them
+	// would have more than one spelling.
+	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
+		return nil, ErrMalformed
+	}
 	strict := b64.Strict()
 	rawHead, err := strict.DecodeString(head)
 	if err != nil {
