@@ -53,9 +53,11 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 	if err != nil {
 		return nil, err
 	}
+	known, _ := v.(knownTokens)
 	a := &authenticator{
-		v:    v,
-		opts: o,
+		v:     v,
+		known: known,
+		opts:  o,
 		dpop: d,
 		resp: responder{realm: o.Realm, handle: o.ErrorHandler, log: o.Logger},
 	}
@@ -69,10 +71,11 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 // built and so safe for concurrent use. The scope checks behind it reach its
 // responder through the request context.
 type authenticator struct {
-	v    Verifier
-	opts Options // normalized
-	dpop *dpopCheck
-	resp responder
+	v     Verifier
+	known knownTokens // v, when it caches what it verified; else nil
+	opts  Options     // normalized
+	dpop  *dpopCheck
+	resp  responder
 }
 
 func (a *authenticator) middleware(next http.Handler) http.Handler {
@@ -82,7 +85,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 }
 
 func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	token, isDPoP, e := a.extract(r)
+	c, e := a.extract(r)
 	if e != nil {
 		a.resp.refuse(w, r, e)
 		return
@@ -91,113 +94,138 @@ func (a *authenticator) serve(w http.ResponseWriter, r *http.Request, next http.
 	// Verifier; its jti is recorded last, so that only a request with a
 	// token bound to the proof's key reaches the replay store.
 	var proof dpop.Proof
-	if isDPoP {
-		if proof, e = a.dpop.proof(r, token); e != nil {
+	if c.dpop {
+		if proof, e = a.dpop.proof(r, c.token); e != nil {
 			a.resp.refuse(w, r, e)
 			return
 		}
 	}
 	ctx := r.Context()
-	info, err := a.v.VerifyAccessToken(ctx, token)
-	switch {
-	case errors.Is(err, ErrInvalidToken):
-		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err, DPoP: isDPoP})
-		return
-	case err != nil:
-		a.resp.refuse(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
-		return
+	info := c.info
+	if !c.known {
+		var err error
+		info, err = a.v.VerifyAccessToken(ctx, c.token)
+		switch {
+		case errors.Is(err, ErrInvalidToken):
+			a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: err, DPoP: c.dpop})
+			return
+		case err != nil:
+			a.resp.refuse(w, r, &Error{Status: http.StatusServiceUnavailable, Err: err})
+			return
+		}
 	}
-	if e := checkBinding(info, isDPoP, proof.JKT); e != nil {
+	if e := checkBinding(info, c.dpop, proof.JKT); e != nil {
 		a.resp.refuse(w, r, e)
 		return
 	}
 	if a.opts.Audience != "" && !slices.Contains(info.Audience, a.opts.Audience) {
-		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience"), DPoP: isDPoP})
+		a.resp.refuse(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Err: errors.New("middleware: token not meant for this audience"), DPoP: c.dpop})
 		return
 	}
-	if isDPoP {
+	if c.dpop {
 		if e := a.dpop.use(r, proof); e != nil {
 			a.resp.refuse(w, r, e)
 			return
 		}
 	}
-	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp, dpop: isDPoP}))
+	next.ServeHTTP(w, r.WithContext(&infoContext{Context: ctx, info: info, resp: &a.resp, dpop: c.dpop}))
+}
+
+// credential is the access token extract finds in a request.
+type credential struct {
+	token string
+	// dpop is set for an Authorization header of the DPoP scheme (RFC
+	// 9449 §7.1).
+	dpop bool
+	// known is set when the Verifier knew the token (see knownTokens),
+	// and info is then its answer.
+	known bool
+	info  TokenInfo
 }
 
 // extract finds the one access token of r (RFC 6750 §2): in the
 // Authorization header, or where opts allow it in the query or the form
-// body; with DPoP on, also an Authorization header of the DPoP scheme (RFC
-// 9449 §7.1), which isDPoP reports. A request that carries none gets a 401
-// without an error code; one that carries a malformed or oversized token,
-// or tokens by more than one method, gets a 400.
-func (a *authenticator) extract(r *http.Request) (token string, isDPoP bool, e *Error) {
-	token, isDPoP, e = a.extractAny(r)
-	if e == nil && !isDPoP && a.dpop != nil && a.dpop.required {
-		return "", false, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "only DPoP-bound tokens are accepted", DPoP: true}
+// body; with DPoP on, also an Authorization header of the DPoP scheme. A
+// request that carries none gets a 401 without an error code; one that
+// carries a malformed or oversized token, or tokens by more than one
+// method, gets a 400.
+func (a *authenticator) extract(r *http.Request) (credential, *Error) {
+	c, e := a.extractAny(r)
+	if e == nil && !c.dpop && a.dpop != nil && a.dpop.required {
+		return credential{}, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "only DPoP-bound tokens are accepted", DPoP: true}
 	}
-	return token, isDPoP, e
+	return c, e
 }
 
 // extractAny is extract without the DPoP-only rule.
-func (a *authenticator) extractAny(r *http.Request) (string, bool, *Error) {
-	var token string
-	found, isDPoP := false, false
+func (a *authenticator) extractAny(r *http.Request) (credential, *Error) {
+	var c credential
+	found := false
 	switch vals := r.Header["Authorization"]; len(vals) {
 	case 0:
 	case 1:
-		t, res := parseBearer(vals[0])
+		t, res := splitCredentials(vals[0], "Bearer")
 		if res == bearerAbsent && a.dpop != nil {
-			t, res = parseCredentials(vals[0], "DPoP")
-			isDPoP = res != bearerAbsent
+			t, res = splitCredentials(vals[0], "DPoP")
+			c.dpop = res != bearerAbsent
 		}
 		switch res {
 		case bearerMalformed:
-			return "", false, malformed("malformed Authorization header")
+			return credential{}, malformed("malformed Authorization header")
 		case bearerOK:
-			token, found = t, true
+			// The header is the usual place of a token, and the only one
+			// asked of the Verifier's cache: a token found there was well
+			// formed when it was cached.
+			if a.known != nil && len(t) <= a.opts.MaxTokenLength {
+				c.info, c.known = a.known.known(t)
+			}
+			if !c.known && !isB64token(t) {
+				return credential{}, malformed("malformed Authorization header")
+			}
+			c.token, found = t, true
 		}
 	default:
-		return "", false, malformed("more than one Authorization header")
+		return credential{}, malformed("more than one Authorization header")
 	}
 	// The query is checked even when query tokens are not allowed: a token
 	// there beside the header is two methods in one request.
 	inQuery := queryTokens(r.URL.RawQuery)
 	if len(inQuery) > 0 {
 		if found {
-			return "", false, malformed("more than one access token in the request")
+			return credential{}, malformed("more than one access token in the request")
 		}
 		if a.opts.AllowQueryToken {
 			if len(inQuery) > 1 {
-				return "", false, malformed("more than one access token in the request")
+				return credential{}, malformed("more than one access token in the request")
 			}
 			if !isB64token(inQuery[0]) {
-				return "", false, malformed("malformed access_token parameter")
+				return credential{}, malformed("malformed access_token parameter")
 			}
-			token, found = inQuery[0], true
+			c.token, found = inQuery[0], true
 		}
 	}
 	if a.opts.AllowFormToken && hasFormBody(r) {
 		if err := r.ParseForm(); err != nil {
-			return "", false, malformed("unreadable form body")
+			return credential{}, malformed("unreadable form body")
 		}
 		vals := r.PostForm["access_token"]
 		switch {
 		case len(vals) == 0:
 		case len(vals) > 1 || found || len(inQuery) > 0:
-			return "", false, malformed("more than one access token in the request")
+			return credential{}, malformed("more than one access token in the request")
 		case !isB64token(vals[0]):
-			return "", false, malformed("malformed access_token parameter")
+			return credential{}, malformed("malformed access_token parameter")
 		default:
-			token, found = vals[0], true
+			c.token, found = vals[0], true
 		}
 	}
 	if !found {
-		return "", false, &Error{Status: http.StatusUnauthorized}
+		return credential{}, &Error{Status: http.StatusUnauthorized}
 	}
-	if len(token) > a.opts.MaxTokenLength {
-		return "", false, malformed("access token too long")
+	if len(c.token) > a.opts.MaxTokenLength {
+		return credential{}, malformed("access token too long")
 	}
-	return token, isDPoP, nil
+	return c, nil
 }
 
 // queryTokens returns the decoded values of the access_token parameters of

@@ -6,34 +6,33 @@ import "strings"
 type bearerResult int
 
 const (
-	// bearerOK: a well-formed Bearer credential.
+	// bearerOK: the scheme, spaces and a token, whose b64token syntax is
+	// still to be checked (see splitCredentials).
 	bearerOK bearerResult = iota
 	// bearerAbsent: empty, or a credential of another scheme (Basic, DPoP,
 	// ...). For this middleware that is a request without a bearer token,
 	// answered without an error code (RFC 6750 §3.1).
 	bearerAbsent
-	// bearerMalformed: the Bearer scheme with a missing or ill-formed token,
-	// answered with error="invalid_request" (RFC 6750 §3.1).
+	// bearerMalformed: the scheme with no token or not followed by a space,
+	// or no scheme at all, answered with error="invalid_request" (RFC 6750
+	// §3.1).
 	bearerMalformed
 )
 
-// parseBearer parses an Authorization header value of the form RFC 6750 §2.1
-// defines:
+// splitCredentials splits an Authorization header value of the form
+// scheme 1*SP token, where RFC 6750 §2.1 gives the Bearer scheme
 //
 //	credentials = "Bearer" 1*SP b64token
 //	b64token    = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 //
-// The scheme is matched case-insensitively (RFC 9110 §11.1). Optional
-// whitespace around the whole value is ignored, as HTTP strips it anyway
-// (RFC 9110 §5.5). It does no allocation.
-func parseBearer(header string) (string, bearerResult) {
-	return parseCredentials(header, "Bearer")
-}
-
-// parseCredentials parses an Authorization header value of the form
-// scheme 1*SP b64token, as parseBearer does for Bearer; RFC 9449 §7.1 gives
-// the DPoP scheme the same syntax.
-func parseCredentials(header, scheme string) (string, bearerResult) {
+// and RFC 9449 §7.1 gives the DPoP scheme the same syntax. It returns the
+// token unchecked: the b64token rule is the caller's, which extractAny
+// applies to every token its Verifier does not already know (see
+// knownTokens). The scheme is matched case-insensitively (RFC 9110 §11.1).
+// Optional whitespace around the whole value is ignored, as HTTP strips it
+// anyway (RFC 9110 §5.5), so a token that follows the spaces is never
+// empty. It does no allocation.
+func splitCredentials(header, scheme string) (string, bearerResult) {
 	h := trimOWS(header)
 	if h == "" {
 		return "", bearerAbsent
@@ -57,11 +56,7 @@ func parseCredentials(header, scheme string) (string, bearerResult) {
 	if sp == 0 {
 		return "", bearerMalformed
 	}
-	token := rest[sp:]
-	if !isB64token(token) {
-		return "", bearerMalformed
-	}
-	return token, bearerOK
+	return rest[sp:], bearerOK
 }
 
 // isB64token reports whether s matches the RFC 6750 §2.1 b64token rule.

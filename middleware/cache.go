@@ -16,8 +16,9 @@ const defaultCacheEntries = 10000
 // one it drops.
 const evictionSample = 8
 
-// cacheKey is what a cache is keyed by: the SHA-256 of the token, so that
-// the raw token is never kept.
+// cacheKey is what a cache is keyed by: the SHA-256 of the token, or for
+// the JWT verifier of its signature (see jwtCache), so that the credential
+// itself is never kept.
 type cacheKey [sha256.Size]byte
 
 func keyOf(token string) cacheKey {

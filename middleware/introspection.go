@@ -225,6 +225,16 @@ func (v *IntrospectionVerifier) VerifyAccessToken(ctx context.Context, token str
 	return call.info.clone(), nil
 }
 
+// known returns the cached answer for a token the endpoint called active
+// (see knownTokens).
+func (v *IntrospectionVerifier) known(token string) (TokenInfo, bool) {
+	info, ok := v.active.get(keyOf(token))
+	if !ok {
+		return TokenInfo{}, false
+	}
+	return info.clone(), true
+}
+
 // join returns the request in flight for key, or registers a new one that
 // the caller, the leader, must run.
 func (v *IntrospectionVerifier) join(key cacheKey) (*introspection, bool) {
@@ -260,7 +270,11 @@ func (v *IntrospectionVerifier) run(ctx context.Context, key cacheKey, token str
 		switch {
 		case !call.active && v.inactiveTTL > 0:
 			v.inactive.put(key, struct{}{}, now.Add(v.inactiveTTL))
-		case call.active && v.activeTTL > 0:
+		case call.active && v.activeTTL > 0 && isB64token(token):
+			// Only a b64token is remembered as active: Authenticate takes
+			// a token the cache knows without checking its syntax (see
+			// knownTokens). Another comes only from a direct caller, and
+			// is asked about each time.
 			until := now.Add(v.activeTTL)
 			if !call.info.ExpiresAt.IsZero() && call.info.ExpiresAt.Before(until) {
 				until = call.info.ExpiresAt

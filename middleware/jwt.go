@@ -68,7 +68,9 @@ type JWTConfig struct {
 	// hour; negative is an error.
 	JWKSMaxAge time.Duration
 	// CacheTTL is how long a verified token is remembered, so that repeated
-	// requests with it skip the signature check; never past the token's exp.
+	// requests with it skip the signature check (and, behind
+	// [Authenticate], the b64token syntax check); never past the token's
+	// exp.
 	// Zero means 5 minutes; negative turns the cache off. Only tokens that
 	// passed every check are cached.
 	CacheTTL time.Duration
@@ -88,8 +90,9 @@ type JWTConfig struct {
 // 9068 §2.1, case-insensitive); the signature verifies with the issuer's key
 // named by kid; iss equals the configured issuer; aud contains the configured
 // audience; exp has not passed and nbf and iat are not in the future (each
-// within the leeway); client_id is present. Tokens that pass are cached by
-// their SHA-256 for a short while. sub and jti are read but not required.
+// within the leeway); client_id is present. Tokens that pass are cached for
+// a short while, by the SHA-256 of their signature, which is not kept
+// itself. sub and jti are read but not required.
 //
 // A token failing any check gives an error wrapping [ErrInvalidToken]; a key
 // set that cannot be fetched is a system failure. It is safe for concurrent
@@ -102,7 +105,7 @@ type JWTVerifier struct {
 	cacheTTL time.Duration
 	now      func() time.Time
 	keys     *keySource
-	cache    *tokenCache[TokenInfo]
+	cache    jwtCache
 }
 
 // NewJWTVerifier validates cfg and returns a verifier. It does no network
@@ -188,8 +191,16 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 	if cfg.KeySet != nil {
 		v.keys.setKeys(cfg.KeySet.Keys, v.now())
 	}
-	v.cache = newTokenCache[TokenInfo](cfg.MaxCacheEntries, v.now)
+	v.cache = newJWTCache(cfg.MaxCacheEntries, v.now)
 	return v, nil
+}
+
+// known returns the cached answer for token (see knownTokens).
+func (v *JWTVerifier) known(token string) (TokenInfo, bool) {
+	if v.cacheTTL <= 0 {
+		return TokenInfo{}, false
+	}
+	return v.cache.get(token)
 }
 
 // accessTokenClaims are the RFC 9068 §2.2 claims the verifier reads.
@@ -216,16 +227,13 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 	if len(token) > maxJWTLength {
 		return TokenInfo{}, invalid("token too long")
 	}
-	var key cacheKey
-	if v.cacheTTL > 0 {
-		key = keyOf(token)
-		if info, ok := v.cache.get(key); ok {
-			return info.clone(), nil
-		}
+	if info, ok := v.known(token); ok {
+		return info, nil
 	}
 	// jws.Parse is strict where go-jose is general (no padding, no crit,
 	// case-sensitive unique header names); BenchmarkJWT/first measures what
-	// it saves and FuzzJWTAgreesWithGoJose keeps the two in agreement.
+	// it saves and internal/jws's FuzzParseAgreesWithGoJose keeps the two
+	// in agreement.
 	tok, err := jws.Parse(token)
 	if err != nil || !slices.Contains(v.algs, tok.Header.Alg) {
 		return TokenInfo{}, invalid("not a JWS with an allowed algorithm")
@@ -280,7 +288,7 @@ func (v *JWTVerifier) VerifyAccessToken(ctx context.Context, token string) (Toke
 		if info.ExpiresAt.Before(until) {
 			until = info.ExpiresAt
 		}
-		v.cache.put(key, info.clone(), until)
+		v.cache.put(token, info, until)
 	}
 	return info, nil
 }

@@ -378,8 +378,8 @@ func TestJWTVerifierCache(t *testing.T) {
 	tok := sign(t, f.keys[jose.ES256], "at+jwt", c)
 	_, err := f.v.VerifyAccessToken(t.Context(), tok)
 	require.NoError(t, err)
-	require.Equal(t, 1, f.v.cache.size())
-	assert.True(t, f.v.cache.hasSHA256Of(tok), "keyed by the token's SHA-256")
+	require.Equal(t, 1, f.v.cache.c.size())
+	assert.True(t, f.v.cache.holds(tok), "keyed by the SHA-256 of the token's signature")
 
 	// A cached token skips parsing: the cache answers even if the key set
 	// were to forget the key.
@@ -431,9 +431,9 @@ func TestJWTCacheEvictsWhenFull(t *testing.T) {
 		_, err := f.v.VerifyAccessToken(t.Context(), tok)
 		require.NoError(t, err)
 	}
-	assert.Equal(t, 1, f.v.cache.size())
-	assert.True(t, f.v.cache.hasSHA256Of(second), "the newest token is cached")
-	assert.False(t, f.v.cache.hasSHA256Of(first))
+	assert.Equal(t, 1, f.v.cache.c.size())
+	assert.True(t, f.v.cache.holds(second), "the newest token is cached")
+	assert.False(t, f.v.cache.holds(first))
 
 	// Without keys only the cache can still accept a token.
 	f.v.keys.setKeys(nil, now)
