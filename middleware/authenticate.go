@@ -58,8 +58,8 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 		v:     v,
 		known: known,
 		opts:  o,
-		dpop: d,
-		resp: responder{realm: o.Realm, handle: o.ErrorHandler, log: o.Logger},
+		dpop:  d,
+		resp:  responder{realm: o.Realm, handle: o.ErrorHandler, log: o.Logger},
 	}
 	if d != nil {
 		a.resp.dpopAlgs, a.resp.noBearer = d.algs(), d.required
