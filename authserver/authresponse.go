@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kunci/kunci/internal/policy"
 	"github.com/kunci/kunci/store"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) redirectErrorStatus(w http.ResponseWriter, r *http.Request, to 
 	s.logError(r.Context(), e)
 	params := url.Values{"error": {string(e.Code)}}
 	if e.Description != "" {
-		params.Set("error_description", e.Description)
+		params.Set("error_description", policy.ErrorDescription(e.Description))
 	}
 	s.redirect(w, r, to, params, status)
 }

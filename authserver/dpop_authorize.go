@@ -47,7 +47,7 @@ func (s *Server) pushProof(ctx context.Context, r *http.Request, req *store.Auth
 		return proofError(err)
 	}
 	if req.JKT != "" && req.JKT != p.JKT {
-		return oauthError(CodeInvalidDPoPProof, "dpop_jkt names another key than the DPoP proof (RFC 9449 §10.1)")
+		return oauthError(CodeInvalidDPoPProof, "dpop_jkt names another key than the DPoP proof (RFC 9449, section 10.1)")
 	}
 	req.JKT = p.JKT
 	return nil

@@ -50,7 +50,7 @@ func TestFlowFAPIPushedDPoPPrivateKeyJWT(t *testing.T) {
 		http.StatusBadRequest, "invalid_dpop_proof")
 	body := assertOAuthError(t, postDPoPTo(t, srv, "/oauth/par", withAssertion(withValue(maps.Clone(push), "dpop_jkt", other.JKT(t)),
 		key.sign(t, assertionClaims("fapi-client"))), "", parProof(holder)), http.StatusBadRequest, "invalid_dpop_proof")
-	assert.Equal(t, "dpop_jkt names another key than the DPoP proof (RFC 9449 §10.1)", body["error_description"])
+	assert.Equal(t, "dpop_jkt names another key than the DPoP proof (RFC 9449, section 10.1)", body["error_description"])
 
 	// 1. The push, with an assertion and a DPoP proof.
 	rec := postDPoPTo(t, srv, "/oauth/par", withAssertion(push, key.sign(t, assertionClaims("fapi-client"))), "", parProof(holder))

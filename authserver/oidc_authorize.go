@@ -43,9 +43,10 @@ func (s *Server) checkOpenIDRequest(client store.Client, params url.Values, rt R
 		return nil
 	}
 	switch {
-	case params.Has("request"):
+	// An empty parameter is one left out (RFC 6749 §3.1).
+	case params.Get("request") != "":
 		return oauthError(CodeRequestNotSupported, "request objects are not supported")
-	case params.Has("request_uri"):
+	case params.Get("request_uri") != "":
 		return oauthError(CodeRequestURINotSupported, "request_uri is not supported")
 	case rt == ResponseToken:
 		return oauthError(CodeUnsupportedResponseType, "an OpenID Connect request must use response_type code")

@@ -28,7 +28,6 @@ func TestOpenIDAuthorizeRules(t *testing.T) {
 	}{
 		{"a request object", url.Values{"request": {"eyJhbGciOiJub25lIn0.e30."}}, "request_not_supported", "request objects are not supported", false},
 		{"a request object by reference", url.Values{"request_uri": {"https://rp.example.com/req.jwt"}}, "request_uri_not_supported", "request_uri is not supported", false},
-		{"an empty request parameter", url.Values{"request": {""}}, "request_not_supported", "request objects are not supported", false},
 		{"response_type token", url.Values{"response_type": {"token"}, "client_id": {publicID}, "code_challenge": nil, "code_challenge_method": nil},
 			"unsupported_response_type", "an OpenID Connect request must use response_type code", true},
 		{"an oversized nonce", url.Values{"nonce": {strings.Repeat("n", 1025)}}, "invalid_request", "nonce is too long", false},
@@ -65,6 +64,13 @@ func TestOpenIDAuthorizeRules(t *testing.T) {
 		_, claims := idTokenParts(t, str(body, "id_token"))
 		assert.NotContains(t, claims, "nonce")
 	})
+	// A parameter sent without a value is one left out (RFC 6749 §3.1).
+	for _, name := range []string{"request", "request_uri"} {
+		t.Run("an empty "+name+" parameter", func(t *testing.T) {
+			body := exchange(t, srv, signIn(t, b, url.Values{name: {""}}))
+			assert.NotEmpty(t, str(body, "id_token"))
+		})
+	}
 	t.Run("a plain OAuth request may still leave redirect_uri out and pass a request parameter", func(t *testing.T) {
 		resp, page := b.do(http.MethodGet, "/oauth/authorize?"+rpQuery(url.Values{"redirect_uri": nil, "scope": {"basic_info"}, "request": {"x"}}), nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode, page)

@@ -73,7 +73,7 @@ func (s *Server) checkOpenIDResponseType(client store.Client, params url.Values,
 		}
 	}
 	if !s.openIDRequest(params) {
-		return oauthError(CodeInvalidRequest, "response_type "+string(rt)+" needs the openid scope (OpenID Connect Core §3.2, §3.3)")
+		return oauthError(CodeInvalidRequest, "response_type "+string(rt)+" needs the openid scope (OpenID Connect Core, sections 3.2 and 3.3)")
 	}
 	return nil
 }

@@ -213,7 +213,7 @@ func TestImplicitAndHybridBadInput(t *testing.T) {
 		})
 		t.Run(string(rt)+" without openid", func(t *testing.T) {
 			_, c := newHybridServer(t)
-			assert.Equal(t, clientError("invalid_request", "response_type "+string(rt)+" needs the openid scope (OpenID Connect Core §3.2, §3.3)"),
+			assert.Equal(t, clientError("invalid_request", "response_type "+string(rt)+" needs the openid scope (OpenID Connect Core, sections 3.2 and 3.3)"),
 				frontAnswer(t, c.authorize(hybridQuery(rt, "scope", "profile")), "", http.StatusFound))
 		})
 		t.Run(string(rt)+" of a client that did not register it", func(t *testing.T) {

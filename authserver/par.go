@@ -87,8 +87,8 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	if e != nil {
 		return nil, e
 	}
-	if f.has("request_uri") {
-		return nil, oauthError(CodeInvalidRequest, "a pushed request must not carry request_uri (RFC 9126 §2.1)")
+	if f.get("request_uri") != "" { // an empty one is one left out (RFC 6749 §3.1)
+		return nil, oauthError(CodeInvalidRequest, "a pushed request must not carry request_uri (RFC 9126, section 2.1)")
 	}
 	params := make(url.Values, len(f.params)+1)
 	for _, p := range f.params {

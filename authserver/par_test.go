@@ -121,6 +121,14 @@ func TestPushedRequestURIExpires(t *testing.T) {
 // The endpoint authenticates the client as the token endpoint does, runs
 // the authorization endpoint's validation, and answers every error as JSON
 // (RFC 9126 §2.3).
+// TestPushedRequestWithAnEmptyRequestURI: a request_uri sent without a
+// value is one left out (RFC 6749 §3.1), so the push is accepted.
+func TestPushedRequestWithAnEmptyRequestURI(t *testing.T) {
+	srv, _ := signedInServer(t, nil)
+	uri := pushOK(t, srv, pushedQuery(t, url.Values{"request_uri": {""}}), basic(confidentialID, confidentialPass))
+	assert.True(t, strings.HasPrefix(uri, requestURIPrefix), uri)
+}
+
 func TestPushedAuthorizationErrors(t *testing.T) {
 	srv, _ := signedInServer(t, nil)
 	auth := basic(confidentialID, confidentialPass)
@@ -136,7 +144,7 @@ func TestPushedAuthorizationErrors(t *testing.T) {
 		{"no credentials at all", pushedQuery(t, url.Values{"client_id": nil}), "", 401, "invalid_client", "client authentication required"},
 		{"a wrong secret", pushedQuery(t, nil), basic(confidentialID, "wrong-wrong-wrong-wrong"), 401, "invalid_client", "client authentication failed"},
 		{"a client_id naming another client", pushedQuery(t, url.Values{"client_id": {postID}}), auth, 400, "invalid_request", "client_id does not match the credentials"},
-		{"a request_uri in the pushed request", pushedQuery(t, url.Values{"request_uri": {requestURIPrefix + "x"}}), auth, 400, "invalid_request", "a pushed request must not carry request_uri (RFC 9126 §2.1)"},
+		{"a request_uri in the pushed request", pushedQuery(t, url.Values{"request_uri": {requestURIPrefix + "x"}}), auth, 400, "invalid_request", "a pushed request must not carry request_uri (RFC 9126, section 2.1)"},
 		{"an unregistered redirect_uri", pushedQuery(t, url.Values{"redirect_uri": {"https://evil.example.com/cb"}}), auth, 400, "invalid_request", "redirect_uri is not registered for this client"},
 		{"no PKCE", pushedQuery(t, url.Values{"code_challenge": nil, "code_challenge_method": nil}), auth, 400, "invalid_request", "code_challenge required (PKCE S256)"},
 		{"an unknown scope", pushedQuery(t, url.Values{"scope": {"admin"}}), auth, 400, "invalid_scope", ""},

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 // noStore sets the headers that keep token responses out of caches
@@ -59,7 +61,7 @@ func (s *Server) writeError(ctx context.Context, w http.ResponseWriter, err erro
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
-	writeJSON(w, e.HTTPStatus(), errorBody{Error: e.Code, ErrorDescription: e.Description})
+	writeJSON(w, e.HTTPStatus(), errorBody{Error: e.Code, ErrorDescription: policy.ErrorDescription(e.Description)})
 }
 
 func (s *Server) logError(ctx context.Context, e *Error) {

@@ -3,6 +3,8 @@ package middleware
 import (
 	"net/http"
 	"strings"
+
+	"github.com/kunci/kunci/internal/policy"
 )
 
 // Error codes of RFC 6750 §3.1, sent in the error attribute of the
@@ -115,7 +117,7 @@ func (e *Error) schemeChallenge(scheme, realm, algs string, detail bool) string 
 		attr("error", e.Code)
 	}
 	if e.Description != "" {
-		attr("error_description", e.Description)
+		attr("error_description", policy.ErrorDescription(e.Description))
 	}
 	if len(e.Scope) > 0 {
 		attr("scope", strings.Join(e.Scope, " "))
