@@ -6,10 +6,9 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
+	josejson "github.com/go-jose/go-jose/v4/json"
 
-	"github.com/kunci/kunci/internal/policy"
+	"github.com/kunci/kunci/internal/jws"
 	"github.com/kunci/kunci/store"
 )
 
@@ -103,25 +102,25 @@ func looksLikeJWT(token string) bool {
 
 // jwtID verifies an access token JWT issued by this server (signature by a
 // published key, typ at+jwt, iss, exp) and returns its jti. Whether the
-// token was revoked is the store's to say.
+// token was revoked is the store's to say. It parses with internal/jws,
+// strictly: the token in any other spelling, such as with a line break a
+// lenient base64 decoder would skip, is not the token.
 func (s *Server) jwtID(token string) (string, bool) {
 	if s.keys == nil || !looksLikeJWT(token) {
 		return "", false
 	}
-	parsed, err := jwt.ParseSigned(token, policy.SigningAlgorithms())
-	if err != nil || len(parsed.Headers) != 1 {
+	tok, err := jws.Parse(token)
+	if err != nil || !strings.EqualFold(tok.Header.Typ, "at+jwt") {
 		return "", false
 	}
-	h := parsed.Headers[0]
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") {
+	key, ok := s.keys.public[tok.Header.Kid]
+	if !ok || string(tok.Header.Alg) != key.Algorithm || tok.Verify(key.Key) != nil {
 		return "", false
 	}
-	key, ok := s.keys.public[h.KeyID]
-	if !ok || h.Algorithm != key.Algorithm {
-		return "", false
-	}
+	// go-jose's decoder, as the middleware's: member names are
+	// case-sensitive and a duplicate is an error.
 	var c jwtClaims
-	if err := parsed.Claims(key.Key, &c); err != nil {
+	if err := josejson.Unmarshal(tok.Payload, &c); err != nil {
 		return "", false
 	}
 	if c.Issuer != s.cfg.Issuer || c.ID == "" || time.Now().Unix() >= c.Expiry {

@@ -158,6 +158,26 @@ func TestJWTTamperingIsRejected(t *testing.T) {
 			}
 		})
 	}
+	// The token in another spelling that a lenient parser reads as the
+	// same (go-jose strips whitespace; Go's base64 skips line breaks) is
+	// not the token: neither active at introspection nor accepted.
+	sig := parts[2]
+	for name, bad := range map[string]string{
+		"a line feed in the signature": parts[0] + "." + parts[1] + "." + sig[:8] + "\n" + sig[8:],
+		"a space in the signature":     parts[0] + "." + parts[1] + "." + sig[:8] + " " + sig[8:],
+		"a CRLF in the payload":        parts[0] + "." + parts[1][:8] + "\r\n" + parts[1][8:] + "." + sig,
+		"a tab after the first dot":    parts[0] + ".\t" + parts[1] + "." + sig,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := srv.VerifyAccessToken(t.Context(), bad)
+			assert.ErrorIs(t, err, middleware.ErrInvalidToken)
+			rec := postForm(t, srv, "/oauth/introspect", url.Values{"token": {bad}}, basic(jwtClientID, jwtClientPass))
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			assert.JSONEq(t, `{"active":false}`, rec.Body.String())
+		})
+	}
+	_, err := srv.VerifyAccessToken(t.Context(), token)
+	assert.NoError(t, err, "the token as issued")
 }
 
 func TestJWTKeyRotation(t *testing.T) {
