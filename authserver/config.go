@@ -291,8 +291,8 @@ type Browser struct {
 	// They are hints from the client: the page must treat them as
 	// untrusted input. Once back at return_to, the session must satisfy
 	// the request, else the client gets login_required: with "prompt"
-	// login, Session.AuthTime must be after the request began; an
-	// AuthTime in whole seconds counts from the start of that second.
+	// login, Session.AuthTime must be after the request began (an
+	// AuthTime in whole seconds must name a later second).
 	LoginURL string
 
 	// ConsentTemplate and ErrorTemplate replace the built-in pages. See

@@ -118,9 +118,6 @@ func TestPushedRequestURIExpires(t *testing.T) {
 	})
 }
 
-// The endpoint authenticates the client as the token endpoint does, runs
-// the authorization endpoint's validation, and answers every error as JSON
-// (RFC 9126 §2.3).
 // TestPushedRequestWithAnEmptyRequestURI: a request_uri sent without a
 // value is one left out (RFC 6749 §3.1), so the push is accepted.
 func TestPushedRequestWithAnEmptyRequestURI(t *testing.T) {
@@ -129,6 +126,9 @@ func TestPushedRequestWithAnEmptyRequestURI(t *testing.T) {
 	assert.True(t, strings.HasPrefix(uri, requestURIPrefix), uri)
 }
 
+// The endpoint authenticates the client as the token endpoint does, runs
+// the authorization endpoint's validation, and answers every error as JSON
+// (RFC 9126 §2.3).
 func TestPushedAuthorizationErrors(t *testing.T) {
 	srv, _ := signedInServer(t, nil)
 	auth := basic(confidentialID, confidentialPass)

@@ -110,9 +110,11 @@ const (
 // authenticate again when:
 //   - the request has prompt=login (or max_age=0) and the host's login
 //     page has not yet been shown for it; once it has (returned), the
-//     session's AuthTime must be after the request began (signedInSince);
+//     session's AuthTime must be after the request began: an AuthTime in
+//     whole seconds that names the second the request began in is not,
+//     since it cannot tell a sign-in after the request from one before;
 //   - the request has a max_age (or the client a default_max_age) and the
-//     session's AuthTime is unknown or more than max_age seconds ago;
+//     session's AuthTime is unknown or more than max_age ago (authAge);
 //   - the claims request asks for auth_time as essential and the session's
 //     AuthTime is unknown, or for acr as essential with values that the
 //     session's ACR is not one of;
@@ -120,10 +122,6 @@ const (
 //     request) and another one is signed in; names says whether the sub
 //     the client sent names the local subject (for a pairwise client the
 //     sub is the client's own value, Core §8.1).
-//
-// max_age is counted in whole seconds, the unit of auth_time (Core §2), so
-// that a host that keeps AuthTime in seconds is not sent round again for
-// the fraction it dropped.
 //
 // prompt=select_account sends a fresh request to the host's login page.
 // returned is true when the browser comes back from the login page, and at
@@ -137,13 +135,13 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 	switch {
 	case slices.Contains(req.Prompt, promptLogin) && !returned:
 		return sessionStale, "the client asked the user to sign in again"
-	case slices.Contains(req.Prompt, promptLogin) && !signedInSince(authTime, req.CreatedAt):
+	case slices.Contains(req.Prompt, promptLogin) && !authTime.After(req.CreatedAt):
 		return sessionStale, "the user did not sign in again after the request began"
 	case req.RequiredSubject != "" && !names(req.RequiredSubject, sess.Subject):
 		return sessionStale, "another user is signed in than the request names"
 	case req.MaxAge > 0 && authTime.IsZero():
 		return sessionStale, "the session does not say when the user signed in, which max_age needs"
-	case req.MaxAge > 0 && now.Unix()-authTime.Unix() > int64(req.MaxAge/time.Second):
+	case req.MaxAge > 0 && authAge(authTime, now) > req.MaxAge:
 		return sessionStale, "the user signed in longer ago than max_age allows"
 	case claims.authTimeEssential() && authTime.IsZero():
 		return sessionStale, "the session does not say when the user signed in, which the claims request needs"
@@ -155,16 +153,17 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 	return sessionFits, ""
 }
 
-// signedInSince reports whether authTime, when the user last
-// authenticated, is after began. An AuthTime in whole seconds, as
-// auth_time is (Core §2), cannot tell which came first within the second
-// began falls in, so there a sign-in in that second counts; one with a
-// fraction is compared exactly.
-func signedInSince(authTime, began time.Time) bool {
+// authAge is how long before now the user authenticated, by AuthTime. An
+// AuthTime in whole seconds, as auth_time is (Core §2), is read as the
+// second it names: the age is counted in whole seconds, as a relying party
+// checks auth_time against max_age, so a host that keeps AuthTime so is
+// not refused for the fraction it dropped. One with a fraction is read
+// exactly.
+func authAge(authTime, now time.Time) time.Duration {
 	if authTime.Nanosecond() == 0 {
-		return authTime.Unix() >= began.Unix()
+		return time.Duration(now.Unix()-authTime.Unix()) * time.Second
 	}
-	return authTime.After(began)
+	return now.Sub(authTime)
 }
 
 // fitClientSession is fitSession for a request of client, with the

@@ -9,11 +9,12 @@ import (
 	"github.com/kunci/kunci/store"
 )
 
-// TestFitSessionComparesWholeSeconds: prompt=login and max_age read an
-// AuthTime in whole seconds, the unit of auth_time (Core §2), as the
-// second it names, so a host that keeps it that way is not refused for the
-// fraction it dropped; a second earlier is still refused, and an AuthTime
-// with a fraction is held to it.
+// TestFitSessionComparesWholeSeconds: max_age reads an AuthTime in whole
+// seconds, the unit of auth_time (Core §2), as the second it names, so a
+// host that keeps it that way is not refused for the fraction it dropped,
+// while one with a fraction is held to it; prompt=login needs an AuthTime
+// after the request began, which one in whole seconds naming the same
+// second is not.
 func TestFitSessionComparesWholeSeconds(t *testing.T) {
 	t.Parallel()
 	x := time.Unix(1_800_000_000, 0)
@@ -31,7 +32,8 @@ func TestFitSessionComparesWholeSeconds(t *testing.T) {
 		want     sessionFit
 		why      string
 	}{
-		{"prompt=login, signed in again within the second, kept in seconds", login, x, x.Add(ms(300)), sessionFits, ""},
+		{"prompt=login, kept in seconds, the second the request began", login, x, x.Add(ms(300)), sessionStale, "the user did not sign in again after the request began"},
+		{"prompt=login, kept in seconds, the second after", login, x.Add(time.Second), x.Add(ms(1300)), sessionFits, ""},
 		{"prompt=login, signed in again later", login, x.Add(ms(200)), x.Add(ms(300)), sessionFits, ""},
 		{"prompt=login, signed in a moment before, to the millisecond", login, x.Add(ms(50)), x.Add(ms(300)), sessionStale, "the user did not sign in again after the request began"},
 		{"prompt=login, signed in at the instant the request began", login, x.Add(ms(100)), x.Add(ms(300)), sessionStale, "the user did not sign in again after the request began"},
@@ -42,6 +44,8 @@ func TestFitSessionComparesWholeSeconds(t *testing.T) {
 		{"max_age=1, two whole seconds ago", maxAge(1), x, x.Add(2 * time.Second), sessionStale, "the user signed in longer ago than max_age allows"},
 		{"max_age=10, exactly ten seconds ago", maxAge(10), x, x.Add(10 * time.Second), sessionFits, ""},
 		{"max_age=10, eleven seconds ago", maxAge(10), x, x.Add(11 * time.Second), sessionStale, "the user signed in longer ago than max_age allows"},
+		{"max_age=1, to the millisecond, 1.998 s ago", maxAge(1), x.Add(ms(1)), x.Add(ms(1999)), sessionStale, "the user signed in longer ago than max_age allows"},
+		{"max_age=1, to the millisecond, 0.999 s ago", maxAge(1), x.Add(ms(1)), x.Add(ms(1000)), sessionFits, ""},
 		{"max_age without an AuthTime", maxAge(10), time.Time{}, x, sessionStale, "the session does not say when the user signed in, which max_age needs"},
 	} {
 		fit, why := fitSession(tc.req, Session{Subject: "alice", AuthTime: tc.authTime}, true, true, tc.now, anyone)

@@ -53,7 +53,15 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 	if err != nil {
 		return nil, err
 	}
-	known, _ := v.(knownTokens)
+	// Only the verifiers themselves: a host type that embeds one inherits
+	// known, and would be answered from its cache without its own checks.
+	var known knownTokens
+	switch v := v.(type) {
+	case *JWTVerifier:
+		known = v
+	case *IntrospectionVerifier:
+		known = v
+	}
 	a := &authenticator{
 		v:     v,
 		known: known,

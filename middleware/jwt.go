@@ -197,7 +197,7 @@ func NewJWTVerifier(cfg JWTConfig) (*JWTVerifier, error) {
 
 // known returns the cached answer for token (see knownTokens).
 func (v *JWTVerifier) known(token string) (TokenInfo, bool) {
-	if v.cacheTTL <= 0 {
+	if v.cacheTTL <= 0 || len(token) > maxJWTLength {
 		return TokenInfo{}, false
 	}
 	return v.cache.get(token)

@@ -14,18 +14,46 @@ import (
 // the whole token, at the cost of hashing 86 characters (ES256, EdDSA)
 // instead of hundreds. BenchmarkJWT/repeat measures it.
 //
+// A signing input longer than maxKeptInput is kept as its SHA-256 instead,
+// which bounds what an entry holds whatever the token's size, at the cost
+// of a second hash on a hit for such tokens.
+//
 // A JWS compact serialization is base64url and dots alone, so every token
 // it holds is an RFC 6750 b64token, as knownTokens requires.
 type jwtCache struct {
 	c *tokenCache[signedInfo]
 }
 
+// maxKeptInput is the longest signing input a jwtCache entry keeps as it
+// is. An access token of kunci's with a few scopes has one of about 500
+// bytes.
+const maxKeptInput = 1024
+
 // signedInfo is a jwtCache entry: the answer for a token and the token's
 // JWS Signing Input (RFC 7515 §5.1), copied out of the request that
-// carried it so that the signature next to it is not kept alive.
+// carried it so that the signature next to it is not kept alive, or for a
+// longer one than maxKeptInput its SHA-256.
 type signedInfo struct {
-	input string
-	info  TokenInfo
+	input    string
+	inputSum cacheKey // when len(input) would be over maxKeptInput; input is then ""
+	info     TokenInfo
+}
+
+// newSignedInfo returns the entry for a token with signing input input.
+func newSignedInfo(input string, info TokenInfo) signedInfo {
+	if len(input) > maxKeptInput {
+		return signedInfo{inputSum: keyOf(input), info: info}
+	}
+	return signedInfo{input: strings.Clone(input), info: info}
+}
+
+// signs reports whether e is the entry of a token with signing input
+// input.
+func (e signedInfo) signs(input string) bool {
+	if len(input) > maxKeptInput {
+		return e.input == "" && e.inputSum == keyOf(input)
+	}
+	return e.input == input
 }
 
 func newJWTCache(maxEntries int, now func() time.Time) jwtCache {
@@ -52,7 +80,7 @@ func (jc jwtCache) get(token string) (TokenInfo, bool) {
 	// The signing input is no secret, so a comparison that stops at the
 	// first difference tells an attacker nothing; reaching it at all takes
 	// the hash of a cached signature.
-	if !ok || e.input != input {
+	if !ok || !e.signs(input) {
 		return TokenInfo{}, false
 	}
 	return e.info.clone(), true
@@ -64,5 +92,5 @@ func (jc jwtCache) put(token string, info TokenInfo, expiry time.Time) {
 	if !ok {
 		return
 	}
-	jc.c.put(key, signedInfo{input: strings.Clone(input), info: info.clone()}, expiry)
+	jc.c.put(key, newSignedInfo(input, info.clone()), expiry)
 }

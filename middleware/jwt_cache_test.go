@@ -19,7 +19,7 @@ func (jc jwtCache) holds(token string) bool {
 	jc.c.mu.RLock()
 	defer jc.c.mu.RUnlock()
 	e, ok := jc.c.m[sha256.Sum256([]byte(token[i+1:]))]
-	return ok && e.val.input == token[:i]
+	return ok && e.val.signs(token[:i])
 }
 
 // TestJWTCacheKeepsNoSignature: an entry holds the token's signing input,
@@ -41,6 +41,37 @@ func TestJWTCacheKeepsNoSignature(t *testing.T) {
 		assert.NotContains(t, e.val.input, tok[i+1:])
 		assert.NotSame(t, unsafe.StringData(tok), unsafe.StringData(e.val.input), "a copy, not the request's memory")
 	}
+}
+
+// TestJWTCacheKeepsALongSigningInputAsItsHash: past maxKeptInput an entry
+// holds the SHA-256 of the signing input, not the input, and a hit still
+// takes the whole token.
+func TestJWTCacheKeepsALongSigningInputAsItsHash(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t, JWTConfig{})
+	claims := testClaims(f.clock.Now())
+	claims["scope"] = "read write " + strings.Repeat("extra ", 200)
+	tok := sign(t, f.keys[jose.EdDSA], "at+jwt", claims)
+	i := strings.LastIndexByte(tok, '.')
+	require.Greater(t, i, maxKeptInput)
+	_, err := f.v.VerifyAccessToken(t.Context(), tok)
+	require.NoError(t, err)
+	f.v.cache.c.mu.RLock()
+	for _, e := range f.v.cache.c.m {
+		assert.Empty(t, e.val.input)
+		assert.Equal(t, cacheKey(sha256.Sum256([]byte(tok[:i]))), e.val.inputSum)
+	}
+	f.v.cache.c.mu.RUnlock()
+	info, ok := f.v.known(tok)
+	require.True(t, ok)
+	assert.Len(t, info.Scopes, 202)
+	_, ok = f.v.known(tok[:i-1] + string(tok[i-1]^1) + tok[i:])
+	assert.False(t, ok, "the payload changed by one character")
+
+	short := sign(t, f.keys[jose.EdDSA], "at+jwt", testClaims(f.clock.Now()))
+	j := strings.LastIndexByte(short, '.')
+	_, ok = f.v.known(short[:j] + tok[i:])
+	assert.False(t, ok, "the long token's signature under a short input")
 }
 
 // TestJWTCacheHitIsTheWholeToken: a cached signature under another

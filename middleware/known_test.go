@@ -62,6 +62,37 @@ func TestAuthenticateTakesKnownTokensFromTheCache(t *testing.T) {
 	assert.Equal(t, 1, asked)
 }
 
+// revokingVerifier is a host's Verifier that embeds the JWTVerifier, and
+// so its unexported methods, and adds a check of its own.
+type revokingVerifier struct {
+	*JWTVerifier
+	revoked bool
+}
+
+func (v *revokingVerifier) VerifyAccessToken(ctx context.Context, token string) (TokenInfo, error) {
+	if v.revoked {
+		return TokenInfo{}, ErrInvalidToken
+	}
+	return v.JWTVerifier.VerifyAccessToken(ctx, token)
+}
+
+// TestAuthenticateAsksAVerifierThatEmbedsOurs: the cache is asked only
+// when the Verifier is the JWTVerifier itself; a host type that embeds it
+// is called on every request, so its own checks hold.
+func TestAuthenticateAsksAVerifierThatEmbedsOurs(t *testing.T) {
+	t.Parallel()
+	f := newJWTFixture(t, JWTConfig{})
+	tok := sign(t, f.keys[jose.ES256], "at+jwt", testClaims(f.clock.Now()))
+	v := &revokingVerifier{JWTVerifier: f.v}
+	var _ knownTokens = v // it has the method; Authenticate must not use it
+	h := protect(t, v, benchOK, "read")
+	require.Equal(t, http.StatusOK, serveWith(h, "Bearer "+tok, "").Code)
+	_, cached := f.v.known(tok)
+	require.True(t, cached)
+	v.revoked = true
+	assert.Equal(t, http.StatusUnauthorized, serveWith(h, "Bearer "+tok, "").Code)
+}
+
 // TestIntrospectionRemembersOnlyB64tokens: a direct caller may ask about a
 // string that is no RFC 6750 token; an active answer for it is not cached,
 // so the middleware can never take such a string from the cache without
