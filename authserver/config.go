@@ -334,7 +334,9 @@ type Session struct {
 	// host does not know; such a grant carries no auth_time, and a request
 	// with prompt=login or a max_age (or a client with DefaultMaxAge)
 	// cannot be answered (login_required). Set it when the user
-	// authenticates, with at least second precision.
+	// authenticates, with at least second precision. One more than a
+	// minute ahead of the server's clock is a mistake (a local time read
+	// as UTC, say), and the user must authenticate again.
 	AuthTime time.Time
 	// ACR is the Authentication Context Class Reference the authentication
 	// satisfied, empty when none (OpenID Connect Core §2).

@@ -108,13 +108,14 @@ const (
 // fitSession decides whether sess may answer req (OpenID Connect Core
 // §3.1.2.1, §5.5.1), and for sessionStale says why. A signed-in user must
 // authenticate again when:
+//   - the session's AuthTime is more than futureAuthTime ahead of now;
 //   - the request has prompt=login (or max_age=0) and the host's login
 //     page has not yet been shown for it; once it has (returned), the
 //     session's AuthTime must be after the request began: an AuthTime in
 //     whole seconds that names the second the request began in is not,
 //     since it cannot tell a sign-in after the request from one before;
 //   - the request has a max_age (or the client a default_max_age) and the
-//     session's AuthTime is unknown or more than max_age ago (authAge);
+//     session's AuthTime is unknown or more than max_age ago (authOlder);
 //   - the claims request asks for auth_time as essential and the session's
 //     AuthTime is unknown, or for acr as essential with values that the
 //     session's ACR is not one of;
@@ -133,6 +134,8 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 	claims := storedClaimsRequest(req.Claims)
 	authTime := sess.AuthTime
 	switch {
+	case authTime.After(now.Add(futureAuthTime)):
+		return sessionStale, "the session says the user signed in at a time still to come"
 	case slices.Contains(req.Prompt, promptLogin) && !returned:
 		return sessionStale, "the client asked the user to sign in again"
 	case slices.Contains(req.Prompt, promptLogin) && !authTime.After(req.CreatedAt):
@@ -141,7 +144,7 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 		return sessionStale, "another user is signed in than the request names"
 	case req.MaxAge > 0 && authTime.IsZero():
 		return sessionStale, "the session does not say when the user signed in, which max_age needs"
-	case req.MaxAge > 0 && authAge(authTime, now) > req.MaxAge:
+	case req.MaxAge > 0 && authOlder(authTime, now, req.MaxAge):
 		return sessionStale, "the user signed in longer ago than max_age allows"
 	case claims.authTimeEssential() && authTime.IsZero():
 		return sessionStale, "the session does not say when the user signed in, which the claims request needs"
@@ -153,18 +156,25 @@ func fitSession(req store.AuthRequest, sess Session, signedIn, returned bool, no
 	return sessionFits, ""
 }
 
-// authAge is how long before now the user authenticated, by AuthTime. An
-// AuthTime in whole seconds, as auth_time is (Core §2), is read as the
-// second it names: the age is counted in whole seconds, as a relying party
-// checks auth_time against max_age, so a host that keeps AuthTime so is
-// not refused for the fraction it dropped. One with a fraction is read
-// exactly.
-func authAge(authTime, now time.Time) time.Duration {
+// authOlder reports whether the user authenticated, by AuthTime, more
+// than maxAge before now. An AuthTime in whole seconds, as auth_time is
+// (Core §2), is read as the second it names: the age is counted in whole
+// seconds, as a relying party checks auth_time against max_age, so a host
+// that keeps AuthTime so is not refused for the fraction it dropped. One
+// with a fraction is read exactly. Seconds are compared as integers, so no
+// AuthTime is too old to count as old.
+func authOlder(authTime, now time.Time, maxAge time.Duration) bool {
 	if authTime.Nanosecond() == 0 {
-		return time.Duration(now.Unix()-authTime.Unix()) * time.Second
+		return now.Unix()-authTime.Unix() > int64(maxAge/time.Second)
 	}
-	return now.Sub(authTime)
+	return now.Sub(authTime) > maxAge
 }
+
+// futureAuthTime is how far ahead of the server's clock a session's
+// AuthTime may be, for a host that takes it from another clock (such as an
+// upstream auth_time). One further ahead is a host's mistake, such as a
+// local time read as UTC, that would make any sign-in look fresh.
+const futureAuthTime = time.Minute
 
 // fitClientSession is fitSession for a request of client, with the
 // client's require_auth_time (OpenID Connect Registration §2): its ID

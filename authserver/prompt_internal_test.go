@@ -46,6 +46,13 @@ func TestFitSessionComparesWholeSeconds(t *testing.T) {
 		{"max_age=10, eleven seconds ago", maxAge(10), x, x.Add(11 * time.Second), sessionStale, "the user signed in longer ago than max_age allows"},
 		{"max_age=1, to the millisecond, 1.998 s ago", maxAge(1), x.Add(ms(1)), x.Add(ms(1999)), sessionStale, "the user signed in longer ago than max_age allows"},
 		{"max_age=1, to the millisecond, 0.999 s ago", maxAge(1), x.Add(ms(1)), x.Add(ms(1000)), sessionFits, ""},
+		{"max_age=3600, kept in seconds, in 1700", maxAge(3600), time.Date(1700, 1, 1, 0, 0, 0, 0, time.UTC), x, sessionStale, "the user signed in longer ago than max_age allows"},
+		{"max_age=3600, to the nanosecond, in 1700", maxAge(3600), time.Date(1700, 1, 1, 0, 0, 0, 1, time.UTC), x, sessionStale, "the user signed in longer ago than max_age allows"},
+		{"max_age=3600, kept in seconds, in year 1", maxAge(3600), time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), x, sessionStale, "the user signed in longer ago than max_age allows"},
+		{"max_age=10, AuthTime seven hours ahead", maxAge(10), x.Add(7 * time.Hour), x, sessionStale, "the session says the user signed in at a time still to come"},
+		{"prompt=login, AuthTime seven hours ahead", login, x.Add(7 * time.Hour), x.Add(ms(300)), sessionStale, "the session says the user signed in at a time still to come"},
+		{"no prompt, AuthTime seven hours ahead", store.AuthRequest{CreatedAt: x}, x.Add(7 * time.Hour), x, sessionStale, "the session says the user signed in at a time still to come"},
+		{"max_age=10, AuthTime a minute ahead, within the allowance", maxAge(10), x.Add(time.Minute), x, sessionFits, ""},
 		{"max_age without an AuthTime", maxAge(10), time.Time{}, x, sessionStale, "the session does not say when the user signed in, which max_age needs"},
 	} {
 		fit, why := fitSession(tc.req, Session{Subject: "alice", AuthTime: tc.authTime}, true, true, tc.now, anyone)

@@ -35,14 +35,15 @@ const maxKeptInput = 1024
 // longer one than maxKeptInput its SHA-256.
 type signedInfo struct {
 	input    string
-	inputSum cacheKey // when len(input) would be over maxKeptInput; input is then ""
+	long     bool     // the input was over maxKeptInput: inputSum holds it
+	inputSum cacheKey // for a long input; input is then ""
 	info     TokenInfo
 }
 
 // newSignedInfo returns the entry for a token with signing input input.
 func newSignedInfo(input string, info TokenInfo) signedInfo {
 	if len(input) > maxKeptInput {
-		return signedInfo{inputSum: keyOf(input), info: info}
+		return signedInfo{long: true, inputSum: keyOf(input), info: info}
 	}
 	return signedInfo{input: strings.Clone(input), info: info}
 }
@@ -51,9 +52,9 @@ func newSignedInfo(input string, info TokenInfo) signedInfo {
 // input.
 func (e signedInfo) signs(input string) bool {
 	if len(input) > maxKeptInput {
-		return e.input == "" && e.inputSum == keyOf(input)
+		return e.long && e.inputSum == keyOf(input)
 	}
-	return e.input == input
+	return !e.long && e.input == input
 }
 
 func newJWTCache(maxEntries int, now func() time.Time) jwtCache {
@@ -61,10 +62,10 @@ func newJWTCache(maxEntries int, now func() time.Time) jwtCache {
 }
 
 // splitSigned returns the key of token and its signing input; false when
-// token has no dot and so is no JWS.
+// token has no dot, or nothing before it, and so is no JWS.
 func splitSigned(token string) (cacheKey, string, bool) {
 	i := strings.LastIndexByte(token, '.')
-	if i < 0 {
+	if i <= 0 {
 		return cacheKey{}, "", false
 	}
 	return keyOf(token[i+1:]), token[:i], true

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"crypto/sha256"
+	"net/http"
 	"strings"
 	"testing"
 	"unsafe"
@@ -70,8 +71,18 @@ func TestJWTCacheKeepsALongSigningInputAsItsHash(t *testing.T) {
 
 	short := sign(t, f.keys[jose.EdDSA], "at+jwt", testClaims(f.clock.Now()))
 	j := strings.LastIndexByte(short, '.')
-	_, ok = f.v.known(short[:j] + tok[i:])
-	assert.False(t, ok, "the long token's signature under a short input")
+	for name, forged := range map[string]string{
+		"the long token's signature under a short input": short[:j] + tok[i:],
+		"the signature after a dot":                      tok[i:],
+		"the signature after two dots":                   "." + tok[i:],
+		"the signature alone":                            tok[i+1:],
+	} {
+		_, ok = f.v.known(forged)
+		assert.False(t, ok, name)
+		_, err := f.v.VerifyAccessToken(t.Context(), forged)
+		assert.ErrorIs(t, err, ErrInvalidToken, name)
+		assert.Equal(t, http.StatusUnauthorized, serveWith(protect(t, f.v, benchOK, "read"), "Bearer "+forged, "").Code, name)
+	}
 }
 
 // TestJWTCacheHitIsTheWholeToken: a cached signature under another
