@@ -80,7 +80,7 @@ func Authenticate(v Verifier, opts Options) (func(http.Handler) http.Handler, er
 // responder through the request context.
 type authenticator struct {
 	v     Verifier
-	known knownTokens // v, when it caches what it verified; else nil
+	known knownTokens // v, when it is a JWTVerifier or IntrospectionVerifier; else nil
 	opts  Options     // normalized
 	dpop  *dpopCheck
 	resp  responder
