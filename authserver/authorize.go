@@ -538,10 +538,23 @@ func mountPrefix(r *http.Request) string {
 		full = u.Path
 	}
 	// A prefix must be a plain local path: never "//host" or a backslash,
-	// which browsers would take for another origin.
+	// which browsers would take for another origin, nor a control
+	// character, which a browser's URL parser drops (a tab in "/\t/host"
+	// makes it "//host").
 	if p, ok := strings.CutSuffix(full, r.URL.Path); ok && strings.HasPrefix(p, "/") &&
-		!strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n") {
+		!strings.HasPrefix(p, "//") && plainPrefix(p) {
 		return p
 	}
 	return ""
+}
+
+// plainPrefix reports whether p holds no backslash and no control
+// character.
+func plainPrefix(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < ' ' || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -457,6 +457,38 @@ func TestAuthorizeUnderPrefix(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 }
 
+// A prefix that a browser would read as another origin is dropped from the
+// login page's return_to and cancel_to: "//host", a backslash, and a
+// control character, which the browser's URL parser removes ("/\t/host"
+// is "//host" to it). A plain multi-segment prefix is kept.
+func TestAuthorizeUnderAWildcardPrefix(t *testing.T) {
+	srv, _ := newTestServer(t, nil) // nobody signed in
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{org}/{app}/", func(w http.ResponseWriter, r *http.Request) {
+		http.StripPrefix("/"+r.PathValue("org")+"/"+r.PathValue("app"), srv).ServeHTTP(w, r)
+	})
+	for seg, want := range map[string]string{
+		"acme/shop":        "/acme/shop/oauth/authorize?request_id=",
+		"%09/evil.example": "/oauth/authorize?request_id=",
+		"%0A/evil.example": "/oauth/authorize?request_id=",
+		"%0D/evil.example": "/oauth/authorize?request_id=",
+		"%7F/evil.example": "/oauth/authorize?request_id=",
+		"%5C/evil.example": "/oauth/authorize?request_id=",
+	} {
+		t.Run(seg, func(t *testing.T) {
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/"+seg+"/oauth/authorize?"+authorizeQuery(nil), nil)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusFound, rec.Code, rec.Body.String())
+			loc, err := url.Parse(rec.Header().Get("Location"))
+			require.NoError(t, err)
+			for _, name := range []string{"return_to", "cancel_to"} {
+				assert.True(t, strings.HasPrefix(loc.Query().Get(name), want), "%s %q", name, loc.Query().Get(name))
+			}
+		})
+	}
+}
+
 // Without the browser side the authorization endpoint is not served, and a
 // config that asks for the code grant anyway is an error from New.
 func TestAuthorizeNotServedWithoutBrowser(t *testing.T) {

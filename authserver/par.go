@@ -275,7 +275,10 @@ func (s *Server) takePushed(ctx context.Context, params url.Values, id string) (
 		return store.AuthRequest{}, store.Client{}, unavailable(err)
 	}
 	now := time.Now()
-	req.ID = newToken("")
+	// The pending request that follows is no pushed one: its new ID,
+	// which may happen to start with "par_", must never pass for a
+	// request_uri, which is used once (RFC 9126 §4).
+	req.ID, req.Pushed = newToken(""), false
 	req.CreatedAt, req.ExpiresAt = now, now.Add(s.cfg.Lifetimes.AuthRequest)
 	return req, client, nil
 }

@@ -275,3 +275,19 @@ func TestPushedRequestIDBesideRequestURI(t *testing.T) {
 	assertPage(t, rec, http.StatusBadRequest, "invalid_request", "unexpected parameter with request_id")
 	assert.Equal(t, http.StatusOK, c.authorize(byReference(confidentialID, uri, nil)).Code)
 }
+
+// The pending request made from a request_uri is no pushed request any
+// more: were its new ID to start with "par_", it must still never pass for
+// a request_uri, which is used once (RFC 9126 §4).
+func TestPushedRequestTakenIsNoLongerPushed(t *testing.T) {
+	srv, st := newTestServer(t, nil) // nobody signed in
+	c := newInproc(t, srv)
+	uri := pushOK(t, srv, pushedQuery(t, nil), basic(confidentialID, confidentialPass))
+	q := loginPage(t, c.authorize(byReference(confidentialID, uri, nil)))
+	id, ok := strings.CutPrefix(q.Get("return_to"), "/oauth/authorize?request_id=")
+	require.True(t, ok, q.Get("return_to"))
+	req, err := st.AuthRequest(t.Context(), id)
+	require.NoError(t, err)
+	assert.False(t, req.Pushed)
+	assert.Equal(t, confidentialID, req.ClientID)
+}
