@@ -58,7 +58,10 @@ type pushedResponse struct {
 // ("urn:ietf:params:oauth:request_uri:..."), and expires_in
 // (PushedAuthorization.Lifetime), with Cache-Control: no-store. A
 // request_uri parameter in the pushed request itself is invalid_request
-// (§2.1). With Config.DPoP a DPoP proof may come with it and binds the
+// (§2.1). A request object (the request parameter, RFC 9126 §3) is
+// request_not_supported, for OAuth 2.0 requests too: the client meant its
+// signed parameters to hold, and the server does not read them (RFC 9101
+// §6), so the push must not stand for the unsigned ones beside it. With Config.DPoP a DPoP proof may come with it and binds the
 // code to its key (RFC 9449 §10.1); the DPoP-Nonce header is sent as at
 // the token endpoint.
 func (s *Server) PushedAuthorizationHandler() http.Handler {
@@ -89,6 +92,9 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	}
 	if f.get("request_uri") != "" { // an empty one is one left out (RFC 6749 §3.1)
 		return nil, oauthError(CodeInvalidRequest, "a pushed request must not carry request_uri (RFC 9126, section 2.1)")
+	}
+	if f.get("request") != "" {
+		return nil, oauthError(CodeRequestNotSupported, "request objects are not supported")
 	}
 	params := make(url.Values, len(f.params)+1)
 	for _, p := range f.params {

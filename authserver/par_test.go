@@ -145,6 +145,9 @@ func TestPushedAuthorizationErrors(t *testing.T) {
 		{"a wrong secret", pushedQuery(t, nil), basic(confidentialID, "wrong-wrong-wrong-wrong"), 401, "invalid_client", "client authentication failed"},
 		{"a client_id naming another client", pushedQuery(t, url.Values{"client_id": {postID}}), auth, 400, "invalid_request", "client_id does not match the credentials"},
 		{"a request_uri in the pushed request", pushedQuery(t, url.Values{"request_uri": {requestURIPrefix + "x"}}), auth, 400, "invalid_request", "a pushed request must not carry request_uri (RFC 9126, section 2.1)"},
+		// alg none, naming another scope and state: its parameters are not
+		// read, so the push must not stand for the ones beside it.
+		{"a request object in an OAuth 2.0 request", pushedQuery(t, url.Values{"request": {"eyJhbGciOiJub25lIn0.eyJzY29wZSI6ImtleXNfb3AiLCJzdGF0ZSI6ImphciJ9."}}), auth, 400, "request_not_supported", "request objects are not supported"},
 		{"an unregistered redirect_uri", pushedQuery(t, url.Values{"redirect_uri": {"https://evil.example.com/cb"}}), auth, 400, "invalid_request", "redirect_uri is not registered for this client"},
 		{"no PKCE", pushedQuery(t, url.Values{"code_challenge": nil, "code_challenge_method": nil}), auth, 400, "invalid_request", "code_challenge required (PKCE S256)"},
 		{"an unknown scope", pushedQuery(t, url.Values{"scope": {"admin"}}), auth, 400, "invalid_scope", ""},
