@@ -501,7 +501,8 @@ func (s *Server) loginNeeded(w http.ResponseWriter, r *http.Request, req store.A
 
 // cancel ends a pending request the user abandoned at the login page: back
 // to the client's login_uri when it registered one (Prakerja), else to the
-// redirect URI with access_denied.
+// redirect URI, with access_denied either way. The login_uri gets the
+// state and, like every error answer to the client, the issuer (RFC 9207).
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request, req store.AuthRequest) {
 	ctx := r.Context()
 	if _, err := s.store.ConsumeAuthRequest(ctx, req.ID); err != nil {
@@ -515,7 +516,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, req store.AuthRe
 	}
 	s.emit(ctx, Event{Kind: EventConsentDenied, ClientID: req.ClientID})
 	if req.LoginURI != "" {
-		q := url.Values{"error": {string(CodeAccessDenied)}}
+		q := url.Values{"error": {string(CodeAccessDenied)}, "iss": {s.cfg.Issuer}}
 		if req.State != "" {
 			q.Set("state", req.State)
 		}

@@ -321,6 +321,7 @@ func TestConsentSSO(t *testing.T) {
 	assert.Equal(t, "https://partner.example/login", back.Scheme+"://"+back.Host+back.Path)
 	assert.Equal(t, "partner-state-1", back.Query().Get("state"))
 	assert.Equal(t, "access_denied", back.Query().Get("error"))
+	assert.Equal(t, testIssuer, back.Query().Get("iss"))
 
 	// Consent needed: the registered name and every scope are shown.
 	b.signIn("user-budi")
