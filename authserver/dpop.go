@@ -22,31 +22,62 @@ const (
 	CodeUseDPoPNonce ErrorCode = dpop.CodeUseNonce
 )
 
-// tokenProof checks the DPoP proof of a token request by client (RFC 9449
-// §5) and returns the thumbprint of its key, "" for a request without one.
-// Without Config.DPoP.Enabled the header is ignored. A client with
-// DPoPBoundAccessTokens, or any client under Config.DPoP.Required, must
-// send a proof.
-func (s *Server) tokenProof(ctx context.Context, r *http.Request, client store.Client) (string, error) {
+// sentProof is the DPoP proof of a request, checked but not yet used: the
+// zero value for a request without one.
+type sentProof struct {
+	proof dpop.Proof
+	sent  bool
+}
+
+// checkProof checks the DPoP proof of a request to the endpoint at url
+// (RFC 9449 §4.3), all but the single use of its jti, which touches the
+// store: useProof records it. An endpoint checks the proof before it
+// authenticates the client, so that a proof refused for its nonce (§8), or
+// for anything else, does not use up a client assertion (RFC 7523 §3) the
+// client must send again with the retry. Without Config.DPoP.Enabled the
+// header is ignored.
+func (s *Server) checkProof(r *http.Request, url string) (sentProof, error) {
 	if s.dpop == nil {
-		return "", nil
+		return sentProof{}, nil
 	}
 	vals := r.Header.Values("DPoP")
 	switch len(vals) {
 	case 0:
-		if s.cfg.DPoP.Required || client.DPoPBoundAccessTokens {
-			return "", oauthError(CodeInvalidDPoPProof, "a DPoP proof is required")
-		}
-		return "", nil
+		return sentProof{}, nil
 	case 1:
 	default:
-		return "", oauthError(CodeInvalidDPoPProof, "more than one DPoP header")
+		return sentProof{}, oauthError(CodeInvalidDPoPProof, "more than one DPoP header")
 	}
-	p, err := s.dpop.Verify(ctx, vals[0], dpop.Request{Method: r.Method, URL: s.tokenURL(r)})
+	p, err := s.dpop.Check(vals[0], dpop.Request{Method: r.Method, URL: url})
 	if err != nil {
+		return sentProof{}, proofError(err)
+	}
+	return sentProof{proof: p, sent: true}, nil
+}
+
+// useProof records the jti of a proof checkProof accepted, so that it is
+// used once (RFC 9449 §11.1), and returns the thumbprint of its key, ""
+// for a request without a proof.
+func (s *Server) useProof(ctx context.Context, sp sentProof) (string, error) {
+	if !sp.sent {
+		return "", nil
+	}
+	if err := s.dpop.Use(ctx, sp.proof); err != nil {
 		return "", proofError(err)
 	}
-	return p.JKT, nil
+	return sp.proof.JKT, nil
+}
+
+// tokenProof finishes the DPoP check of a token request by client (RFC
+// 9449 §5) that checkProof began, and returns the thumbprint of the
+// proof's key, "" for a request without one. A client with
+// DPoPBoundAccessTokens, or any client under Config.DPoP.Required, must
+// send a proof.
+func (s *Server) tokenProof(ctx context.Context, sp sentProof, client store.Client) (string, error) {
+	if s.dpop != nil && !sp.sent && (s.cfg.DPoP.Required || client.DPoPBoundAccessTokens) {
+		return "", oauthError(CodeInvalidDPoPProof, "a DPoP proof is required")
+	}
+	return s.useProof(ctx, sp)
 }
 
 // tokenURL is the htu of a token request: the token endpoint as metadata

@@ -2,7 +2,6 @@ package authserver
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 
 	"github.com/kunci/kunci/internal/dpop"
@@ -25,30 +24,21 @@ func (s *Server) checkDPoPJKT(params url.Values, req *store.AuthRequest) *Error 
 	return nil
 }
 
-// pushProof checks a DPoP proof sent with a pushed authorization request
-// (RFC 9449 §10.1): its key binds the code as dpop_jkt would, and a
-// dpop_jkt naming another key is invalid_dpop_proof. The htu is the
-// pushed authorization request endpoint. Without Config.DPoP.Enabled the
-// header is ignored, as at the token endpoint.
-func (s *Server) pushProof(ctx context.Context, r *http.Request, req *store.AuthRequest) error {
-	if s.dpop == nil {
+// pushProof finishes the check of a DPoP proof sent with a pushed
+// authorization request (RFC 9449 §10.1), which checkProof began with the
+// pushed authorization request endpoint as htu: its key binds the code as
+// dpop_jkt would, and a dpop_jkt naming another key is invalid_dpop_proof.
+func (s *Server) pushProof(ctx context.Context, sp sentProof, req *store.AuthRequest) error {
+	if !sp.sent {
 		return nil
 	}
-	vals := r.Header.Values("DPoP")
-	switch len(vals) {
-	case 0:
-		return nil
-	case 1:
-	default:
-		return oauthError(CodeInvalidDPoPProof, "more than one DPoP header")
-	}
-	p, err := s.dpop.Verify(ctx, vals[0], dpop.Request{Method: r.Method, URL: s.endpoint(s.cfg.Paths.PushedAuthorization)})
-	if err != nil {
-		return proofError(err)
-	}
-	if req.JKT != "" && req.JKT != p.JKT {
+	if req.JKT != "" && req.JKT != sp.proof.JKT {
 		return oauthError(CodeInvalidDPoPProof, "dpop_jkt names another key than the DPoP proof (RFC 9449, section 10.1)")
 	}
-	req.JKT = p.JKT
+	jkt, err := s.useProof(ctx, sp)
+	if err != nil {
+		return err
+	}
+	req.JKT = jkt
 	return nil
 }

@@ -415,3 +415,42 @@ func TestDPoPRequiredRefusesImplicitTokens(t *testing.T) {
 	assert.Equal(t, "response_type token returns a bearer access token, and this client's access tokens must be DPoP-bound", frag.Get("error_description"))
 	assert.Empty(t, frag.Get("access_token"))
 }
+
+// A proof refused for its nonce (RFC 9449 §8) does not use up the client
+// assertion beside it: the client retries the same request, the same
+// assertion with a proof carrying the nonce, and gets its answer, at the
+// token endpoint and at the pushed authorization request endpoint.
+func TestDPoPNonceRetryKeepsTheClientAssertion(t *testing.T) {
+	st := store.NewMemoryWithCleanup(0)
+	key := newClientKey(t, "k1")
+	srv := newKeyServer(t, st, key, func(c *authserver.Config) { c.DPoP = authserver.DPoP{Enabled: true, Nonce: true} })
+	require.NoError(t, srv.RegisterClient(t.Context(), authserver.Client{ID: "fapi-client", AuthMethod: authserver.AuthMethodPrivateKeyJWT,
+		JWKS: jwks(t, key), RedirectURIs: []string{testRedirect}, GrantTypes: grants("authorization_code"), Scopes: []string{"basic_info"}}))
+	k := dpoptest.NewKey(t, jose.ES256)
+	for _, tc := range []struct {
+		name, path, client string
+		form               url.Values
+		status             int
+	}{
+		{"token endpoint", "/oauth/token", keyClientID, ccForm(), http.StatusOK},
+		{"pushed authorization request", "/oauth/par", "fapi-client", url.Values{
+			"response_type": {"code"}, "client_id": {"fapi-client"}, "redirect_uri": {testRedirect}, "scope": {"basic_info"},
+			"code_challenge": {testChallenge}, "code_challenge_method": {"S256"},
+		}, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := withAssertion(tc.form, key.sign(t, assertionClaims(tc.client)))
+			proof := func(nonce string) string {
+				return k.Proof(t, dpoptest.Claims{HTM: http.MethodPost, HTU: testIssuer + tc.path, Nonce: nonce})
+			}
+			rec := postDPoPTo(t, srv, tc.path, form, "", proof(""))
+			assertOAuthError(t, rec, http.StatusBadRequest, "use_dpop_nonce")
+			nonce := rec.Header().Get("DPoP-Nonce")
+			require.NotEmpty(t, nonce)
+			rec = postDPoPTo(t, srv, tc.path, form, "", proof(nonce))
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			// The assertion is used now: sent a third time, it is a replay.
+			assertOAuthError(t, postDPoPTo(t, srv, tc.path, form, "", proof(nonce)), http.StatusUnauthorized, "invalid_client")
+		})
+	}
+}

@@ -86,6 +86,10 @@ func (s *Server) PushedAuthorizationHandler() http.Handler {
 
 // push authenticates, validates and keeps one pushed request.
 func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResponse, error) {
+	proof, err := s.checkProof(r, s.endpoint(s.cfg.Paths.PushedAuthorization))
+	if err != nil {
+		return nil, err
+	}
 	client, e := s.authenticateClient(ctx, r, f)
 	if e != nil {
 		return nil, e
@@ -122,7 +126,7 @@ func (s *Server) push(ctx context.Context, r *http.Request, f form) (*pushedResp
 	if e := s.allowPush(ctx, r, client); e != nil {
 		return nil, e
 	}
-	if err := s.pushProof(ctx, r, req); err != nil {
+	if err := s.pushProof(ctx, proof, req); err != nil {
 		return nil, err
 	}
 	now := time.Now()

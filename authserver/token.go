@@ -48,6 +48,10 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	case !s.grantEnabled(grant):
 		return nil, oauthError(CodeUnsupportedGrantType, "unsupported grant_type")
 	}
+	proof, err := s.checkProof(r, s.tokenURL(r))
+	if err != nil {
+		return nil, err
+	}
 	client, e := s.authenticateClient(ctx, r, f)
 	if e != nil {
 		return nil, e
@@ -55,7 +59,7 @@ func (s *Server) token(ctx context.Context, r *http.Request, f form, refreshOnly
 	if !allows(client, grant) {
 		return nil, oauthError(CodeUnauthorizedClient, "grant type not allowed for this client")
 	}
-	jkt, err := s.tokenProof(ctx, r, client)
+	jkt, err := s.tokenProof(ctx, proof, client)
 	if err != nil {
 		return nil, err
 	}

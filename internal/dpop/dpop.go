@@ -192,14 +192,20 @@ func (v *Verifier) Verify(ctx context.Context, proof string, req Request) (Proof
 
 // Use records the jti of a checked proof, so that it is accepted once
 // (RFC 9449 §11.1): for as long as its iat lets it be accepted, in the
-// replay store, which instances may share. A jti seen before gives an
-// [*Error]; a store failure is returned as is. A caller that has more to
+// replay store, which instances may share. A jti seen before, or one the
+// store finds already past that time, gives an [*Error]; a store failure
+// is returned as is. A caller that has more to
 // check (the access token the proof goes with) may call it last, so that
 // only requests that pass everything reach the store.
 func (v *Verifier) Use(ctx context.Context, p Proof) error {
 	switch err := v.replay.UseOnce(ctx, p.replayKey, p.IssuedAt.Add(v.window+time.Second)); {
 	case errors.Is(err, store.ErrReused):
 		return invalid("DPoP proof jti was used before")
+	// A proof whose iat is at the edge of the window, by a store clock
+	// slightly ahead of ours (store/doc.go allows it), is refused as too
+	// old, not failed as the store's fault.
+	case errors.Is(err, store.ErrExpired):
+		return invalid("DPoP proof iat is too old")
 	case err != nil:
 		return fmt.Errorf("dpop: recording jti: %w", err)
 	}

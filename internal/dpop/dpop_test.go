@@ -3,6 +3,7 @@ package dpop_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,28 @@ func TestVerifyReplayStoreFailureIsNotARefusal(t *testing.T) {
 	var e *dpop.Error
 	assert.False(t, errors.As(err, &e))
 	assert.EqualError(t, err, "dpop: recording jti: replay store down")
+}
+
+// aheadReplay is a replay store whose clock is past every deadline: it
+// answers as a store slightly ahead of the verifier's clock does for a
+// proof at the edge of the iat window.
+type aheadReplay struct{}
+
+func (aheadReplay) UseOnce(_ context.Context, _ string, _ time.Time) error {
+	return fmt.Errorf("replay: %w", store.ErrExpired)
+}
+
+// A proof the store finds already past its window is refused as too old
+// (RFC 9449 §11.1), invalid_dpop_proof, not a store failure.
+func TestVerifyProofExpiredByTheStoreIsARefusal(t *testing.T) {
+	c := &clock{time.Now()}
+	k := dpoptest.NewKey(t, jose.ES256)
+	v := newVerifier(t, aheadReplay{}, c, nil)
+	_, err := v.Verify(t.Context(), k.Proof(t, dpoptest.Claims{HTM: "POST", HTU: tokenURL}), dpop.Request{Method: "POST", URL: tokenURL})
+	var e *dpop.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, dpop.CodeInvalidProof, e.Code)
+	assert.Equal(t, "DPoP proof iat is too old", e.Description)
 }
 
 func TestVerifyNonce(t *testing.T) {
